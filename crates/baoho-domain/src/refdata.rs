@@ -1,0 +1,1 @@
+//! Reference data: countries, missions, provinces, languages (filled in by the refdata work).
