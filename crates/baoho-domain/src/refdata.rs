@@ -4,15 +4,19 @@
 //! - [`provinces`]: Vietnam's 34 provinces and centrally-run cities from 1 July 2025, the 63
 //!   before, the old → new mapping and a fast name lookup ([`find_province`]).
 //! - [`countries`]: ISO 3166-1 with Vietnamese names ([`country`], [`find_country`]).
+//! - [`missions`]: Vietnam's missions abroad and their consular jurisdiction
+//!   ([`mission`], [`missions_for_country`]).
 //!
 //! Sources and licences are in `refdata/README.md`. Every embedded file is checked by the unit
 //! tests (parses, invariants hold, strings are NFC), so the parse at run time cannot fail for a
 //! build that passed its tests.
 
 mod countries;
+mod missions;
 mod provinces;
 
 pub use countries::{Country, countries, country, find_country};
+pub use missions::{Mission, MissionKind, mission, missions, missions_for_country};
 
 pub use provinces::{
     OldProvince, Province, ProvinceKind, ProvinceMatch, find_province, merged_into, old_province,
