@@ -6,16 +6,19 @@
 //! - [`countries`]: ISO 3166-1 with Vietnamese names ([`country`], [`find_country`]).
 //! - [`missions`]: Vietnam's missions abroad and their consular jurisdiction
 //!   ([`mission`], [`missions_for_country`]).
+//! - [`languages`]: ISO 639-1 languages with Vietnamese and native names ([`language`]).
 //!
 //! Sources and licences are in `refdata/README.md`. Every embedded file is checked by the unit
 //! tests (parses, invariants hold, strings are NFC), so the parse at run time cannot fail for a
 //! build that passed its tests.
 
 mod countries;
+mod languages;
 mod missions;
 mod provinces;
 
 pub use countries::{Country, countries, country, find_country};
+pub use languages::{Language, language, languages};
 pub use missions::{Mission, MissionKind, mission, missions, missions_for_country};
 
 pub use provinces::{
