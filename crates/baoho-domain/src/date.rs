@@ -27,7 +27,9 @@ pub fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         _ => 0,
     }
@@ -108,10 +110,22 @@ mod tests {
 
     #[test]
     fn parses_the_usual_forms() {
-        assert_eq!(PartialDate::parse("1990").map(|d| d.to_string()), Ok("1990".into()));
-        assert_eq!(PartialDate::parse("1990-5").map(|d| d.to_string()), Ok("1990-05".into()));
-        assert_eq!(PartialDate::parse("12/05/1990").map(|d| d.to_string()), Ok("1990-05-12".into()));
-        assert_eq!(PartialDate::parse("05/1990").map(|d| d.to_string()), Ok("1990-05".into()));
+        assert_eq!(
+            PartialDate::parse("1990").map(|d| d.to_string()),
+            Ok("1990".into())
+        );
+        assert_eq!(
+            PartialDate::parse("1990-5").map(|d| d.to_string()),
+            Ok("1990-05".into())
+        );
+        assert_eq!(
+            PartialDate::parse("12/05/1990").map(|d| d.to_string()),
+            Ok("1990-05-12".into())
+        );
+        assert_eq!(
+            PartialDate::parse("05/1990").map(|d| d.to_string()),
+            Ok("1990-05".into())
+        );
     }
 
     #[test]
@@ -120,7 +134,10 @@ mod tests {
         assert_eq!(PartialDate::parse("1990-13"), Err(DateError::Month));
         assert_eq!(PartialDate::parse("90"), Err(DateError::Format));
         assert_eq!(PartialDate::parse("1700"), Err(DateError::Year));
-        assert_eq!(PartialDate::parse("2000-02-29").map(|d| d.day), Ok(Some(29)));
+        assert_eq!(
+            PartialDate::parse("2000-02-29").map(|d| d.day),
+            Ok(Some(29))
+        );
         assert_eq!(PartialDate::parse("1900-02-29"), Err(DateError::Day));
     }
 

@@ -1,1 +1,78 @@
-//! baoho-store
+//! Baoho's storage: the [`Store`] contract and its SQLite and PostgreSQL implementations.
+//!
+//! The database URL's scheme picks the backend (`sqlite:` or `postgres:`); anything else is
+//! refused, and a SQLite file that does not exist is never created silently unless the caller
+//! asks for it ([`OpenMode::CreateIfMissing`], used by `baoho migrate` and `baoho demo`).
+//! Each backend has its own migration folder with the same file names.
+
+mod error;
+mod postgres;
+pub mod refdata;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod url;
+
+use std::sync::Arc;
+
+pub use error::StoreError;
+pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};
+pub use url::{Backend, DatabaseUrl};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Whether opening may create a new, empty database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `serve`: the database must already exist (a typo in a path must not start an empty system).
+    MustExist,
+    /// `migrate` and `demo`: create the SQLite file if it is missing.
+    CreateIfMissing,
+}
+
+/// Durability settings as the database reports them (asserted by the contract tests).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Durability {
+    pub backend: Backend,
+    /// SQLite `journal_mode` (expected `wal`); PostgreSQL `wal_level`.
+    pub journal: String,
+    /// SQLite `synchronous` (expected 2 = FULL); PostgreSQL `synchronous_commit`.
+    pub synchronous: String,
+    /// SQLite `foreign_keys` (expected 1); PostgreSQL always enforces them (`on`).
+    pub foreign_keys: String,
+}
+
+/// The storage contract. Both backends pass the same contract suite (`tests/contract.rs`).
+///
+/// Later capabilities add scoped handles here (persons, cases…) issued for one identity; the
+/// reference data below is public and needs none.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// A cheap round trip to the database (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
+    /// Apply pending migrations (idempotent).
+    async fn migrate(&self) -> Result<()>;
+    async fn durability(&self) -> Result<Durability>;
+    /// Load each reference dataset that has never been loaded. Datasets loaded before are left
+    /// alone, so an administrator's edits survive restarts. Returns what was inserted now.
+    async fn load_reference_data(&self, data: &RefData) -> Result<RefCounts>;
+    async fn countries(&self) -> Result<Vec<Country>>;
+    async fn missions(&self) -> Result<Vec<Mission>>;
+    async fn mission(&self, code: &str) -> Result<Mission>;
+    /// Replace a mission's editable fields and its jurisdiction (administrator edit).
+    async fn update_mission(&self, mission: &Mission) -> Result<()>;
+    async fn provinces(&self) -> Result<Vec<Province>>;
+    async fn languages(&self) -> Result<Vec<Language>>;
+    async fn close(&self);
+}
+
+/// Open (and migrate) the database named by `url`.
+pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = match url.backend() {
+        Backend::Sqlite => Arc::new(sqlite::SqliteStore::open(url, mode).await?),
+        Backend::Postgres => Arc::new(postgres::PgStore::open(url).await?),
+    };
+    store.migrate().await?;
+    Ok(store)
+}

@@ -1,0 +1,279 @@
+//! SQLite backend: the embedded default. WAL, synchronous=FULL, foreign keys on.
+
+use crate::{
+    Backend, Country, DatabaseUrl, Durability, Language, Mission, OpenMode, Province, RefCounts,
+    RefData, Result, Store, StoreError,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl SqliteStore {
+    pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Self> {
+        let path = url.sqlite_path().unwrap_or_default().to_owned();
+        let memory = url.is_memory();
+        if !memory && mode == OpenMode::MustExist && !std::path::Path::new(&path).exists() {
+            return Err(StoreError::DatabaseMissing(path));
+        }
+        if !memory && mode == OpenMode::CreateIfMissing {
+            if let Some(dir) = std::path::Path::new(&path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+                }
+            }
+        }
+        let opts = SqliteConnectOptions::from_str(url.expose())?
+            .create_if_missing(mode == OpenMode::CreateIfMissing)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection only.
+            .max_connections(if memory { 1 } else { 8 })
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn durability(&self) -> Result<Durability> {
+        let mut conn = self.pool.acquire().await?;
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?;
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?;
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(Durability {
+            backend: Backend::Sqlite,
+            journal: journal.to_lowercase(),
+            synchronous: sync.to_string(),
+            foreign_keys: fk.to_string(),
+        })
+    }
+
+    async fn load_reference_data(&self, data: &RefData) -> Result<RefCounts> {
+        let mut tx = self.pool.begin().await?;
+        let loaded: Vec<String> = sqlx::query_scalar("SELECT dataset FROM reference_load")
+            .fetch_all(&mut *tx)
+            .await?;
+        let now = chrono::Utc::now().to_rfc3339();
+        let mut counts = RefCounts::default();
+        if !loaded.iter().any(|d| d == "countries") && !data.countries.is_empty() {
+            for c in &data.countries {
+                sqlx::query("INSERT INTO country (alpha2, alpha3, numeric, name_en, name_vi) VALUES (?, ?, ?, ?, ?)")
+                    .bind(&c.alpha2).bind(&c.alpha3).bind(&c.numeric).bind(&c.name_en).bind(&c.name_vi)
+                    .execute(&mut *tx).await?;
+            }
+            counts.countries = data.countries.len() as u64;
+            mark(&mut tx, "countries", counts.countries, &now).await?;
+        }
+        if !loaded.iter().any(|d| d == "provinces") && !data.provinces.is_empty() {
+            for p in data.provinces_in_load_order() {
+                let sql = if p.era == "2025" {
+                    "INSERT INTO province (code, name_vi, name_en, kind) VALUES (?, ?, ?, ?)"
+                } else {
+                    "INSERT INTO province_pre2025 (code, name_vi, name_en, kind, merged_into) VALUES (?, ?, ?, ?, ?)"
+                };
+                let q = sqlx::query(sql)
+                    .bind(&p.code)
+                    .bind(&p.name_vi)
+                    .bind(&p.name_en)
+                    .bind(&p.kind);
+                let q = if p.era == "2025" {
+                    q
+                } else {
+                    q.bind(&p.merged_into)
+                };
+                q.execute(&mut *tx).await?;
+            }
+            counts.provinces = data.provinces.len() as u64;
+            mark(&mut tx, "provinces", counts.provinces, &now).await?;
+        }
+        if !loaded.iter().any(|d| d == "languages") && !data.languages.is_empty() {
+            for l in &data.languages {
+                sqlx::query("INSERT INTO language (code, name_en, name_vi) VALUES (?, ?, ?)")
+                    .bind(&l.code)
+                    .bind(&l.name_en)
+                    .bind(&l.name_vi)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            counts.languages = data.languages.len() as u64;
+            mark(&mut tx, "languages", counts.languages, &now).await?;
+        }
+        if !loaded.iter().any(|d| d == "missions") && !data.missions.is_empty() {
+            for m in &data.missions {
+                insert_mission(&mut tx, m).await?;
+            }
+            counts.missions = data.missions.len() as u64;
+            mark(&mut tx, "missions", counts.missions, &now).await?;
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn countries(&self) -> Result<Vec<Country>> {
+        Ok(sqlx::query_as(
+            "SELECT alpha2, alpha3, numeric, name_en, name_vi FROM country ORDER BY alpha2",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn missions(&self) -> Result<Vec<Mission>> {
+        let rows = sqlx::query("SELECT code, kind, name_vi, name_en, city, country, area, active FROM mission ORDER BY country, kind, code")
+            .fetch_all(&self.pool)
+            .await?;
+        let juris = sqlx::query(
+            "SELECT mission, country FROM mission_jurisdiction ORDER BY mission, country",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<Mission> = rows.iter().map(mission_from_row).collect::<Result<_>>()?;
+        let by_code: std::collections::HashMap<String, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.code.clone(), i))
+            .collect();
+        for r in juris {
+            let code: String = r.try_get("mission")?;
+            if let Some(&i) = by_code.get(&code) {
+                out[i].jurisdiction.push(r.try_get("country")?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn mission(&self, code: &str) -> Result<Mission> {
+        let row = sqlx::query("SELECT code, kind, name_vi, name_en, city, country, area, active FROM mission WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut m = mission_from_row(&row)?;
+        m.jurisdiction = sqlx::query_scalar(
+            "SELECT country FROM mission_jurisdiction WHERE mission = ? ORDER BY country",
+        )
+        .bind(code)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(m)
+    }
+
+    async fn update_mission(&self, m: &Mission) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE mission SET kind = ?, name_vi = ?, name_en = ?, city = ?, country = ?, area = ?, active = ? WHERE code = ?")
+            .bind(&m.kind).bind(&m.name_vi).bind(&m.name_en).bind(&m.city).bind(&m.country).bind(&m.area)
+            .bind(i64::from(m.active)).bind(&m.code)
+            .execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM mission_jurisdiction WHERE mission = ?")
+            .bind(&m.code)
+            .execute(&mut *tx)
+            .await?;
+        for c in &m.jurisdiction {
+            sqlx::query("INSERT INTO mission_jurisdiction (mission, country) VALUES (?, ?)")
+                .bind(&m.code)
+                .bind(c)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn provinces(&self) -> Result<Vec<Province>> {
+        Ok(sqlx::query_as("SELECT code, '2025' AS era, name_vi, name_en, kind, NULL AS merged_into FROM province \
+             UNION ALL SELECT code, 'pre2025' AS era, name_vi, name_en, kind, merged_into FROM province_pre2025 ORDER BY era, code")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn languages(&self) -> Result<Vec<Language>> {
+        Ok(
+            sqlx::query_as("SELECT code, name_en, name_vi FROM language ORDER BY code")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn mark(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    name: &str,
+    n: u64,
+    now: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO reference_load (dataset, rows, loaded_at) VALUES (?, ?, ?)")
+        .bind(name)
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn insert_mission(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, m: &Mission) -> Result<()> {
+    sqlx::query("INSERT INTO mission (code, kind, name_vi, name_en, city, country, area, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(&m.code).bind(&m.kind).bind(&m.name_vi).bind(&m.name_en).bind(&m.city).bind(&m.country).bind(&m.area)
+        .bind(i64::from(m.active))
+        .execute(&mut **tx).await?;
+    for c in &m.jurisdiction {
+        sqlx::query("INSERT INTO mission_jurisdiction (mission, country) VALUES (?, ?)")
+            .bind(&m.code)
+            .bind(c)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn mission_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Mission> {
+    Ok(Mission {
+        code: r.try_get("code")?,
+        kind: r.try_get("kind")?,
+        name_vi: r.try_get("name_vi")?,
+        name_en: r.try_get("name_en")?,
+        city: r.try_get("city")?,
+        country: r.try_get("country")?,
+        area: r.try_get("area")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+        jurisdiction: Vec::new(),
+    })
+}
