@@ -5,25 +5,33 @@
 //! without labels, term-frequency adjustment from the registry itself; a three-way decision
 //! with thresholds taken from the fitted model.
 
+mod blocking;
+mod compare;
+mod engine;
+mod intern;
+mod model;
+mod name;
+mod places;
+mod prep;
 mod record;
+mod strings;
+mod text;
 
 use serde::{Deserialize, Serialize};
 
 pub use record::{
-    BlockingRuleStats, Candidate, DedupeResult, Decision, Explanation, FieldContribution,
+    BlockingRuleStats, Candidate, Decision, DedupeResult, Explanation, FieldContribution,
     LinkConfig, LinkResult, Record, RunStats,
 };
 
 /// Link every row of `list` to its best candidates in `registry`.
 pub fn link(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkResult {
-    let _ = (registry, list, cfg);
-    LinkResult::default()
+    engine::run_link(registry, list, cfg)
 }
 
 /// Find the duplicates inside one file and cluster them.
 pub fn dedupe(records: &[Record], cfg: &LinkConfig) -> DedupeResult {
-    let _ = (records, cfg);
-    DedupeResult::default()
+    engine::run_dedupe(records, cfg)
 }
 
 /// Registry records prepared for matching (normalised fields and blocking keys). Build once,

@@ -1,0 +1,401 @@
+//! Blocking: which pairs get compared. A union of rules, each a key per record; two records
+//! sharing a key under some rule form a candidate pair. A block larger than the cap is
+//! skipped for that rule (the other rules still cover its pairs), so a common name such as
+//! Nguyễn never explodes the pair count.
+
+use crate::intern::NONE;
+use crate::prep::{Name, Prep, Side, Store};
+use crate::record::BlockingRuleStats;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+pub const RULES: [&str; 7] = [
+    "document number",
+    "document number, one digit off",
+    "family+given phonetic, birth year",
+    "given phonetic, birth day+month (either order)",
+    "birth date, family phonetic",
+    "family+given phonetic, place (hometown, locality or postcode)",
+    "phone",
+];
+pub const N_RULES: usize = RULES.len();
+
+/// Fields whose comparison a rule forces to agree (excluded from EM in that rule's session).
+pub fn rule_fields(rule: usize) -> &'static [usize] {
+    use crate::compare::*;
+    match rule {
+        0 | 1 => &[PASSPORT, NATIONAL_ID],
+        2 => &[FAMILY, GIVEN, DOB],
+        3 => &[GIVEN, DOB],
+        4 => &[DOB, FAMILY],
+        5 => &[FAMILY, GIVEN, HOMETOWN, LOCALITY, POSTCODE],
+        _ => &[PHONE],
+    }
+}
+
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn key(rule: usize, parts: &[u64]) -> u64 {
+    let mut h = mix(rule as u64 + 1);
+    for &p in parts {
+        h = mix(h ^ p.wrapping_add(0x9e37_79b9_7f4a_7c15));
+    }
+    h
+}
+
+fn code_hash(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in b {
+        h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Every blocking key of one record as (rule, key). Keys are deduplicated per record.
+pub fn record_keys(s: &Store, side: &Side, r: &Prep, out: &mut Vec<(u8, u64)>) {
+    out.clear();
+    for doc in [&r.passport, &r.national_id] {
+        let b = doc.as_bytes();
+        if b.len() >= 5 {
+            out.push((0, key(0, &[code_hash(b)])));
+        }
+        if b.len() >= 7 {
+            // A single misread digit leaves either the odd or the even positions intact; a
+            // swap of two neighbours keeps the sorted digits. Length is part of the key.
+            let mut odd = [0u8; 8];
+            let mut even = [0u8; 8];
+            for (i, &c) in b.iter().enumerate().take(16) {
+                if i % 2 == 0 {
+                    even[i / 2] = c;
+                } else {
+                    odd[i / 2] = c;
+                }
+            }
+            let mut sorted = [0u8; 15];
+            sorted[..b.len()].copy_from_slice(b);
+            sorted[..b.len()].sort_unstable();
+            let len = b.len() as u64;
+            out.push((1, key(1, &[1, len, code_hash(&odd)])));
+            out.push((1, key(1, &[2, len, code_hash(&even)])));
+            out.push((1, key(1, &[3, len, code_hash(&sorted[..b.len()])])));
+        }
+    }
+    let names = std::iter::once(&r.name).chain(side.alt(r));
+    for n in names {
+        name_keys(s, n, r, out);
+    }
+    if r.phone.as_bytes().len() >= 8 {
+        out.push((6, key(6, &[code_hash(r.phone.as_bytes())])));
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
+    let fam = if n.family == NONE {
+        NONE
+    } else {
+        s.phon(n.family)
+    };
+    let giv = if n.given == NONE {
+        NONE
+    } else {
+        s.phon(n.given)
+    };
+    let d = &r.dob;
+    if fam != NONE && giv != NONE {
+        // Unordered pair: a family/given swap keeps the key.
+        let (lo, hi) = (u64::from(fam.min(giv)), u64::from(fam.max(giv)));
+        if d.year != 0 {
+            out.push((2, key(2, &[lo, hi, u64::from(d.year)])));
+        }
+        if r.home != NONE {
+            out.push((5, key(5, &[lo, hi, 1, u64::from(r.home)])));
+        }
+        if r.locality != NONE {
+            out.push((5, key(5, &[lo, hi, 2, u64::from(r.locality)])));
+        }
+        if !r.postcode.is_empty() {
+            out.push((5, key(5, &[lo, hi, 3, code_hash(r.postcode.as_bytes())])));
+        }
+    }
+    if d.month != 0 && d.day != 0 {
+        let (lo, hi) = (u64::from(d.month.min(d.day)), u64::from(d.month.max(d.day)));
+        if giv != NONE {
+            out.push((3, key(3, &[u64::from(giv), lo, hi])));
+        }
+        if fam != NONE {
+            out.push((4, key(4, &[u64::from(fam), u64::from(d.packed())])));
+        }
+    }
+}
+
+/// A candidate pair: `a` on the list side, `b` on the registry side (dedupe: `a < b`), and
+/// the rules that produced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pair {
+    pub a: u32,
+    pub b: u32,
+    pub rules: u16,
+}
+
+/// Keys of a whole side, grouped: sorted distinct keys, offsets, and record ids.
+#[derive(Debug, Clone, Default)]
+pub struct KeyIndex {
+    keys: Vec<u64>,
+    rules: Vec<u8>,
+    offsets: Vec<u32>,
+    postings: Vec<u32>,
+}
+
+impl KeyIndex {
+    pub fn build(s: &Store, side: &Side) -> KeyIndex {
+        let mut all: Vec<(u64, u8, u32)> = side
+            .recs
+            .par_iter()
+            .enumerate()
+            .fold(
+                || (Vec::new(), Vec::new()),
+                |(mut acc, mut buf): (Vec<(u64, u8, u32)>, Vec<(u8, u64)>), (i, r)| {
+                    record_keys(s, side, r, &mut buf);
+                    acc.extend(buf.iter().map(|&(rule, k)| (k, rule, i as u32)));
+                    (acc, buf)
+                },
+            )
+            .map(|(acc, _)| acc)
+            .reduce(Vec::new, |mut a, mut b| {
+                if a.len() < b.len() {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                a.extend(b);
+                a
+            });
+        all.par_sort_unstable();
+        let mut ix = KeyIndex::default();
+        for (k, rule, id) in all {
+            if ix.keys.last() != Some(&k) {
+                ix.keys.push(k);
+                ix.rules.push(rule);
+                ix.offsets.push(ix.postings.len() as u32);
+            }
+            ix.postings.push(id);
+        }
+        ix.offsets.push(ix.postings.len() as u32);
+        ix
+    }
+
+    pub fn get(&self, k: u64) -> &[u32] {
+        match self.keys.binary_search(&k) {
+            Ok(i) => self.block(i),
+            Err(_) => &[],
+        }
+    }
+
+    fn block(&self, i: usize) -> &[u32] {
+        let lo = self.offsets[i] as usize;
+        let hi = self.offsets[i + 1] as usize;
+        &self.postings[lo..hi]
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * 8
+            + self.rules.capacity()
+            + self.offsets.capacity() * 4
+            + self.postings.capacity() * 4
+    }
+}
+
+fn empty_stats() -> Vec<BlockingRuleStats> {
+    RULES
+        .iter()
+        .map(|r| BlockingRuleStats {
+            rule: (*r).to_owned(),
+            ..BlockingRuleStats::default()
+        })
+        .collect()
+}
+
+/// Merge raw (a, b, rule) triples into distinct pairs with rule masks, and count per rule.
+fn merge(mut raw: Vec<(u64, u8)>, stats: &mut [BlockingRuleStats]) -> Vec<Pair> {
+    raw.par_sort_unstable();
+    let mut out: Vec<Pair> = Vec::with_capacity(raw.len() / 2 + 1);
+    for (ab, rule) in raw {
+        let (a, b) = ((ab >> 32) as u32, ab as u32);
+        let rule = usize::from(rule);
+        if let Some(s) = stats.get_mut(rule) {
+            s.pairs += 1;
+        }
+        match out.last_mut() {
+            Some(p) if p.a == a && p.b == b => p.rules |= 1 << rule,
+            _ => {
+                if let Some(s) = stats.get_mut(rule) {
+                    s.new_pairs += 1;
+                }
+                out.push(Pair {
+                    a,
+                    b,
+                    rules: 1 << rule,
+                })
+            }
+        }
+    }
+    out
+}
+
+/// Pairs between a list and a registry. The list (usually the smaller side) is hashed; the
+/// registry is streamed twice (count, then emit), so nothing registry-sized is built.
+pub fn link_pairs(
+    s: &Store,
+    reg: &Side,
+    list: &Side,
+    max_block: usize,
+) -> (Vec<Pair>, Vec<BlockingRuleStats>) {
+    let mut stats = empty_stats();
+    let mut slot_of: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut slot_rule: Vec<u8> = Vec::new();
+    let mut slot_rows: Vec<Vec<u32>> = Vec::new();
+    let mut buf = Vec::new();
+    for (i, r) in list.recs.iter().enumerate() {
+        record_keys(s, list, r, &mut buf);
+        for &(rule, k) in &buf {
+            let slot = *slot_of.entry(k).or_insert_with(|| {
+                slot_rule.push(rule);
+                slot_rows.push(Vec::new());
+                (slot_rows.len() - 1) as u32
+            });
+            slot_rows[slot as usize].push(i as u32);
+        }
+    }
+    let n_slots = slot_rows.len();
+    let counts: Vec<u32> = reg
+        .recs
+        .par_iter()
+        .fold(
+            || (vec![0u32; n_slots], Vec::new()),
+            |(mut c, mut buf): (Vec<u32>, Vec<(u8, u64)>), r| {
+                record_keys(s, reg, r, &mut buf);
+                for &(_, k) in &buf {
+                    if let Some(&slot) = slot_of.get(&k) {
+                        c[slot as usize] += 1;
+                    }
+                }
+                (c, buf)
+            },
+        )
+        .map(|(c, _)| c)
+        .reduce(
+            || vec![0u32; n_slots],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    for (slot, &c) in counts.iter().enumerate() {
+        if c as usize > max_block {
+            stats[usize::from(slot_rule[slot])].skipped_blocks += 1;
+        }
+    }
+    let raw: Vec<(u64, u8)> = reg
+        .recs
+        .par_iter()
+        .enumerate()
+        .fold(
+            || (Vec::new(), Vec::new()),
+            |(mut acc, mut buf): (Vec<(u64, u8)>, Vec<(u8, u64)>), (j, r)| {
+                record_keys(s, reg, r, &mut buf);
+                for &(rule, k) in &buf {
+                    if let Some(&slot) = slot_of.get(&k)
+                        && counts[slot as usize] as usize <= max_block
+                    {
+                        for &i in &slot_rows[slot as usize] {
+                            acc.push(((u64::from(i) << 32) | j as u64, rule));
+                        }
+                    }
+                }
+                (acc, buf)
+            },
+        )
+        .map(|(acc, _)| acc)
+        .reduce(Vec::new, |mut a, mut b| {
+            if a.len() < b.len() {
+                std::mem::swap(&mut a, &mut b);
+            }
+            a.extend(b);
+            a
+        });
+    let pairs = merge(raw, &mut stats);
+    (pairs, stats)
+}
+
+/// Pairs inside one file (`a < b`).
+pub fn dedupe_pairs(ix: &KeyIndex, max_block: usize) -> (Vec<Pair>, Vec<BlockingRuleStats>) {
+    let mut stats = empty_stats();
+    let blocks: Vec<usize> = (0..ix.keys.len())
+        .filter(|&i| {
+            let n = ix.block(i).len();
+            if n > max_block {
+                stats[usize::from(ix.rules[i])].skipped_blocks += 1;
+            }
+            n >= 2 && n <= max_block
+        })
+        .collect();
+    let raw: Vec<(u64, u8)> = blocks
+        .par_iter()
+        .fold(Vec::new, |mut acc: Vec<(u64, u8)>, &i| {
+            let ids = ix.block(i);
+            let rule = ix.rules[i];
+            for (x, &p) in ids.iter().enumerate() {
+                for &q in &ids[x + 1..] {
+                    let (a, b) = if p < q { (p, q) } else { (q, p) };
+                    acc.push(((u64::from(a) << 32) | u64::from(b), rule));
+                }
+            }
+            acc
+        })
+        .reduce(Vec::new, |mut a, mut b| {
+            if a.len() < b.len() {
+                std::mem::swap(&mut a, &mut b);
+            }
+            a.extend(b);
+            a
+        });
+    let pairs = merge(raw, &mut stats);
+    (pairs, stats)
+}
+
+/// Candidate ids for one prepared record against an index (intake duplicate warning).
+pub fn query(
+    s: &Store,
+    side: &Side,
+    r: &Prep,
+    ix: &KeyIndex,
+    max_block: usize,
+    out: &mut Vec<(u32, u16)>,
+) {
+    let mut buf = Vec::new();
+    record_keys(s, side, r, &mut buf);
+    out.clear();
+    for &(rule, k) in &buf {
+        let ids = ix.get(k);
+        if ids.len() <= max_block {
+            out.extend(ids.iter().map(|&id| (id, 1u16 << rule)));
+        }
+    }
+    out.sort_unstable();
+    out.dedup_by(|x, y| {
+        if x.0 == y.0 {
+            y.1 |= x.1;
+            true
+        } else {
+            false
+        }
+    });
+}

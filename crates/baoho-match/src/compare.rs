@@ -1,0 +1,405 @@
+//! Comparison levels: each field of a pair is put into one level, most similar first.
+//! Level 0 is always "null" (either side missing): it carries no evidence (Bayes factor 1).
+//! A pair's levels are packed four bits per field into a [`Gamma`].
+
+use crate::intern::NONE;
+use crate::prep::{Dob, Name, Prep, Side, Store};
+use crate::strings::{jaro_winkler, within_one_edit};
+
+pub type Gamma = u64;
+
+pub const FAMILY: usize = 0;
+pub const GIVEN: usize = 1;
+pub const MIDDLE: usize = 2;
+pub const DOB: usize = 3;
+pub const SEX: usize = 4;
+pub const HOMETOWN: usize = 5;
+pub const PASSPORT: usize = 6;
+pub const NATIONAL_ID: usize = 7;
+pub const ADDRESS: usize = 8;
+pub const LOCALITY: usize = 9;
+pub const POSTCODE: usize = 10;
+pub const PHONE: usize = 11;
+pub const N_FIELDS: usize = 12;
+
+pub const FIELD_NAMES: [&str; N_FIELDS] = [
+    "family_name",
+    "given_name",
+    "middle_name",
+    "dob",
+    "sex",
+    "hometown",
+    "passport",
+    "national_id",
+    "address",
+    "locality",
+    "postcode",
+    "phone",
+];
+
+const NAME_LEVELS: &[&str] = &["null", "exact", "phonetic", "fuzzy", "else"];
+const GIVEN_LEVELS: &[&str] = &["null", "exact", "phonetic", "fuzzy", "partial", "else"];
+const MIDDLE_LEVELS: &[&str] = &["null", "exact", "phonetic", "one missing", "else"];
+const DOB_LEVELS: &[&str] = &[
+    "null",
+    "exact",
+    "day/month swapped",
+    "one digit off",
+    "partial, agrees",
+    "year and month",
+    "year",
+    "year ±1",
+    "else",
+];
+const SEX_LEVELS: &[&str] = &["null", "equal", "different"];
+const HOME_LEVELS: &[&str] = &["null", "same province", "same merged province", "else"];
+const CODE_LEVELS: &[&str] = &["null", "exact", "one edit", "else"];
+const TEXT_LEVELS: &[&str] = &["null", "exact", "fuzzy", "else"];
+
+/// Level labels per field.
+pub const LEVELS: [&[&str]; N_FIELDS] = [
+    NAME_LEVELS,
+    GIVEN_LEVELS,
+    MIDDLE_LEVELS,
+    DOB_LEVELS,
+    SEX_LEVELS,
+    HOME_LEVELS,
+    CODE_LEVELS,
+    CODE_LEVELS,
+    TEXT_LEVELS,
+    TEXT_LEVELS,
+    CODE_LEVELS,
+    CODE_LEVELS,
+];
+
+/// Levels whose Bayes factor is adjusted by the term frequency of the agreed value.
+pub fn tf_level(field: usize, level: u8) -> bool {
+    level == 1 && matches!(field, FAMILY | GIVEN | DOB | LOCALITY)
+}
+
+pub fn level(g: Gamma, field: usize) -> u8 {
+    ((g >> (4 * field)) & 0xf) as u8
+}
+
+fn set(g: &mut Gamma, field: usize, level: u8) {
+    *g |= u64::from(level) << (4 * field);
+}
+
+/// A pair's comparison vector and the agreed values the term-frequency adjustment needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Comparison {
+    pub gamma: Gamma,
+    /// Agreed family / given token (NONE unless that field is at level exact).
+    pub family_tok: u32,
+    pub given_tok: u32,
+}
+
+pub const JW_FUZZY: f64 = 0.88;
+
+/// Token comparison: 1 exact, 2 phonetic, 3 fuzzy, 4 else (names).
+fn token_level(s: &Store, a: u32, b: u32) -> u8 {
+    if a == b {
+        1
+    } else if s.phon(a) == s.phon(b) {
+        2
+    } else if jaro_winkler(s.token(a), s.token(b)) >= JW_FUZZY {
+        3
+    } else {
+        4
+    }
+}
+
+/// `joined` is `first` immediately followed by `second` (`minhanh` = `minh` + `anh`).
+fn is_join(s: &Store, joined: u32, first: u32, second: u32) -> bool {
+    if first == NONE || second == NONE {
+        return false;
+    }
+    let (j, f, t) = (s.token(joined), s.token(first), s.token(second));
+    j.len() == f.len() + t.len() && j.starts_with(f) && j.ends_with(t)
+}
+
+struct NameLevels {
+    family: u8,
+    given: u8,
+    /// Orientation used: 0 as read, 1 family/given crossed.
+    crossed: bool,
+}
+
+fn given_level(s: &Store, a: &Name, b: &Name) -> u8 {
+    if a.given == NONE || b.given == NONE {
+        return 0;
+    }
+    let l = token_level(s, a.given, b.given);
+    if l <= 3 {
+        return l;
+    }
+    // Partial: the given name sits elsewhere in the other name (middle/given confused), or
+    // one side wrote a two-syllable given name as one word.
+    let in_other = |x: &Name, y: &Name| {
+        y.middle
+            .iter()
+            .chain(std::iter::once(&y.family))
+            .any(|&t| t != NONE && (t == x.given || s.phon(t) == s.phon(x.given)))
+    };
+    let last_mid = |n: &Name| {
+        let k = n.middle_len();
+        if k == 0 { NONE } else { n.middle[k - 1] }
+    };
+    if in_other(a, b)
+        || in_other(b, a)
+        || is_join(s, a.given, last_mid(b), b.given)
+        || is_join(s, b.given, last_mid(a), a.given)
+    {
+        4
+    } else {
+        5
+    }
+}
+
+fn name_levels(s: &Store, a: &Name, b: &Name) -> NameLevels {
+    let family = if a.family == NONE || b.family == NONE {
+        0
+    } else {
+        token_level(s, a.family, b.family)
+    };
+    let given = given_level(s, a, b);
+    let straight = NameLevels {
+        family,
+        given,
+        crossed: false,
+    };
+    if family <= 2 && given <= 2 {
+        return straight;
+    }
+    // Family and given names swapped (a field mix-up in the source).
+    if a.family != NONE && b.given != NONE && a.given != NONE && b.family != NONE {
+        let f = token_level(s, a.family, b.given);
+        let g = token_level(s, a.given, b.family);
+        if f <= 2 && g <= 2 && f + g < score(family) + score(given) {
+            return NameLevels {
+                family: f,
+                given: g,
+                crossed: true,
+            };
+        }
+    }
+    straight
+}
+
+/// Order key for choosing between readings (null counts as middling).
+fn score(level: u8) -> u8 {
+    if level == 0 { 3 } else { level }
+}
+
+fn middle_level(s: &Store, a: &Name, b: &Name) -> u8 {
+    let (na, nb) = (a.middle_len(), b.middle_len());
+    if na == 0 || nb == 0 {
+        return 0;
+    }
+    let (ma, mb) = (&a.middle[..na], &b.middle[..nb]);
+    if ma == mb {
+        return 1;
+    }
+    if na == nb && ma.iter().zip(mb).all(|(&x, &y)| s.phon(x) == s.phon(y)) {
+        return 2;
+    }
+    let (short, long) = if na < nb { (ma, mb) } else { (mb, ma) };
+    if short.len() < long.len()
+        && short
+            .iter()
+            .all(|&x| long.iter().any(|&y| s.phon(x) == s.phon(y)))
+    {
+        return 3;
+    }
+    4
+}
+
+fn dob_level(a: &Dob, b: &Dob) -> u8 {
+    if a.year == 0 || b.year == 0 {
+        return 0;
+    }
+    if a.is_full() && b.is_full() {
+        if a == b {
+            return 1;
+        }
+        if a.year == b.year && a.month == b.day && a.day == b.month {
+            return 2;
+        }
+        if within_one_edit(&dob_digits(a), &dob_digits(b)) {
+            return 3;
+        }
+        if a.year == b.year && a.month == b.month {
+            return 5;
+        }
+    } else {
+        // At least one side is partial: agreement on every part both know.
+        let month_ok = a.month == 0 || b.month == 0 || a.month == b.month;
+        let day_ok = a.day == 0 || b.day == 0 || a.day == b.day;
+        if a.year == b.year && month_ok && day_ok {
+            return 4;
+        }
+        if within_one_edit(&year_digits(a.year), &year_digits(b.year)) && month_ok && day_ok {
+            return 3;
+        }
+    }
+    if a.year == b.year {
+        return 6;
+    }
+    if a.year.abs_diff(b.year) == 1 {
+        return 7;
+    }
+    8
+}
+
+fn year_digits(y: u16) -> [u8; 4] {
+    [
+        b'0' + (y / 1000 % 10) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+    ]
+}
+
+fn dob_digits(d: &Dob) -> [u8; 8] {
+    let y = year_digits(d.year);
+    [
+        y[0],
+        y[1],
+        y[2],
+        y[3],
+        b'0' + d.month / 10 % 10,
+        b'0' + d.month % 10,
+        b'0' + d.day / 10 % 10,
+        b'0' + d.day % 10,
+    ]
+}
+
+fn code_level(a: &[u8], b: &[u8]) -> u8 {
+    if a.is_empty() || b.is_empty() {
+        0
+    } else if a == b {
+        1
+    } else if within_one_edit(a, b) {
+        2
+    } else {
+        3
+    }
+}
+
+fn text_level(a: &[u8], b: &[u8]) -> u8 {
+    if a.is_empty() || b.is_empty() {
+        0
+    } else if a == b {
+        1
+    } else if jaro_winkler(a, b) >= JW_FUZZY {
+        2
+    } else {
+        3
+    }
+}
+
+fn home_level(s: &Store, a: u32, b: u32) -> u8 {
+    if a == NONE || b == NONE {
+        return 0;
+    }
+    if a == b {
+        return 1;
+    }
+    let pa = s
+        .place_prov
+        .get(a as usize)
+        .copied()
+        .unwrap_or((NONE, NONE));
+    let pb = s
+        .place_prov
+        .get(b as usize)
+        .copied()
+        .unwrap_or((NONE, NONE));
+    if pa.0 != NONE && pa.0 == pb.0 {
+        1
+    } else if pa.1 != NONE && pa.1 == pb.1 {
+        2
+    } else {
+        3
+    }
+}
+
+fn sex_level(a: u8, b: u8) -> u8 {
+    if a == 0 || b == 0 {
+        0
+    } else if a == b {
+        1
+    } else {
+        2
+    }
+}
+
+/// Compare record `a` of side `sa` with record `b` of side `sb`.
+pub fn compare(s: &Store, sa: &Side, a: &Prep, sb: &Side, b: &Prep) -> Comparison {
+    let mut best = (name_levels(s, &a.name, &b.name), a.name, b.name);
+    // Ambiguous name order: try the other readings, keep the best-agreeing one.
+    if best.0.family > 1 || best.0.given > 1 {
+        for (na, nb) in [
+            (sa.alt(a), Some(&b.name)),
+            (Some(&a.name), sb.alt(b)),
+            (sa.alt(a), sb.alt(b)),
+        ] {
+            if let (Some(na), Some(nb)) = (na, nb) {
+                let l = name_levels(s, na, nb);
+                if score(l.family) + score(l.given) < score(best.0.family) + score(best.0.given) {
+                    best = (l, *na, *nb);
+                }
+            }
+        }
+    }
+    let (nl, na, nb) = best;
+    let mut g: Gamma = 0;
+    set(&mut g, FAMILY, nl.family);
+    set(&mut g, GIVEN, nl.given);
+    set(&mut g, MIDDLE, middle_level(s, &na, &nb));
+    set(&mut g, DOB, dob_level(&a.dob, &b.dob));
+    set(&mut g, SEX, sex_level(a.sex, b.sex));
+    set(&mut g, HOMETOWN, home_level(s, a.home, b.home));
+    set(
+        &mut g,
+        PASSPORT,
+        code_level(a.passport.as_bytes(), b.passport.as_bytes()),
+    );
+    set(
+        &mut g,
+        NATIONAL_ID,
+        code_level(a.national_id.as_bytes(), b.national_id.as_bytes()),
+    );
+    set(&mut g, ADDRESS, text_level(sa.addr(a), sb.addr(b)));
+    let loc = if a.locality == NONE || b.locality == NONE {
+        0
+    } else if a.locality == b.locality {
+        1
+    } else if jaro_winkler(
+        s.localities.get(a.locality).as_bytes(),
+        s.localities.get(b.locality).as_bytes(),
+    ) >= JW_FUZZY
+    {
+        2
+    } else {
+        3
+    };
+    set(&mut g, LOCALITY, loc);
+    set(
+        &mut g,
+        POSTCODE,
+        code_level(a.postcode.as_bytes(), b.postcode.as_bytes()),
+    );
+    set(
+        &mut g,
+        PHONE,
+        code_level(a.phone.as_bytes(), b.phone.as_bytes()),
+    );
+    let family_tok = if nl.family == 1 { na.family } else { NONE };
+    let given_tok = if nl.given == 1 { na.given } else { NONE };
+    Comparison {
+        gamma: g,
+        family_tok,
+        given_tok,
+    }
+}

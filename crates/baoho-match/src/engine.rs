@@ -1,0 +1,308 @@
+//! The pipeline behind [`crate::link`] and [`crate::dedupe`]: prepare, block, compare,
+//! train, score, decide.
+
+use crate::blocking::{KeyIndex, Pair, dedupe_pairs, link_pairs};
+use crate::compare::{Comparison, FIELD_NAMES, LEVELS, N_FIELDS, compare};
+use crate::model::{
+    Params, TermFreq, estimate_u, field_log2, match_weight, patterns, probability, train,
+};
+use crate::prep::{Prep, Side, Store};
+use crate::record::{
+    Candidate, Decision, DedupeResult, Explanation, FieldContribution, LinkConfig, LinkResult,
+    Record, RunStats,
+};
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::time::Instant;
+
+pub fn resolver() -> crate::prep::Resolver {
+    crate::places::resolve
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+pub fn explain(p: &Params, tf: &TermFreq, c: &Comparison, a: &Prep) -> Explanation {
+    let fields = (0..N_FIELDS)
+        .map(|f| {
+            let (l, w) = field_log2(p, tf, c, a, f);
+            FieldContribution {
+                field: Cow::Borrowed(FIELD_NAMES[f]),
+                level: Cow::Borrowed(LEVELS[f][usize::from(l)]),
+                bayes_factor: w.exp2(),
+                log2_weight: w,
+            }
+        })
+        .collect();
+    Explanation {
+        prior_log2: (p.lambda / (1.0 - p.lambda)).log2(),
+        fields,
+    }
+}
+
+/// Thresholds from the fitted model. Match: the configured posterior (default 0.99).
+/// Review: the highest floor that still keeps, by the model's own estimate, 99.5 % of the
+/// expected true matches among rows' best candidates at or above it.
+fn choose_thresholds(cfg: &LinkConfig, best: &mut [f64]) -> (f64, f64) {
+    let match_t = cfg.match_threshold.unwrap_or(0.99);
+    let review_t = cfg.review_threshold.unwrap_or_else(|| {
+        best.sort_by(|a, b| a.total_cmp(b));
+        let total: f64 = best.iter().sum();
+        let budget = 0.005 * total;
+        let mut cum = 0.0;
+        let mut t = 0.01;
+        for &p in best.iter() {
+            if cum + p > budget {
+                break;
+            }
+            cum += p;
+            t = p;
+        }
+        t.clamp(0.01, 0.5)
+    });
+    (match_t, review_t.min(match_t))
+}
+
+fn pool(cfg: &LinkConfig) -> Option<rayon::ThreadPool> {
+    if cfg.threads == 0 {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .build()
+        .ok()
+}
+
+pub fn run_link(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkResult {
+    match pool(cfg) {
+        Some(p) => p.install(|| link_inner(registry, list, cfg)),
+        None => link_inner(registry, list, cfg),
+    }
+}
+
+pub fn run_dedupe(records: &[Record], cfg: &LinkConfig) -> DedupeResult {
+    match pool(cfg) {
+        Some(p) => p.install(|| dedupe_inner(records, cfg)),
+        None => dedupe_inner(records, cfg),
+    }
+}
+
+struct Scored {
+    weights: Vec<f64>,
+    params: Params,
+    tf: TermFreq,
+    comps: Vec<Comparison>,
+}
+
+fn train_and_score(
+    s: &Store,
+    sa: &Side,
+    sb: &Side,
+    same: bool,
+    pairs: &[Pair],
+    cfg: &LinkConfig,
+    stats: &mut RunStats,
+) -> Scored {
+    let t = Instant::now();
+    let comps: Vec<Comparison> = pairs
+        .par_iter()
+        .map(|p| compare(s, sa, &sa.recs[p.a as usize], sb, &sb.recs[p.b as usize]))
+        .collect();
+    stats.scoring_ms += ms(t);
+    let t = Instant::now();
+    let u = estimate_u(s, sa, sb, same, cfg.u_sample_pairs, cfg.seed);
+    let pats = patterns(&comps, pairs);
+    stats.patterns = pats.counts.len();
+    let space = if same {
+        let n = sa.len() as f64;
+        n * (n - 1.0) / 2.0
+    } else {
+        sa.len() as f64 * sb.len() as f64
+    };
+    let params = train(&pats, u, space, cfg.em_max_iterations, cfg.em_tolerance);
+    stats.em_iterations = params.em_iterations;
+    stats.lambda = params.lambda;
+    let tf = TermFreq::build(s, sb);
+    stats.training_ms += ms(t);
+    let t = Instant::now();
+    let weights: Vec<f64> = comps
+        .par_iter()
+        .zip(pairs)
+        .map(|(c, p)| match_weight(&params, &tf, c, &sa.recs[p.a as usize]))
+        .collect();
+    stats.scoring_ms += ms(t);
+    Scored {
+        weights,
+        params,
+        tf,
+        comps,
+    }
+}
+
+fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkResult {
+    let t0 = Instant::now();
+    let mut stats = RunStats::default();
+    let mut store = Store::new(resolver());
+    let reg = store.prepare(registry);
+    let lst = store.prepare(list);
+    stats.prepare_ms = ms(t0);
+    let t = Instant::now();
+    let (pairs, rules) = link_pairs(&store, &reg, &lst, cfg.max_block_size);
+    stats.rules = rules;
+    stats.pairs_compared = pairs.len() as u64;
+    stats.blocking_ms = ms(t);
+    let sc = train_and_score(&store, &lst, &reg, false, &pairs, cfg, &mut stats);
+    let t = Instant::now();
+    // Pairs are sorted by list row: each row's candidates are one run.
+    let mut rows: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for i in 1..=pairs.len() {
+        if i == pairs.len() || pairs[i].a != pairs[start].a {
+            rows.push((start, i));
+            start = i;
+        }
+    }
+    let mut best: Vec<f64> = rows
+        .iter()
+        .map(|&(lo, hi)| {
+            let top = sc.weights[lo..hi].iter().copied().fold(f64::MIN, f64::max);
+            probability(top)
+        })
+        .collect();
+    let (match_t, review_t) = choose_thresholds(cfg, &mut best);
+    stats.match_threshold = match_t;
+    stats.review_threshold = review_t;
+    let k = cfg.max_candidates.max(1);
+    let candidates: Vec<Candidate> = rows
+        .par_iter()
+        .flat_map_iter(|&(lo, hi)| {
+            let mut idx: Vec<usize> = (lo..hi).collect();
+            idx.sort_by(|&x, &y| sc.weights[y].total_cmp(&sc.weights[x]));
+            // Odds that the row's person is this candidate rather than any other or none.
+            let odds_sum: f64 = idx.iter().map(|&i| sc.weights[i].min(1000.0).exp2()).sum();
+            let mut out = Vec::with_capacity(k);
+            for (rank, &i) in idx.iter().take(k).enumerate() {
+                let w = sc.weights[i];
+                let p = probability(w);
+                if p < cfg.min_probability {
+                    break;
+                }
+                let odds = w.min(1000.0).exp2();
+                let exclusive = odds / (1.0 + odds_sum);
+                let decision = if rank == 0 && exclusive >= match_t && p >= match_t {
+                    Decision::Match
+                } else if p >= review_t {
+                    Decision::Review
+                } else {
+                    Decision::NonMatch
+                };
+                let pair = pairs[i];
+                out.push(Candidate {
+                    list_idx: pair.a as usize,
+                    reg_idx: pair.b as usize,
+                    probability: p,
+                    match_weight: w,
+                    decision,
+                    explanation: explain(
+                        &sc.params,
+                        &sc.tf,
+                        &sc.comps[i],
+                        &lst.recs[pair.a as usize],
+                    ),
+                });
+            }
+            out
+        })
+        .collect();
+    stats.scoring_ms += ms(t);
+    stats.total_ms = ms(t0);
+    LinkResult { candidates, stats }
+}
+
+fn dedupe_inner(records: &[Record], cfg: &LinkConfig) -> DedupeResult {
+    let t0 = Instant::now();
+    let mut stats = RunStats::default();
+    let mut store = Store::new(resolver());
+    let side = store.prepare(records);
+    stats.prepare_ms = ms(t0);
+    let t = Instant::now();
+    let ix = KeyIndex::build(&store, &side);
+    let (pairs, rules) = dedupe_pairs(&ix, cfg.max_block_size);
+    drop(ix);
+    stats.rules = rules;
+    stats.pairs_compared = pairs.len() as u64;
+    stats.blocking_ms = ms(t);
+    let sc = train_and_score(&store, &side, &side, true, &pairs, cfg, &mut stats);
+    let t = Instant::now();
+    let mut best: Vec<f64> = sc.weights.iter().map(|&w| probability(w)).collect();
+    let (match_t, review_t) = choose_thresholds(cfg, &mut best);
+    stats.match_threshold = match_t;
+    stats.review_threshold = review_t;
+    let mut order: Vec<usize> = (0..pairs.len())
+        .filter(|&i| probability(sc.weights[i]) >= cfg.min_probability)
+        .collect();
+    order.sort_by(|&x, &y| sc.weights[y].total_cmp(&sc.weights[x]));
+    let out: Vec<Candidate> = order
+        .par_iter()
+        .map(|&i| {
+            let w = sc.weights[i];
+            let p = probability(w);
+            let decision = if p >= match_t {
+                Decision::Match
+            } else if p >= review_t {
+                Decision::Review
+            } else {
+                Decision::NonMatch
+            };
+            let pair = pairs[i];
+            Candidate {
+                list_idx: pair.a as usize,
+                reg_idx: pair.b as usize,
+                probability: p,
+                match_weight: w,
+                decision,
+                explanation: explain(
+                    &sc.params,
+                    &sc.tf,
+                    &sc.comps[i],
+                    &side.recs[pair.a as usize],
+                ),
+            }
+        })
+        .collect();
+    let clusters = clusters(records.len(), &out);
+    stats.scoring_ms += ms(t);
+    stats.total_ms = ms(t0);
+    DedupeResult {
+        pairs: out,
+        clusters,
+        stats,
+    }
+}
+
+/// Connected components of the `Match` pairs (union–find), singletons left out.
+pub fn clusters(n: usize, pairs: &[Candidate]) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for c in pairs.iter().filter(|c| c.decision == Decision::Match) {
+        let (a, b) = (find(&mut parent, c.list_idx), find(&mut parent, c.reg_idx));
+        if a != b {
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut groups: rustc_hash::FxHashMap<usize, Vec<usize>> = rustc_hash::FxHashMap::default();
+    for i in 0..n {
+        let r = find(&mut parent, i);
+        groups.entry(r).or_default().push(i);
+    }
+    let mut out: Vec<Vec<usize>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,237 @@
+//! Vietnamese personal names: which token is the family name (họ), which the given name
+//! (tên), and which the middle names (đệm), whatever order a foreign list wrote them in.
+//!
+//! Works on folded tokens. The order is decided from a frequency list of family names; when
+//! both ends (or neither) look like a family name the other reading is kept as an
+//! alternative and the comparison tries both.
+
+/// Folded family names, most frequent first (after the 2019 census shares). The first group
+/// is almost never a given name; the second is also common as a given or middle name.
+const STRONG_FAMILY: &[&str] = &[
+    "nguyen", "tran", "le", "pham", "huynh", "phan", "vu", "vo", "dang", "bui", "do", "ngo",
+    "duong", "ly", "trinh", "truong", "doan", "dinh", "luu", "ton", "quach", "trieu", "luong",
+    "tang", "thai", "phung", "chu", "nghiem", "khuc", "kieu", "ong", "nong", "vuong", "thach",
+    "tieu", "banh", "lai", "dau", "ho",
+];
+const WEAK_FAMILY: &[&str] = &[
+    "hoang", "mai", "lam", "dao", "cao", "chau", "giang", "kim", "tu", "la", "ta", "mac", "quan",
+    "au", "lu", "van", "tong", "bach", "hua", "kha", "tiet", "lac", "ma", "diep", "ha", "thieu",
+    "vien", "dam", "khong", "khuu",
+];
+
+/// Middle names that mark Vietnamese order when they stand right after the family name
+/// (`Văn` for men, `Thị` for women).
+const MIDDLE_MARKERS: &[&str] = &["van", "thi"];
+
+/// How strongly a folded token reads as a family name: 2 strong, 1 also a given name, 0 not.
+pub fn family_strength(tok: &str) -> u8 {
+    if STRONG_FAMILY.contains(&tok) {
+        2
+    } else if WEAK_FAMILY.contains(&tok) {
+        1
+    } else {
+        0
+    }
+}
+
+pub fn is_middle_marker(tok: &str) -> bool {
+    MIDDLE_MARKERS.contains(&tok)
+}
+
+/// A name read in Vietnamese order: positions into the token slice it was parsed from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NameOrder {
+    pub family: Option<usize>,
+    /// Middle tokens in Vietnamese order.
+    pub middle: Vec<usize>,
+    pub given: Option<usize>,
+}
+
+/// Read a full name given as one string (already split into folded tokens).
+/// `comma_at` is the number of tokens before a comma in the raw text (`NGUYEN, Van An`):
+/// what stands before the comma is the family name.
+/// Returns the preferred reading and, when the order is ambiguous, the other one.
+pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Option<NameOrder>) {
+    let n = toks.len();
+    match n {
+        0 => return (NameOrder::default(), None),
+        1 => {
+            return (
+                NameOrder {
+                    family: None,
+                    middle: Vec::new(),
+                    given: Some(0),
+                },
+                None,
+            );
+        }
+        _ => {}
+    }
+    if let Some(k) = comma_at.filter(|&k| k >= 1 && k < n) {
+        // "FAMILY [MIDDLE…], GIVEN NAMES" – family first, the rest in Vietnamese order.
+        let mut order = NameOrder {
+            family: Some(0),
+            middle: (1..k).collect(),
+            given: None,
+        };
+        let rest: Vec<usize> = (k..n).collect();
+        split_rest(toks, &rest, &mut order);
+        return (order, None);
+    }
+    let front = family_strength(toks[0]);
+    let back = family_strength(toks[n - 1]);
+    let front_first = front_order(n);
+    let back_first = back_order(toks);
+    match front.cmp(&back) {
+        std::cmp::Ordering::Greater => (front_first, None),
+        std::cmp::Ordering::Less => (back_first, None),
+        std::cmp::Ordering::Equal => (front_first, Some(back_first)),
+    }
+}
+
+/// Read a name whose source split family and given names. Handles the usual slips: the two
+/// fields swapped, middle names put with the family name (`NGUYEN THI` / `MAI`), and given
+/// names written middle-last (`AN VAN`).
+pub fn parse_split(fam: &[&str], giv: &[&str]) -> (Vec<String>, NameOrder) {
+    let swapped = !fam.is_empty()
+        && !giv.is_empty()
+        && fam.iter().all(|t| family_strength(t) == 0)
+        && family_strength(giv[0]) == 2
+        && giv.len() == 1;
+    let (fam, giv) = if swapped { (giv, fam) } else { (fam, giv) };
+    let mut toks: Vec<String> = Vec::with_capacity(fam.len() + giv.len());
+    toks.extend(fam.iter().map(|s| (*s).to_owned()));
+    let giv_start = toks.len();
+    // Given names written with the middle name last ("AN VAN") back to Vietnamese order.
+    if giv.len() >= 2 && is_middle_marker(giv[giv.len() - 1]) && !is_middle_marker(giv[0]) {
+        toks.extend(giv.iter().rev().map(|s| (*s).to_owned()));
+    } else {
+        toks.extend(giv.iter().map(|s| (*s).to_owned()));
+    }
+    let n = toks.len();
+    let order = if fam.is_empty() {
+        NameOrder {
+            family: None,
+            middle: (0..n.saturating_sub(1)).collect(),
+            given: n.checked_sub(1),
+        }
+    } else if giv.is_empty() {
+        NameOrder {
+            family: Some(0),
+            middle: (1..n).collect(),
+            given: None,
+        }
+    } else {
+        NameOrder {
+            family: Some(0),
+            middle: (1..giv_start).chain(giv_start..n - 1).collect(),
+            given: Some(n - 1),
+        }
+    };
+    (toks, order)
+}
+
+/// Family name first: `Nguyễn Văn An`.
+fn front_order(n: usize) -> NameOrder {
+    NameOrder {
+        family: Some(0),
+        middle: (1..n - 1).collect(),
+        given: Some(n - 1),
+    }
+}
+
+/// Family name last: `Văn An Nguyễn` (given names kept in Vietnamese order, the usual way a
+/// passport's "given names" field is copied) or `An Văn Nguyễn` (fully reversed, recognised
+/// by a middle marker at the end).
+fn back_order(toks: &[&str]) -> NameOrder {
+    let n = toks.len();
+    let mut order = NameOrder {
+        family: Some(n - 1),
+        middle: Vec::new(),
+        given: None,
+    };
+    let rest: Vec<usize> = (0..n - 1).collect();
+    split_rest(toks, &rest, &mut order);
+    order
+}
+
+/// Split the non-family tokens into middle and given names.
+fn split_rest(toks: &[&str], rest: &[usize], order: &mut NameOrder) {
+    match rest {
+        [] => {}
+        [only] => order.given = Some(*only),
+        [first, .., last] => {
+            if is_middle_marker(toks[*last]) && !is_middle_marker(toks[*first]) {
+                order.given = Some(*first);
+                order.middle = rest[1..].iter().rev().copied().collect();
+            } else {
+                order.given = Some(*last);
+                order.middle.extend_from_slice(&rest[..rest.len() - 1]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(s: &str) -> (String, String, String) {
+        let folded = baoho_domain::text::fold(s);
+        let toks: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+        let comma = s
+            .find(',')
+            .map(|i| baoho_domain::text::fold_tokens(&s[..i]).len());
+        let (o, _) = parse_full(&toks, comma);
+        let f = o.family.map(|i| toks[i].to_owned()).unwrap_or_default();
+        let m = o
+            .middle
+            .iter()
+            .map(|&i| toks[i])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let g = o.given.map(|i| toks[i].to_owned()).unwrap_or_default();
+        (f, m, g)
+    }
+
+    fn t(f: &str, m: &str, g: &str) -> (String, String, String) {
+        (f.into(), m.into(), g.into())
+    }
+
+    #[test]
+    fn reads_vietnamese_and_foreign_orders() {
+        assert_eq!(read("Nguyễn Văn An"), t("nguyen", "van", "an"));
+        assert_eq!(read("VAN AN NGUYEN"), t("nguyen", "van", "an"));
+        assert_eq!(read("An Van Nguyen"), t("nguyen", "van", "an"));
+        assert_eq!(read("NGUYEN, Van An"), t("nguyen", "van", "an"));
+        assert_eq!(read("Trần Thị Minh Anh"), t("tran", "thi minh", "anh"));
+        assert_eq!(read("Minh Anh Tran"), t("tran", "minh", "anh"));
+        assert_eq!(read("Phúc"), t("", "", "phuc"));
+    }
+
+    #[test]
+    fn ambiguous_order_keeps_the_other_reading() {
+        let toks = ["hoang", "van", "mai"];
+        let (first, alt) = parse_full(&toks, None);
+        assert_eq!(first.family, Some(0));
+        assert_eq!(alt.map(|a| a.family), Some(Some(2)));
+        let toks = ["le", "van", "hoang"];
+        assert!(parse_full(&toks, None).1.is_none());
+    }
+
+    #[test]
+    fn split_fields_fix_the_usual_slips() {
+        let (toks, o) = parse_split(&["an"], &["nguyen"]);
+        assert_eq!(toks[o.family.unwrap_or(9)], "nguyen");
+        let (toks, o) = parse_split(&["nguyen", "thi"], &["mai"]);
+        assert_eq!(
+            (o.family, o.middle.clone(), o.given),
+            (Some(0), vec![1], Some(2))
+        );
+        assert_eq!(toks[2], "mai");
+        let (toks, o) = parse_split(&["nguyen"], &["an", "van"]);
+        assert_eq!(toks[o.given.unwrap_or(9)], "an");
+        let (_, o) = parse_split(&["smith"], &["john"]);
+        assert_eq!((o.family, o.given), (Some(0), Some(1)));
+    }
+}

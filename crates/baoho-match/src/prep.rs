@@ -1,0 +1,528 @@
+//! Records prepared for matching: folded, tokenised, interned, parsed; fixed-size and
+//! allocation-free so the compare loop only touches integers and short byte strings.
+
+use crate::intern::{Interner, NONE};
+use crate::name::{NameOrder, parse_full, parse_split};
+use crate::record::Record;
+use crate::text::{fold_into, phonetic_into};
+use rayon::prelude::*;
+
+/// A name in Vietnamese order as token ids (NONE where absent). At most three middle names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Name {
+    pub family: u32,
+    pub given: u32,
+    pub middle: [u32; 3],
+}
+
+impl Name {
+    pub const EMPTY: Name = Name {
+        family: NONE,
+        given: NONE,
+        middle: [NONE; 3],
+    };
+
+    pub fn middle_len(&self) -> usize {
+        self.middle.iter().take_while(|&&t| t != NONE).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.family == NONE && self.given == NONE
+    }
+}
+
+/// Date of birth as raw numbers (0 = unknown). Not calendar-checked: a corrupt `1990-13-05`
+/// is kept so the comparison can see a day/month swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Dob {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Dob {
+    pub fn is_full(&self) -> bool {
+        self.year != 0 && self.month != 0 && self.day != 0
+    }
+    pub fn packed(&self) -> u32 {
+        (u32::from(self.year) << 16) | (u32::from(self.month) << 8) | u32::from(self.day)
+    }
+}
+
+/// A short identifier (document number, phone, postcode), upper-case alphanumerics inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Code {
+    len: u8,
+    bytes: [u8; 15],
+}
+
+impl Code {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Keep ASCII letters and digits, upper-cased; only the last 15 kept.
+    pub fn parse(s: &str, digits_only: bool, min_len: usize) -> Code {
+        let mut c = Code::default();
+        let keep = |b: &u8| {
+            if digits_only {
+                b.is_ascii_digit()
+            } else {
+                b.is_ascii_alphanumeric()
+            }
+        };
+        let total = s.bytes().filter(keep).count();
+        let skip = total.saturating_sub(15);
+        for b in s.bytes().filter(keep).skip(skip) {
+            c.bytes[usize::from(c.len)] = b.to_ascii_uppercase();
+            c.len += 1;
+        }
+        if usize::from(c.len) < min_len {
+            Code::default()
+        } else {
+            c
+        }
+    }
+}
+
+/// Sex: 0 unknown, 1 male, 2 female.
+pub fn parse_sex(s: &str) -> u8 {
+    let mut f = String::new();
+    fold_into(s, &mut f);
+    match f.as_str() {
+        "m" | "male" | "nam" | "man" | "mr" | "h" | "homme" | "masculin" | "mannlich" => 1,
+        "f" | "female" | "nu" | "w" | "woman" | "ms" | "mrs" | "weiblich" | "feminin" | "femme" => {
+            2
+        }
+        _ => 0,
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// Lenient date of birth: `1990`, `1990-05-12`, `12/05/1990`, `19900512`, `12051990`,
+/// `05/1990`, `12 May 1990`, `1990/5/12`. Parts are kept raw (no calendar check).
+pub fn parse_dob(s: &str) -> Dob {
+    let mut groups: [(u32, u8); 3] = [(0, 0); 3];
+    let mut n = 0usize;
+    let mut cur: u32 = 0;
+    let mut len: u8 = 0;
+    let mut month_word: u8 = 0;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i <= bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(b' ');
+        if b.is_ascii_digit() {
+            cur = cur.saturating_mul(10).saturating_add(u32::from(b - b'0'));
+            len = len.saturating_add(1);
+        } else {
+            if len > 0 {
+                if n == 3 {
+                    return Dob::default();
+                }
+                groups[n] = (cur, len);
+                n += 1;
+                cur = 0;
+                len = 0;
+            }
+            if b.is_ascii_alphabetic() {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|c| !c.is_ascii_alphabetic())
+                    .map_or(bytes.len(), |p| i + p);
+                let word = s.get(i..end).unwrap_or("").to_ascii_lowercase();
+                if let Some(m) = MONTHS.iter().position(|m| word.starts_with(m)) {
+                    month_word = (m + 1) as u8;
+                    if n == 3 {
+                        return Dob::default();
+                    }
+                    groups[n] = (u32::from(month_word), 2);
+                    n += 1;
+                }
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    let plausible = |y: u32| (1850..=2100).contains(&y);
+    let mk = |y: u32, m: u32, d: u32| Dob {
+        year: y as u16,
+        month: if m <= 99 { m as u8 } else { 0 },
+        day: if d <= 99 { d as u8 } else { 0 },
+    };
+    let g = &groups[..n];
+    match g {
+        [(v, 4)] if plausible(*v) => mk(*v, 0, 0),
+        [(v, 8)] => {
+            let (a, b, c) = (v / 10_000, (v / 100) % 100, v % 100);
+            if plausible(a) {
+                mk(a, b, c)
+            } else if plausible(v % 10_000) {
+                mk(v % 10_000, (v / 10_000) % 100, v / 1_000_000)
+            } else {
+                Dob::default()
+            }
+        }
+        [(v, 6)] if plausible(v / 100) => mk(v / 100, v % 100, 0),
+        [(y, 4), (m, _)] if plausible(*y) => mk(*y, *m, 0),
+        [(m, _), (y, 4)] if plausible(*y) => mk(*y, *m, 0),
+        [(y, 4), (m, _), (d, _)] if plausible(*y) => mk(*y, *m, *d),
+        [(a, _), (b, _), (y, 4)] if plausible(*y) => {
+            // Day first (Vietnamese and European), unless the month word says otherwise or
+            // only the month-first reading is possible (US order).
+            if month_word != 0 && *a == u32::from(month_word) && *b != u32::from(month_word) {
+                mk(*y, *a, *b)
+            } else if *b > 12 && *a <= 12 {
+                mk(*y, *a, *b)
+            } else {
+                mk(*y, *b, *a)
+            }
+        }
+        _ => Dob::default(),
+    }
+}
+
+/// One prepared record.
+#[derive(Debug, Clone, Copy)]
+pub struct Prep {
+    pub name: Name,
+    /// Index into the side's `alts` (the other reading of an ambiguous name), or NONE.
+    pub alt: u32,
+    pub dob: Dob,
+    pub sex: u8,
+    /// Hometown place id (in `Store::places`), NONE when missing.
+    pub home: u32,
+    pub passport: Code,
+    pub national_id: Code,
+    pub phone: Code,
+    pub postcode: Code,
+    /// Street address span in the side's `texts` arena.
+    pub addr: (u32, u32),
+    pub locality: u32,
+}
+
+/// Resolves a folded place name to (old province code, post-2025 province code).
+pub type Resolver = fn(&str) -> Option<(u32, u32)>;
+
+/// The vocabulary shared by both sides of a linkage.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub tokens: Interner,
+    /// Phonetic id per token id.
+    pub tok_phon: Vec<u32>,
+    pub phons: Interner,
+    pub places: Interner,
+    /// (old, new) province per place id; NONE when unresolved (compared by place id).
+    pub place_prov: Vec<(u32, u32)>,
+    pub localities: Interner,
+    pub resolver: Resolver,
+}
+
+/// One prepared dataset.
+#[derive(Debug, Clone, Default)]
+pub struct Side {
+    pub recs: Vec<Prep>,
+    pub alts: Vec<Name>,
+    pub texts: String,
+}
+
+impl Side {
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+    pub fn addr(&self, r: &Prep) -> &[u8] {
+        self.texts
+            .as_bytes()
+            .get(r.addr.0 as usize..(r.addr.0 + r.addr.1) as usize)
+            .unwrap_or(&[])
+    }
+    pub fn alt(&self, r: &Prep) -> Option<&Name> {
+        if r.alt == NONE {
+            None
+        } else {
+            self.alts.get(r.alt as usize)
+        }
+    }
+    pub fn heap_bytes(&self) -> usize {
+        self.recs.capacity() * std::mem::size_of::<Prep>()
+            + self.alts.capacity() * std::mem::size_of::<Name>()
+            + self.texts.capacity()
+    }
+}
+
+/// Chunk-local result of the parallel pass, before its ids are made global.
+#[derive(Default)]
+struct Chunk {
+    side: Side,
+    tokens: Interner,
+    places: Interner,
+    localities: Interner,
+}
+
+const CHUNK: usize = 4096;
+
+impl Store {
+    pub fn new(resolver: Resolver) -> Self {
+        Store {
+            tokens: Interner::default(),
+            tok_phon: Vec::new(),
+            phons: Interner::default(),
+            places: Interner::default(),
+            place_prov: Vec::new(),
+            localities: Interner::default(),
+            resolver,
+        }
+    }
+
+    pub fn token(&self, id: u32) -> &[u8] {
+        self.tokens.get(id).as_bytes()
+    }
+
+    pub fn phon(&self, id: u32) -> u32 {
+        self.tok_phon.get(id as usize).copied().unwrap_or(NONE)
+    }
+
+    /// Prepare records: the folding runs in parallel on chunks with local vocabularies,
+    /// which are then merged here (few distinct strings, so the merge is cheap).
+    pub fn prepare(&mut self, records: &[Record]) -> Side {
+        let chunks: Vec<Chunk> = records.par_chunks(CHUNK).map(prepare_chunk).collect();
+        let mut side = Side {
+            recs: Vec::with_capacity(records.len()),
+            alts: Vec::new(),
+            texts: String::new(),
+        };
+        let text_len: usize = chunks.iter().map(|c| c.side.texts.len()).sum();
+        side.texts.reserve(text_len);
+        for chunk in chunks {
+            let tok_map = self.tokens.absorb(&chunk.tokens);
+            self.sync_phonetics();
+            let place_map = self.places.absorb(&chunk.places);
+            self.sync_places();
+            let loc_map = self.localities.absorb(&chunk.localities);
+            let remap = |id: u32, map: &[u32]| {
+                if id == NONE {
+                    NONE
+                } else {
+                    map.get(id as usize).copied().unwrap_or(NONE)
+                }
+            };
+            let remap_name = |n: &Name| Name {
+                family: remap(n.family, &tok_map),
+                given: remap(n.given, &tok_map),
+                middle: n.middle.map(|t| remap(t, &tok_map)),
+            };
+            let alt_base = side.alts.len() as u32;
+            let text_base = side.texts.len() as u32;
+            side.alts.extend(chunk.side.alts.iter().map(remap_name));
+            side.texts.push_str(&chunk.side.texts);
+            side.recs.extend(chunk.side.recs.iter().map(|r| Prep {
+                name: remap_name(&r.name),
+                alt: if r.alt == NONE {
+                    NONE
+                } else {
+                    r.alt + alt_base
+                },
+                home: remap(r.home, &place_map),
+                locality: remap(r.locality, &loc_map),
+                addr: (r.addr.0 + text_base, r.addr.1),
+                ..*r
+            }));
+        }
+        side
+    }
+
+    fn sync_phonetics(&mut self) {
+        let mut buf = String::new();
+        for id in self.tok_phon.len()..self.tokens.len() {
+            phonetic_into(self.tokens.get(id as u32), &mut buf);
+            let p = self.phons.intern(&buf);
+            self.tok_phon.push(p);
+        }
+    }
+
+    fn sync_places(&mut self) {
+        for id in self.place_prov.len()..self.places.len() {
+            let p = (self.resolver)(self.places.get(id as u32)).unwrap_or((NONE, NONE));
+            self.place_prov.push(p);
+        }
+    }
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("")
+}
+
+/// Words that decorate a place name without naming it.
+const PLACE_NOISE: &[&str] = &[
+    "tinh", "thanh", "pho", "tp", "province", "city", "viet", "nam",
+];
+
+fn prepare_chunk(records: &[Record]) -> Chunk {
+    let mut c = Chunk::default();
+    c.side.recs.reserve(records.len());
+    let mut buf = String::new();
+    let mut buf2 = String::new();
+    for r in records {
+        let (name, alt) = prepare_name(r, &mut c.tokens, &mut buf, &mut buf2);
+        let alt = match alt {
+            Some(a) => {
+                c.side.alts.push(a);
+                (c.side.alts.len() - 1) as u32
+            }
+            None => NONE,
+        };
+        let home = {
+            fold_into(opt(&r.hometown), &mut buf);
+            buf2.clear();
+            for t in buf
+                .split(' ')
+                .filter(|t| !t.is_empty() && !PLACE_NOISE.contains(t))
+            {
+                if !buf2.is_empty() {
+                    buf2.push(' ');
+                }
+                buf2.push_str(t);
+            }
+            if buf2.is_empty() {
+                NONE
+            } else {
+                c.places.intern(&buf2)
+            }
+        };
+        let locality = {
+            fold_into(opt(&r.locality), &mut buf);
+            if buf.is_empty() {
+                NONE
+            } else {
+                c.localities.intern(&buf)
+            }
+        };
+        fold_into(opt(&r.address), &mut buf);
+        let start = c.side.texts.len() as u32;
+        c.side.texts.push_str(&buf);
+        c.side.recs.push(Prep {
+            name,
+            alt,
+            dob: parse_dob(opt(&r.dob)),
+            sex: parse_sex(opt(&r.sex)),
+            home,
+            passport: Code::parse(opt(&r.passport), false, 5),
+            national_id: Code::parse(opt(&r.national_id), false, 5),
+            phone: {
+                let p = Code::parse(opt(&r.phone), true, 6);
+                // Compare the last nine digits: drops +84 / 0 prefixes.
+                let b = p.as_bytes();
+                let mut q = Code::default();
+                let tail = &b[b.len().saturating_sub(9)..];
+                q.len = tail.len() as u8;
+                q.bytes[..tail.len()].copy_from_slice(tail);
+                q
+            },
+            postcode: Code::parse(opt(&r.postcode), false, 3),
+            addr: (start, buf.len() as u32),
+            locality,
+        });
+    }
+    c
+}
+
+fn to_name(toks: &[u32], o: &NameOrder) -> Name {
+    let mut n = Name::EMPTY;
+    n.family = o.family.and_then(|i| toks.get(i).copied()).unwrap_or(NONE);
+    n.given = o.given.and_then(|i| toks.get(i).copied()).unwrap_or(NONE);
+    for (slot, &i) in n.middle.iter_mut().zip(o.middle.iter()) {
+        *slot = toks.get(i).copied().unwrap_or(NONE);
+    }
+    n
+}
+
+fn prepare_name(
+    r: &Record,
+    tokens: &mut Interner,
+    buf: &mut String,
+    buf2: &mut String,
+) -> (Name, Option<Name>) {
+    let fam = opt(&r.family_name);
+    let giv = opt(&r.given_name);
+    if !fam.trim().is_empty() || !giv.trim().is_empty() {
+        fold_into(fam, buf);
+        fold_into(giv, buf2);
+        let f: Vec<&str> = buf.split(' ').filter(|t| !t.is_empty()).collect();
+        let g: Vec<&str> = buf2.split(' ').filter(|t| !t.is_empty()).collect();
+        let (toks, order) = parse_split(&f, &g);
+        let ids: Vec<u32> = toks.iter().map(|t| tokens.intern(t)).collect();
+        return (to_name(&ids, &order), None);
+    }
+    let raw = r.name.as_str();
+    fold_into(raw, buf);
+    let toks: Vec<&str> = buf.split(' ').filter(|t| !t.is_empty()).collect();
+    let comma_at = raw.find(',').map(|i| {
+        fold_into(raw.get(..i).unwrap_or(""), buf2);
+        buf2.split(' ').filter(|t| !t.is_empty()).count()
+    });
+    let (order, alt) = parse_full(&toks, comma_at);
+    let ids: Vec<u32> = toks.iter().map(|t| tokens.intern(t)).collect();
+    (to_name(&ids, &order), alt.map(|a| to_name(&ids, &a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: u16, m: u8, day: u8) -> Dob {
+        Dob {
+            year: y,
+            month: m,
+            day,
+        }
+    }
+
+    #[test]
+    fn parses_dates_of_birth_leniently() {
+        assert_eq!(parse_dob("1990"), d(1990, 0, 0));
+        assert_eq!(parse_dob("1990-05-12"), d(1990, 5, 12));
+        assert_eq!(parse_dob("12/05/1990"), d(1990, 5, 12));
+        assert_eq!(parse_dob("19900512"), d(1990, 5, 12));
+        assert_eq!(parse_dob("12051990"), d(1990, 5, 12));
+        assert_eq!(parse_dob("05/1990"), d(1990, 5, 0));
+        assert_eq!(parse_dob("12 May 1990"), d(1990, 5, 12));
+        assert_eq!(parse_dob("May 12, 1990"), d(1990, 5, 12));
+        assert_eq!(parse_dob("1990-13-05"), d(1990, 13, 5));
+        assert_eq!(parse_dob("05/25/1990"), d(1990, 5, 25));
+        assert_eq!(parse_dob(""), Dob::default());
+        assert_eq!(parse_dob("unknown"), Dob::default());
+        assert_eq!(parse_dob("1/2/3/4"), Dob::default());
+    }
+
+    #[test]
+    fn codes_and_sex() {
+        assert_eq!(Code::parse("c-123 4567", false, 5).as_bytes(), b"C1234567");
+        assert!(Code::parse("12", false, 5).is_empty());
+        assert_eq!(parse_sex("Nữ"), 2);
+        assert_eq!(parse_sex("M"), 1);
+        assert_eq!(parse_sex(""), 0);
+    }
+
+    #[test]
+    fn prepares_a_name_in_either_order() {
+        let mut store = Store::new(|_| None);
+        let recs = vec![
+            Record {
+                name: "Nguyễn Văn An".into(),
+                ..Record::default()
+            },
+            Record {
+                name: "VAN AN NGUYEN".into(),
+                ..Record::default()
+            },
+        ];
+        let side = store.prepare(&recs);
+        assert_eq!(side.recs[0].name, side.recs[1].name);
+        assert_eq!(store.tokens.get(side.recs[0].name.given), "an");
+    }
+}

@@ -1,0 +1,171 @@
+//! String similarity on folded (ASCII) bytes.
+//!
+//! Hand-written rather than `strsim` because the compare loop runs millions of times per
+//! linkage and `strsim` allocates a flag vector per call; these work on stack arrays and
+//! bytes (every compared string is already folded to ASCII). The tests check them against
+//! `strsim`.
+
+/// Longest input handled exactly; longer strings are compared on their first `MAX` bytes.
+const MAX: usize = 64;
+
+/// Jaro–Winkler similarity (prefix scale 0.1, prefix up to 4), in `[0, 1]`.
+pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
+    let j = jaro(a, b);
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count();
+    j + 0.1 * prefix as f64 * (1.0 - j)
+}
+
+/// Jaro similarity, in `[0, 1]`.
+pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
+    let a = &a[..a.len().min(MAX)];
+    let b = &b[..b.len().min(MAX)];
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    if a == b {
+        return 1.0;
+    }
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let mut a_flag = [false; MAX];
+    let mut b_flag = [false; MAX];
+    let mut matches = 0usize;
+    for (i, &ca) in a.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(b.len());
+        for j in lo..hi {
+            if !b_flag[j] && b[j] == ca {
+                a_flag[i] = true;
+                b_flag[j] = true;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let mut k = 0usize;
+    for (i, &ca) in a.iter().enumerate() {
+        if !a_flag[i] {
+            continue;
+        }
+        while !b_flag[k] {
+            k += 1;
+        }
+        if ca != b[k] {
+            transpositions += 1;
+        }
+        k += 1;
+    }
+    let m = matches as f64;
+    let t = (transpositions / 2) as f64;
+    (m / a.len() as f64 + m / b.len() as f64 + (m - t) / m) / 3.0
+}
+
+/// True when `a` and `b` differ by at most one edit: substitution, insertion, deletion or a
+/// swap of two adjacent characters (optimal string alignment distance ≤ 1).
+pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    match long.len() - short.len() {
+        0 => {
+            let first = match short.iter().zip(long).position(|(x, y)| x != y) {
+                None => return true,
+                Some(i) => i,
+            };
+            // Substitution at `first`, or adjacent transposition at `first, first+1`.
+            if short[first + 1..] == long[first + 1..] {
+                return true;
+            }
+            first + 1 < short.len()
+                && short[first] == long[first + 1]
+                && short[first + 1] == long[first]
+                && short[first + 2..] == long[first + 2..]
+        }
+        1 => {
+            let first = short
+                .iter()
+                .zip(long)
+                .position(|(x, y)| x != y)
+                .unwrap_or(short.len());
+            short[first..] == long[first + 1..]
+        }
+        _ => false,
+    }
+}
+
+/// Optimal string alignment distance (Damerau–Levenshtein without repeated edits of a
+/// substring), capped: returns `cap + 1` as soon as the distance must exceed `cap`.
+pub fn osa_distance(a: &[u8], b: &[u8], cap: usize) -> usize {
+    let a = &a[..a.len().min(MAX)];
+    let b = &b[..b.len().min(MAX)];
+    if a.len().abs_diff(b.len()) > cap {
+        return cap + 1;
+    }
+    let n = b.len();
+    let mut prev2 = [0usize; MAX + 1];
+    let mut prev = [0usize; MAX + 1];
+    let mut cur = [0usize; MAX + 1];
+    for (j, p) in prev.iter_mut().enumerate().take(n + 1) {
+        *p = j;
+    }
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=n {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > cap {
+            return cap + 1;
+        }
+        prev2 = prev;
+        prev = cur;
+    }
+    prev[n].min(cap + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_values() {
+        assert!((jaro(b"martha", b"marhta") - 0.9444).abs() < 1e-3);
+        assert!((jaro_winkler(b"martha", b"marhta") - 0.9611).abs() < 1e-3);
+        assert_eq!(jaro_winkler(b"nguyen", b"nguyen"), 1.0);
+        assert_eq!(jaro(b"", b"abc"), 0.0);
+        assert!(within_one_edit(b"079123456789", b"079123456780"));
+        assert!(within_one_edit(b"079123456789", b"079213456789"));
+        assert!(within_one_edit(b"07912345678", b"079123456789"));
+        assert!(!within_one_edit(b"079123456789", b"079123456700"));
+        assert_eq!(osa_distance(b"ca", b"abc", 5), 3);
+        assert_eq!(osa_distance(b"nguyen", b"ngyuen", 3), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn jaro_agrees_with_strsim(a in "[a-e]{0,12}", b in "[a-e]{0,12}") {
+            let ours = jaro(a.as_bytes(), b.as_bytes());
+            let theirs = strsim::jaro(&a, &b);
+            prop_assert!((ours - theirs).abs() < 1e-9, "{} {} {} {}", a, b, ours, theirs);
+        }
+
+        #[test]
+        fn osa_agrees_with_strsim(a in "[a-d]{0,10}", b in "[a-d]{0,10}") {
+            let theirs = strsim::osa_distance(&a, &b);
+            prop_assert_eq!(osa_distance(a.as_bytes(), b.as_bytes(), 20), theirs);
+            prop_assert_eq!(within_one_edit(a.as_bytes(), b.as_bytes()), theirs <= 1);
+            prop_assert_eq!(osa_distance(a.as_bytes(), b.as_bytes(), 2), theirs.min(3));
+        }
+    }
+}

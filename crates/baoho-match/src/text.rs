@@ -1,0 +1,168 @@
+//! Allocation-free folding and the Vietnamese phonetic key.
+//!
+//! [`fold_into`] gives exactly `baoho_domain::text::fold` (a property test checks it) but
+//! writes into a reused buffer and decomposes one character at a time, because preparing a
+//! million-row registry calls it ten million times.
+
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+
+/// Fold `s` into `out` (cleared first): lower case, marks stripped, `đ`→`d`, runs of
+/// whitespace and punctuation to one space, apostrophes dropped.
+pub fn fold_into(s: &str, out: &mut String) {
+    out.clear();
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_ascii() {
+            push_folded(c, out, &mut pending_space);
+        } else {
+            decompose_canonical(c, |d| {
+                if !is_combining_mark(d) {
+                    push_folded(d, out, &mut pending_space);
+                }
+            });
+        }
+    }
+}
+
+fn push_folded(c: char, out: &mut String, pending_space: &mut bool) {
+    let c = match c {
+        'đ' | 'Đ' => 'd',
+        'ø' | 'Ø' => 'o',
+        'ł' | 'Ł' => 'l',
+        'ß' => 's',
+        _ => c,
+    };
+    if c.is_alphanumeric() {
+        if *pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        *pending_space = false;
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            for l in c.to_lowercase() {
+                out.push(l);
+            }
+        }
+    } else if c == '\'' || c == '’' {
+    } else {
+        *pending_space = true;
+    }
+}
+
+/// Phonetic key of one folded syllable, tuned to Vietnamese and its romanisations: the
+/// confusions `y/i`, `ph/f`, `tr/ch`, `d/gi/z/r`, `ng/n`, `ngh/ng`, `k/c/q`, `s/x`, the
+/// finals `nh/ng/n` and `ch/c`, and doubled letters all map to one key.
+pub fn phonetic_into(syllable: &str, out: &mut String) {
+    out.clear();
+    let b = syllable.as_bytes();
+    let (onset, rest): (&str, &[u8]) = match b {
+        [b'n', b'g', b'h', r @ ..] => ("n", r),
+        [b'n', b'g', r @ ..] => ("n", r),
+        [b'g', b'h', r @ ..] => ("g", r),
+        // `gi` before a vowel is the consonant /z/; `gi` alone or before a consonant keeps `i`.
+        [b'g', b'i', r @ ..] if r.first().is_some_and(|&c| is_vowel(c)) => ("z", r),
+        [b'g', b'i', ..] => ("z", &b[1..]),
+        [b'p', b'h', r @ ..] => ("f", r),
+        [b't', b'r', r @ ..] | [b'c', b'h', r @ ..] => ("c", r),
+        [b'k', b'h', r @ ..] => ("k", r),
+        [b't', b'h', r @ ..] => ("t", r),
+        [b'd' | b'z' | b'r' | b'j', r @ ..] => ("z", r),
+        [b'k' | b'c', r @ ..] => ("c", r),
+        [b'q', b'u', r @ ..] => ("cu", r),
+        [b'q', r @ ..] => ("c", r),
+        [b'x', r @ ..] => ("s", r),
+        [b'w', r @ ..] => ("u", r),
+        _ => ("", b),
+    };
+    out.push_str(onset);
+    // Finals: nh/ng → n, ch → c.
+    let rest: &[u8] = rest;
+    let (body, fin): (&[u8], &str) = match rest {
+        [body @ .., b'n', b'h'] | [body @ .., b'n', b'g'] => (body, "n"),
+        [body @ .., b'c', b'h'] => (body, "c"),
+        _ => (rest, ""),
+    };
+    for &c in body {
+        let c = match c {
+            b'y' => b'i',
+            b'w' => b'u',
+            b'z' | b'j' => b'z',
+            b'x' => b's',
+            b'k' | b'q' => b'c',
+            _ => c,
+        };
+        push_dedup(out, c);
+    }
+    for &c in fin.as_bytes() {
+        push_dedup(out, c);
+    }
+}
+
+fn push_dedup(out: &mut String, c: u8) {
+    if out.as_bytes().last() != Some(&c) {
+        out.push(char::from(c));
+    }
+}
+
+fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ph(s: &str) -> String {
+        let mut out = String::new();
+        phonetic_into(s, &mut out);
+        out
+    }
+
+    fn fold(s: &str) -> String {
+        let mut out = String::new();
+        fold_into(s, &mut out);
+        out
+    }
+
+    #[test]
+    fn romanisation_confusions_share_a_key() {
+        assert_eq!(ph("phuong"), ph("fuong"));
+        assert_eq!(ph("truong"), ph("chuong"));
+        assert_eq!(ph("duong"), ph("zuong"));
+        assert_eq!(ph("giang"), ph("dang").replace('a', "a"));
+        assert_eq!(ph("giang"), ph("zang"));
+        assert_eq!(ph("huy"), ph("hui"));
+        assert_eq!(ph("nguyen"), ph("nuyen"));
+        assert_eq!(ph("nghia"), ph("ngia"));
+        assert_eq!(ph("hoang"), ph("hoan"));
+        assert_eq!(ph("thanh"), ph("than"));
+        assert_eq!(ph("quy"), ph("qui"));
+        assert_ne!(ph("lan"), ph("lam"));
+        assert_ne!(ph("mai"), ph("hai"));
+    }
+
+    #[test]
+    fn folds_like_the_domain() {
+        assert_eq!(fold("  Nguyễn   Thị ĐÀO "), "nguyen thi dao");
+        assert_eq!(fold("K'Nơ"), "kno");
+    }
+
+    proptest! {
+        #[test]
+        fn fold_into_equals_domain_fold(s in "\\PC{0,40}") {
+            prop_assert_eq!(fold(&s), baoho_domain::text::fold(&s));
+        }
+
+        #[test]
+        fn fold_into_equals_domain_fold_vietnamese(s in "[a-zA-ZàáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵĐ ,.'-]{0,30}") {
+            prop_assert_eq!(fold(&s), baoho_domain::text::fold(&s));
+        }
+
+        #[test]
+        fn phonetic_ignores_y_i(s in "[bcdghklmnpqrstvx]{0,2}[aeiouy]{1,3}[cmnpt]?") {
+            prop_assert_eq!(ph(&s), ph(&s.replace('y', "i")));
+        }
+    }
+}
