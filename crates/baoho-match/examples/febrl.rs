@@ -95,6 +95,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             tp_any += usize::from(is_true);
         }
     }
+    if std::env::var_os("FEBRL_DEBUG").is_some() {
+        let by_id: std::collections::HashMap<&str, usize> = a
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        for (j, rb) in b.iter().enumerate() {
+            if res.candidates.iter().any(|c| {
+                c.list_idx == j
+                    && c.decision == Decision::Match
+                    && t4.contains(&(rb.id.clone(), a[c.reg_idx].id.clone()))
+            }) {
+                continue;
+            }
+            let want = rb.id.replace("-dup-0", "-org");
+            let ai = by_id.get(want.as_str()).copied();
+            println!("MISS {:?}\n  vs {:?}", rb, ai.map(|i| &a[i]));
+            for c in res.candidates.iter().filter(|c| c.list_idx == j) {
+                let lv: Vec<String> = c
+                    .explanation
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}={}({:.1})", f.field, f.level, f.log2_weight))
+                    .collect();
+                println!(
+                    "  cand {} p={:.4} w={:.1} {:?} true={} {}",
+                    a[c.reg_idx].id,
+                    c.probability,
+                    c.match_weight,
+                    c.decision,
+                    Some(c.reg_idx) == ai,
+                    lv.join(" ")
+                );
+            }
+        }
+    }
     let (p, r, f1) = prf(tp, found, n_truth);
     let (p5, r5, f15) = prf(tp_any, found_any, n_truth);
     println!(

@@ -9,7 +9,7 @@ use crate::record::BlockingRuleStats;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-pub const RULES: [&str; 7] = [
+pub const RULES: [&str; 10] = [
     "document number",
     "document number, one digit off",
     "family+given phonetic, birth year",
@@ -17,7 +17,20 @@ pub const RULES: [&str; 7] = [
     "birth date, family phonetic",
     "family+given phonetic, place (hometown, locality or postcode)",
     "phone",
+    "birth date, place",
+    "family phonetic, place (small blocks only)",
+    "given phonetic, place (small blocks only)",
 ];
+
+/// Rules whose blocks are capped at a sixteenth of the configured size: broad keys that only
+/// help where names or places are rare.
+pub fn rule_cap(rule: usize, max_block: usize) -> usize {
+    if rule >= 8 {
+        (max_block / 16).max(8)
+    } else {
+        max_block
+    }
+}
 pub const N_RULES: usize = RULES.len();
 
 /// Fields whose comparison a rule forces to agree (excluded from EM in that rule's session).
@@ -29,7 +42,10 @@ pub fn rule_fields(rule: usize) -> &'static [usize] {
         3 => &[GIVEN, DOB],
         4 => &[DOB, FAMILY],
         5 => &[FAMILY, GIVEN, HOMETOWN, LOCALITY, POSTCODE],
-        _ => &[PHONE],
+        6 => &[PHONE],
+        7 => &[DOB, HOMETOWN, LOCALITY, POSTCODE],
+        8 => &[FAMILY, HOMETOWN, LOCALITY, POSTCODE],
+        _ => &[GIVEN, HOMETOWN, LOCALITY, POSTCODE],
     }
 }
 
@@ -93,8 +109,24 @@ pub fn record_keys(s: &Store, side: &Side, r: &Prep, out: &mut Vec<(u8, u64)>) {
     if r.phone.as_bytes().len() >= 8 {
         out.push((6, key(6, &[code_hash(r.phone.as_bytes())])));
     }
+    if r.dob.is_full() {
+        for (kind, v) in places(r) {
+            out.push((7, key(7, &[u64::from(r.dob.packed()), kind, v])));
+        }
+    }
     out.sort_unstable();
     out.dedup();
+}
+
+/// Place values of a record as (kind, value) hashes: hometown, locality, postcode.
+fn places(r: &Prep) -> impl Iterator<Item = (u64, u64)> {
+    [
+        (r.home != NONE).then(|| (1, u64::from(r.home))),
+        (r.locality != NONE).then(|| (2, u64::from(r.locality))),
+        (!r.postcode.is_empty()).then(|| (3, code_hash(r.postcode.as_bytes()))),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
@@ -115,14 +147,16 @@ fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
         if d.year != 0 {
             out.push((2, key(2, &[lo, hi, u64::from(d.year)])));
         }
-        if r.home != NONE {
-            out.push((5, key(5, &[lo, hi, 1, u64::from(r.home)])));
+        for (kind, v) in places(r) {
+            out.push((5, key(5, &[lo, hi, kind, v])));
         }
-        if r.locality != NONE {
-            out.push((5, key(5, &[lo, hi, 2, u64::from(r.locality)])));
+    }
+    for (kind, v) in places(r) {
+        if fam != NONE {
+            out.push((8, key(8, &[u64::from(fam), kind, v])));
         }
-        if !r.postcode.is_empty() {
-            out.push((5, key(5, &[lo, hi, 3, code_hash(r.postcode.as_bytes())])));
+        if giv != NONE {
+            out.push((9, key(9, &[u64::from(giv), kind, v])));
         }
     }
     if d.month != 0 && d.day != 0 {
@@ -299,8 +333,9 @@ pub fn link_pairs(
             },
         );
     for (slot, &c) in counts.iter().enumerate() {
-        if c as usize > max_block {
-            stats[usize::from(slot_rule[slot])].skipped_blocks += 1;
+        let rule = usize::from(slot_rule[slot]);
+        if c as usize > rule_cap(rule, max_block) {
+            stats[rule].skipped_blocks += 1;
         }
     }
     let raw: Vec<(u64, u8)> = reg
@@ -313,7 +348,7 @@ pub fn link_pairs(
                 record_keys(s, reg, r, &mut buf);
                 for &(rule, k) in &buf {
                     if let Some(&slot) = slot_of.get(&k)
-                        && counts[slot as usize] as usize <= max_block
+                        && counts[slot as usize] as usize <= rule_cap(usize::from(rule), max_block)
                     {
                         for &i in &slot_rows[slot as usize] {
                             acc.push(((u64::from(i) << 32) | j as u64, rule));
@@ -341,10 +376,11 @@ pub fn dedupe_pairs(ix: &KeyIndex, max_block: usize) -> (Vec<Pair>, Vec<Blocking
     let blocks: Vec<usize> = (0..ix.keys.len())
         .filter(|&i| {
             let n = ix.block(i).len();
-            if n > max_block {
+            let cap = rule_cap(usize::from(ix.rules[i]), max_block);
+            if n > cap {
                 stats[usize::from(ix.rules[i])].skipped_blocks += 1;
             }
-            n >= 2 && n <= max_block
+            n >= 2 && n <= cap
         })
         .collect();
     let raw: Vec<(u64, u8)> = blocks
@@ -385,7 +421,7 @@ pub fn query(
     out.clear();
     for &(rule, k) in &buf {
         let ids = ix.get(k);
-        if ids.len() <= max_block {
+        if ids.len() <= rule_cap(usize::from(rule), max_block) {
             out.extend(ids.iter().map(|&id| (id, 1u16 << rule)));
         }
     }

@@ -175,7 +175,7 @@ fn name_levels(s: &Store, a: &Name, b: &Name) -> NameLevels {
     if a.family != NONE && b.given != NONE && a.given != NONE && b.family != NONE {
         let f = token_level(s, a.family, b.given);
         let g = token_level(s, a.given, b.family);
-        if f <= 2 && g <= 2 && f + g < score(family) + score(given) {
+        if f <= 3 && g <= 3 && f + g < score(family) + score(given) {
             return NameLevels {
                 family: f,
                 given: g,

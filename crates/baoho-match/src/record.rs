@@ -113,7 +113,7 @@ impl Default for LinkConfig {
             review_threshold: None,
             em_max_iterations: 50,
             em_tolerance: 1e-6,
-            u_sample_pairs: 2_000_000,
+            u_sample_pairs: 300_000,
             seed: 0x0ba0_0b0a,
         }
     }
