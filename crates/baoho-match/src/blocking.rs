@@ -34,18 +34,21 @@ pub fn rule_cap(rule: usize, max_block: usize) -> usize {
 pub const N_RULES: usize = RULES.len();
 
 /// Fields whose comparison a rule forces to agree (excluded from EM in that rule's session).
+/// Given names are gendered and go with particular middle names, so rules on a given name
+/// also hold out sex and middle name: within such a block non-matches agree on them far more
+/// often than random pairs do, which would pull EM's match class towards them.
 pub fn rule_fields(rule: usize) -> &'static [usize] {
     use crate::compare::*;
     match rule {
         0 | 1 => &[PASSPORT, NATIONAL_ID],
-        2 => &[FAMILY, GIVEN, DOB],
-        3 => &[GIVEN, DOB],
+        2 => &[FAMILY, GIVEN, DOB, SEX, MIDDLE],
+        3 => &[GIVEN, DOB, SEX, MIDDLE],
         4 => &[DOB, FAMILY],
-        5 => &[FAMILY, GIVEN, HOMETOWN, LOCALITY, POSTCODE],
+        5 => &[FAMILY, GIVEN, SEX, MIDDLE, HOMETOWN, LOCALITY, POSTCODE],
         6 => &[PHONE],
         7 => &[DOB, HOMETOWN, LOCALITY, POSTCODE],
         8 => &[FAMILY, HOMETOWN, LOCALITY, POSTCODE],
-        _ => &[GIVEN, HOMETOWN, LOCALITY, POSTCODE],
+        _ => &[GIVEN, SEX, MIDDLE, HOMETOWN, LOCALITY, POSTCODE],
     }
 }
 
@@ -82,24 +85,18 @@ pub fn record_keys(s: &Store, side: &Side, r: &Prep, out: &mut Vec<(u8, u64)>) {
             out.push((0, key(0, &[code_hash(b)])));
         }
         if b.len() >= 7 {
-            // A single misread digit leaves either the odd or the even positions intact; a
-            // swap of two neighbours keeps the sorted digits. Length is part of the key.
-            let mut odd = [0u8; 8];
-            let mut even = [0u8; 8];
-            for (i, &c) in b.iter().enumerate().take(16) {
-                if i % 2 == 0 {
-                    even[i / 2] = c;
-                } else {
-                    odd[i / 2] = c;
+            // A misread character leaves three of the four position classes (mod 4) intact:
+            // one key per class, that class blanked. Length is part of the key.
+            for class in 0..4u8 {
+                let mut masked = [0u8; 15];
+                for (i, &c) in b.iter().enumerate() {
+                    masked[i] = if i % 4 == usize::from(class) { b'_' } else { c };
                 }
+                out.push((
+                    1,
+                    key(1, &[u64::from(class), code_hash(&masked[..b.len()])]),
+                ));
             }
-            let mut sorted = [0u8; 15];
-            sorted[..b.len()].copy_from_slice(b);
-            sorted[..b.len()].sort_unstable();
-            let len = b.len() as u64;
-            out.push((1, key(1, &[1, len, code_hash(&odd)])));
-            out.push((1, key(1, &[2, len, code_hash(&even)])));
-            out.push((1, key(1, &[3, len, code_hash(&sorted[..b.len()])])));
         }
     }
     let names = std::iter::once(&r.name).chain(side.alt(r));

@@ -238,9 +238,6 @@ fn dob_level(a: &Dob, b: &Dob) -> u8 {
         if a.year == b.year && month_ok && day_ok {
             return 4;
         }
-        if within_one_edit(&year_digits(a.year), &year_digits(b.year)) && month_ok && day_ok {
-            return 3;
-        }
     }
     if a.year == b.year {
         return 6;

@@ -45,9 +45,24 @@ pub fn explain(p: &Params, tf: &TermFreq, c: &Comparison, a: &Prep) -> Explanati
 /// Review: the highest floor that still keeps, by the model's own estimate, 99.5 % of the
 /// expected true matches among rows' best candidates at or above it.
 fn choose_thresholds(cfg: &LinkConfig, best: &mut [f64]) -> (f64, f64) {
-    let match_t = cfg.match_threshold.unwrap_or(0.99);
+    best.sort_by(|a, b| a.total_cmp(b));
+    // Match: the lowest posterior at which the auto-matched rows' expected share of errors,
+    // by the model's own probabilities, stays under 0.2 % (never below 0.9).
+    let match_t = cfg.match_threshold.unwrap_or_else(|| {
+        let mut t = 0.999;
+        let mut errors = 0.0;
+        for (k, &p) in best.iter().rev().enumerate() {
+            errors += 1.0 - p;
+            if p < 0.9 || errors / (k + 1) as f64 > 0.002 {
+                break;
+            }
+            t = p;
+        }
+        t
+    });
+    // Review: the highest floor that still keeps, by the model's own estimate, 99.5 % of the
+    // expected true matches among rows' best candidates at or above it.
     let review_t = cfg.review_threshold.unwrap_or_else(|| {
-        best.sort_by(|a, b| a.total_cmp(b));
         let total: f64 = best.iter().sum();
         let budget = 0.005 * total;
         let mut cum = 0.0;
@@ -122,6 +137,19 @@ fn train_and_score(
     };
     let params = train(&pats, u, space, cfg.em_max_iterations, cfg.em_tolerance);
     stats.em_iterations = params.em_iterations;
+    if std::env::var_os("BAOHO_MATCH_DEBUG").is_some() {
+        for f in 0..N_FIELDS {
+            let row: Vec<String> = (1..LEVELS[f].len())
+                .map(|l| {
+                    format!(
+                        "{}: m {:.4} u {:.5}",
+                        LEVELS[f][l], params.m[f][l], params.u[f][l]
+                    )
+                })
+                .collect();
+            eprintln!("{:<12} {}", FIELD_NAMES[f], row.join(" | "));
+        }
+    }
     stats.lambda = params.lambda;
     let tf = TermFreq::build(s, sb);
     stats.training_ms += ms(t);
@@ -163,12 +191,22 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
             start = i;
         }
     }
+    // Row-level posterior: the row's person is one registry record (prior π/N each) or
+    // nobody in the registry (prior 1-π), so P(j) = λ·BF_j / ((1-π) + Σ_k λ·BF_k); records
+    // outside the row's blocks have negligible Bayes factors. π = λN, the share of list rows
+    // with a match as the model estimates it.
+    let pi = (sc.params.lambda * reg.len() as f64).clamp(1e-6, 0.99);
+    let row_post = |lo: usize, hi: usize| -> Vec<f64> {
+        let odds: Vec<f64> = sc.weights[lo..hi]
+            .iter()
+            .map(|w| w.min(1000.0).exp2())
+            .collect();
+        let denom = (1.0 - pi) + odds.iter().sum::<f64>();
+        odds.iter().map(|o| o / denom).collect()
+    };
     let mut best: Vec<f64> = rows
-        .iter()
-        .map(|&(lo, hi)| {
-            let top = sc.weights[lo..hi].iter().copied().fold(f64::MIN, f64::max);
-            probability(top)
-        })
+        .par_iter()
+        .map(|&(lo, hi)| row_post(lo, hi).into_iter().fold(0.0, f64::max))
         .collect();
     let (match_t, review_t) = choose_thresholds(cfg, &mut best);
     stats.match_threshold = match_t;
@@ -177,20 +215,17 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
     let candidates: Vec<Candidate> = rows
         .par_iter()
         .flat_map_iter(|&(lo, hi)| {
-            let mut idx: Vec<usize> = (lo..hi).collect();
-            idx.sort_by(|&x, &y| sc.weights[y].total_cmp(&sc.weights[x]));
-            // Odds that the row's person is this candidate rather than any other or none.
-            let odds_sum: f64 = idx.iter().map(|&i| sc.weights[i].min(1000.0).exp2()).sum();
+            let post = row_post(lo, hi);
+            let mut idx: Vec<usize> = (0..hi - lo).collect();
+            idx.sort_by(|&x, &y| post[y].total_cmp(&post[x]));
             let mut out = Vec::with_capacity(k);
-            for (rank, &i) in idx.iter().take(k).enumerate() {
-                let w = sc.weights[i];
-                let p = probability(w);
+            for (rank, &r) in idx.iter().take(k).enumerate() {
+                let i = lo + r;
+                let p = post[r];
                 if p < cfg.min_probability {
                     break;
                 }
-                let odds = w.min(1000.0).exp2();
-                let exclusive = odds / (1.0 + odds_sum);
-                let decision = if rank == 0 && exclusive >= match_t && p >= match_t {
+                let decision = if rank == 0 && p >= match_t {
                     Decision::Match
                 } else if p >= review_t {
                     Decision::Review
@@ -202,7 +237,7 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
                     list_idx: pair.a as usize,
                     reg_idx: pair.b as usize,
                     probability: p,
-                    match_weight: w,
+                    match_weight: sc.weights[i],
                     decision,
                     explanation: explain(
                         &sc.params,

@@ -155,6 +155,9 @@ fn mask_fields(g: Gamma, fields: &[usize]) -> Gamma {
     g
 }
 
+/// No level is impossible among matches: a floor keeps one odd field from vetoing a pair.
+const M_FLOOR: f64 = 5e-4;
+
 struct Session {
     m: Vec<Vec<f64>>,
     /// Expected matches with each field observed (the weight of this session's m).
@@ -208,7 +211,7 @@ fn em_session(pats: &[(Gamma, f64)], u: &[Vec<f64>], max_iter: usize, tol: f64) 
                 continue;
             }
             for l in 1..sums[f].len() {
-                let v = (sums[f][l] / nonnull).max(1e-6);
+                let v = (sums[f][l] / nonnull).max(M_FLOOR);
                 delta = delta.max((v - m[f][l]).abs());
                 m[f][l] = v;
             }
@@ -371,9 +374,15 @@ impl TermFreq {
                 v.get(id as usize).map(|&x| f64::from(x))
             }
         };
+        // A token agreeing as family (or given) name may stand in the other slot on one side
+        // (swapped fields, ambiguous order): take the larger of its two frequencies.
+        let either = |id: u32| match (get(&self.family, id), get(&self.given, id)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         match field {
-            FAMILY => get(&self.family, c.family_tok),
-            GIVEN => get(&self.given, c.given_tok),
+            FAMILY => either(c.family_tok),
+            GIVEN => either(c.given_tok),
             LOCALITY => get(&self.locality, a.locality),
             DOB => Some(f64::from(
                 self.dob

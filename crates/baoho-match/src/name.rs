@@ -23,11 +23,17 @@ const WEAK_FAMILY: &[&str] = &[
 /// (`Văn` for men, `Thị` for women).
 const MIDDLE_MARKERS: &[&str] = &["van", "thi"];
 
-/// How strongly a folded token reads as a family name: 2 strong, 1 also a given name, 0 not.
+/// How strongly a folded token reads as a family name: 2 strong, 1 also a given name or a
+/// misspelt strong one (`nguyn`, `nguiem`, `bguyen`), 0 not.
 pub fn family_strength(tok: &str) -> u8 {
     if STRONG_FAMILY.contains(&tok) {
         2
-    } else if WEAK_FAMILY.contains(&tok) {
+    } else if WEAK_FAMILY.contains(&tok)
+        || (tok.len() >= 4
+            && STRONG_FAMILY[..6]
+                .iter()
+                .any(|f| crate::strings::within_one_edit(f.as_bytes(), tok.as_bytes())))
+    {
         1
     } else {
         0
@@ -82,10 +88,12 @@ pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Option<
     let back = family_strength(toks[n - 1]);
     let front_first = front_order(n);
     let back_first = back_order(toks);
-    match front.cmp(&back) {
-        std::cmp::Ordering::Greater => (front_first, None),
-        std::cmp::Ordering::Less => (back_first, None),
-        std::cmp::Ordering::Equal => (front_first, Some(back_first)),
+    // Foreign lists write either order and misspell family names, so the other reading is
+    // always kept; the comparison takes whichever agrees better.
+    if back > front {
+        (back_first, Some(front_first))
+    } else {
+        (front_first, Some(back_first))
     }
 }
 
@@ -215,8 +223,8 @@ mod tests {
         let (first, alt) = parse_full(&toks, None);
         assert_eq!(first.family, Some(0));
         assert_eq!(alt.map(|a| a.family), Some(Some(2)));
-        let toks = ["le", "van", "hoang"];
-        assert!(parse_full(&toks, None).1.is_none());
+        let toks = ["van", "doan", "nguyn"];
+        assert_eq!(parse_full(&toks, None).0.family, Some(2));
     }
 
     #[test]
