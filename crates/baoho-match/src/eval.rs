@@ -40,10 +40,29 @@ pub struct Prf {
 impl Prf {
     pub fn new(tp: u64, fp: u64, fn_: u64) -> Self {
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let precision = if tp + fp == 0 { 1.0 } else { ratio(tp, tp + fp) };
-        let recall = if tp + fn_ == 0 { 1.0 } else { ratio(tp, tp + fn_) };
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-        Self { tp, fp, fn_, precision, recall, f1 }
+        let precision = if tp + fp == 0 {
+            1.0
+        } else {
+            ratio(tp, tp + fp)
+        };
+        let recall = if tp + fn_ == 0 {
+            1.0
+        } else {
+            ratio(tp, tp + fn_)
+        };
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        Self {
+            tp,
+            fp,
+            fn_,
+            precision,
+            recall,
+            f1,
+        }
     }
 }
 
@@ -84,10 +103,18 @@ pub fn evaluate(
     truth: &[TruthRow],
     compared: Option<&dyn Fn(usize, usize) -> bool>,
 ) -> Evaluation {
-    let list_ix: HashMap<&str, usize> =
-        list.iter().enumerate().rev().map(|(i, r)| (r.id.as_str(), i)).collect();
-    let reg_ix: HashMap<&str, usize> =
-        registry.iter().enumerate().rev().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let list_ix: HashMap<&str, usize> = list
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let reg_ix: HashMap<&str, usize> = registry
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
     let mut unknown = 0usize;
     let mut true_pairs: HashSet<(usize, usize)> = HashSet::new();
     for t in truth {
@@ -150,7 +177,11 @@ pub fn evaluate(
         }
     }
     let n_match = rows_with_match.len() as u64;
-    let top1 = Prf::new(auto_ok as u64, (auto - auto_ok) as u64, n_match - auto_ok as u64);
+    let top1 = Prf::new(
+        auto_ok as u64,
+        (auto - auto_ok) as u64,
+        n_match - auto_ok as u64,
+    );
     let any_ok = (auto_ok + review_ok) as u64;
     let top1_incl_review = Prf::new(any_ok, (auto + review) as u64 - any_ok, n_match - any_ok);
     let pairwise = Prf::new(pw_tp, pw_pred - pw_tp, true_pairs.len() as u64 - pw_tp);
@@ -179,7 +210,11 @@ pub fn evaluate(
         review_share: share(review, list.len()),
         no_match_rows: list.len() - auto - review,
         on_screen_rows: on_screen.len(),
-        on_screen: if rows_with_match.is_empty() { 1.0 } else { share(on_screen.len(), rows_with_match.len()) },
+        on_screen: if rows_with_match.is_empty() {
+            1.0
+        } else {
+            share(on_screen.len(), rows_with_match.len())
+        },
         blocking_recall,
         blocking_recall_exact: exact,
     }
@@ -219,7 +254,11 @@ impl Evaluation {
             self.review_rows,
             self.no_match_rows,
             self.blocking_recall,
-            if self.blocking_recall_exact { "" } else { " (lower bound: true pairs among returned candidates)" },
+            if self.blocking_recall_exact {
+                ""
+            } else {
+                " (lower bound: true pairs among returned candidates)"
+            },
         )
     }
 }
@@ -230,7 +269,11 @@ mod tests {
     use crate::Explanation;
 
     fn rec(id: &str) -> Record {
-        Record { id: id.into(), name: id.into(), ..Default::default() }
+        Record {
+            id: id.into(),
+            name: id.into(),
+            ..Default::default()
+        }
     }
 
     fn cand(l: usize, r: usize, p: f64, d: Decision) -> Candidate {
@@ -245,13 +288,22 @@ mod tests {
     }
 
     fn truth(l: &str, r: Option<&str>) -> TruthRow {
-        TruthRow { list_id: l.into(), registry_id: r.map(str::to_owned) }
+        TruthRow {
+            list_id: l.into(),
+            registry_id: r.map(str::to_owned),
+        }
     }
 
     #[test]
     fn all_measures_on_a_small_case() {
-        let list: Vec<Record> = ["L1", "L2", "L3", "L4", "L5"].into_iter().map(rec).collect();
-        let reg: Vec<Record> = ["R1", "R2", "R3", "R4", "R5"].into_iter().map(rec).collect();
+        let list: Vec<Record> = ["L1", "L2", "L3", "L4", "L5"]
+            .into_iter()
+            .map(rec)
+            .collect();
+        let reg: Vec<Record> = ["R1", "R2", "R3", "R4", "R5"]
+            .into_iter()
+            .map(rec)
+            .collect();
         // L1→R1 auto, correct. L2→R2 true, but auto-matched to R3 (wrong), R2 in review.
         // L3→R3 true, in review as best. L4 true R4, nothing found. L5 no true match, reviewed.
         let cands = vec![

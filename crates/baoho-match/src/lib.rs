@@ -8,7 +8,9 @@
 mod blocking;
 mod compare;
 mod engine;
+pub mod eval;
 mod intern;
+pub mod io;
 mod model;
 mod name;
 mod places;
