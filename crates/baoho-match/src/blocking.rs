@@ -9,7 +9,7 @@ use crate::record::BlockingRuleStats;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-pub const RULES: [&str; 10] = [
+pub const RULES: [&str; 11] = [
     "document number",
     "document number, one digit off",
     "family+given phonetic, birth year",
@@ -20,6 +20,7 @@ pub const RULES: [&str; 10] = [
     "birth date, place",
     "family phonetic, place (small blocks only)",
     "given phonetic, place (small blocks only)",
+    "full name phonetic (small blocks only)",
 ];
 
 /// Rules whose blocks are capped at a sixteenth of the configured size: broad keys that only
@@ -48,6 +49,7 @@ pub fn rule_fields(rule: usize) -> &'static [usize] {
         6 => &[PHONE],
         7 => &[DOB, HOMETOWN, LOCALITY, POSTCODE],
         8 => &[FAMILY, HOMETOWN, LOCALITY, POSTCODE],
+        10 => &[FAMILY, GIVEN, MIDDLE, SEX],
         _ => &[GIVEN, SEX, MIDDLE, HOMETOWN, LOCALITY, POSTCODE],
     }
 }
@@ -107,7 +109,7 @@ pub fn record_keys(s: &Store, side: &Side, r: &Prep, out: &mut Vec<(u8, u64)>) {
         out.push((6, key(6, &[code_hash(r.phone.as_bytes())])));
     }
     if r.dob.is_full() {
-        for (kind, v) in places(r) {
+        for (kind, v) in places(s, r) {
             out.push((7, key(7, &[u64::from(r.dob.packed()), kind, v])));
         }
     }
@@ -116,9 +118,15 @@ pub fn record_keys(s: &Store, side: &Side, r: &Prep, out: &mut Vec<(u8, u64)>) {
 }
 
 /// Place values of a record as (kind, value) hashes: hometown, locality, postcode.
-fn places(r: &Prep) -> impl Iterator<Item = (u64, u64)> {
+fn places(s: &Store, r: &Prep) -> impl Iterator<Item = (u64, u64)> {
+    // Hometown by its post-2025 province when known, so old and new names share a key.
+    let home = s
+        .place_prov
+        .get(r.home as usize)
+        .filter(|p| p.1 != NONE)
+        .map_or(u64::from(r.home), |p| u64::from(p.1) | (1 << 40));
     [
-        (r.home != NONE).then(|| (1, u64::from(r.home))),
+        (r.home != NONE).then_some((1, home)),
         (r.locality != NONE).then(|| (2, u64::from(r.locality))),
         (!r.postcode.is_empty()).then(|| (3, code_hash(r.postcode.as_bytes()))),
     ]
@@ -144,11 +152,18 @@ fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
         if d.year != 0 {
             out.push((2, key(2, &[lo, hi, u64::from(d.year)])));
         }
-        for (kind, v) in places(r) {
+        for (kind, v) in places(s, r) {
             out.push((5, key(5, &[lo, hi, kind, v])));
         }
+        let mut parts = [lo, hi, 0, 0, 0];
+        for (slot, &t) in parts[2..].iter_mut().zip(n.middle.iter()) {
+            if t != NONE {
+                *slot = u64::from(s.phon(t)) + 1;
+            }
+        }
+        out.push((10, key(10, &parts)));
     }
-    for (kind, v) in places(r) {
+    for (kind, v) in places(s, r) {
         if fam != NONE {
             out.push((8, key(8, &[u64::from(fam), kind, v])));
         }
@@ -177,6 +192,9 @@ pub struct Pair {
 }
 
 /// Keys of a whole side, grouped: sorted distinct keys, offsets, and record ids.
+type KeyAcc = (Vec<(u64, u8, u32)>, Vec<(u8, u64)>);
+type PairAcc = (Vec<(u64, u8)>, Vec<(u8, u64)>);
+
 #[derive(Debug, Clone, Default)]
 pub struct KeyIndex {
     keys: Vec<u64>,
@@ -193,7 +211,7 @@ impl KeyIndex {
             .enumerate()
             .fold(
                 || (Vec::new(), Vec::new()),
-                |(mut acc, mut buf): (Vec<(u64, u8, u32)>, Vec<(u8, u64)>), (i, r)| {
+                |(mut acc, mut buf): KeyAcc, (i, r)| {
                     record_keys(s, side, r, &mut buf);
                     acc.extend(buf.iter().map(|&(rule, k)| (k, rule, i as u32)));
                     (acc, buf)
@@ -232,13 +250,6 @@ impl KeyIndex {
         let lo = self.offsets[i] as usize;
         let hi = self.offsets[i + 1] as usize;
         &self.postings[lo..hi]
-    }
-
-    pub fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * 8
-            + self.rules.capacity()
-            + self.offsets.capacity() * 4
-            + self.postings.capacity() * 4
     }
 }
 
@@ -341,7 +352,7 @@ pub fn link_pairs(
         .enumerate()
         .fold(
             || (Vec::new(), Vec::new()),
-            |(mut acc, mut buf): (Vec<(u64, u8)>, Vec<(u8, u64)>), (j, r)| {
+            |(mut acc, mut buf): PairAcc, (j, r)| {
                 record_keys(s, reg, r, &mut buf);
                 for &(rule, k) in &buf {
                     if let Some(&slot) = slot_of.get(&k)

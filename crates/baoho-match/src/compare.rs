@@ -121,8 +121,6 @@ fn is_join(s: &Store, joined: u32, first: u32, second: u32) -> bool {
 struct NameLevels {
     family: u8,
     given: u8,
-    /// Orientation used: 0 as read, 1 family/given crossed.
-    crossed: bool,
 }
 
 fn given_level(s: &Store, a: &Name, b: &Name) -> u8 {
@@ -163,11 +161,7 @@ fn name_levels(s: &Store, a: &Name, b: &Name) -> NameLevels {
         token_level(s, a.family, b.family)
     };
     let given = given_level(s, a, b);
-    let straight = NameLevels {
-        family,
-        given,
-        crossed: false,
-    };
+    let straight = NameLevels { family, given };
     if family <= 2 && given <= 2 {
         return straight;
     }
@@ -179,7 +173,6 @@ fn name_levels(s: &Store, a: &Name, b: &Name) -> NameLevels {
             return NameLevels {
                 family: f,
                 given: g,
-                crossed: true,
             };
         }
     }
@@ -398,5 +391,127 @@ pub fn compare(s: &Store, sa: &Side, a: &Prep, sb: &Side, b: &Prep) -> Compariso
         gamma: g,
         family_tok,
         given_tok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Record;
+    use proptest::prelude::*;
+
+    fn levels(a: Record, b: Record) -> Gamma {
+        let mut s = Store::new(crate::places::resolve);
+        let sa = s.prepare(&[a]);
+        let sb = s.prepare(&[b]);
+        compare(&s, &sa, &sa.recs[0], &sb, &sb.recs[0]).gamma
+    }
+
+    fn rec(name: &str, dob: &str) -> Record {
+        Record {
+            name: name.into(),
+            dob: Some(dob.into()),
+            ..Record::default()
+        }
+    }
+
+    fn lv(g: Gamma, f: usize) -> &'static str {
+        LEVELS[f][usize::from(level(g, f))]
+    }
+
+    #[test]
+    fn name_levels() {
+        let g = levels(rec("Nguyễn Văn An", ""), rec("AN VAN NGUYEN", ""));
+        assert_eq!(
+            (lv(g, FAMILY), lv(g, GIVEN), lv(g, MIDDLE)),
+            ("exact", "exact", "exact")
+        );
+        let g = levels(rec("Phạm Thị Phương", ""), rec("FAM THI FUONG", ""));
+        assert_eq!((lv(g, FAMILY), lv(g, GIVEN)), ("phonetic", "phonetic"));
+        let g = levels(rec("Nguyễn Thị Phượng", ""), rec("NGUYEN THI PHUONGG", ""));
+        assert_eq!(lv(g, GIVEN), "fuzzy");
+        let g = levels(rec("Trần Thị Minh Anh", ""), rec("TRAN ANH", ""));
+        assert_eq!((lv(g, GIVEN), lv(g, MIDDLE)), ("exact", "null"));
+        let g = levels(rec("Trần Thị Minh Anh", ""), rec("TRAN THI ANH", ""));
+        assert_eq!(lv(g, MIDDLE), "one missing");
+        let g = levels(rec("Lê Văn Hùng", ""), rec("Lê Thị Lan", ""));
+        assert_eq!((lv(g, GIVEN), lv(g, MIDDLE)), ("else", "else"));
+        let g = levels(rec("Lê Minh Anh", ""), rec("Lê Minhanh", ""));
+        assert_eq!(lv(g, GIVEN), "partial");
+        let g = levels(rec("", ""), rec("Lê Minhanh", ""));
+        assert_eq!(lv(g, FAMILY), "null");
+    }
+
+    #[test]
+    fn dob_levels() {
+        let d = |a: &str, b: &str| lv(levels(rec("A", a), rec("A", b)), DOB);
+        assert_eq!(d("1990-05-12", "12/05/1990"), "exact");
+        assert_eq!(d("1990-05-12", "1990-12-05"), "day/month swapped");
+        assert_eq!(d("1990-05-12", "1990-05-13"), "one digit off");
+        assert_eq!(d("1990-05-12", "1990"), "partial, agrees");
+        assert_eq!(d("1990-05-12", "1990-05-28"), "year and month");
+        assert_eq!(d("1990-05-12", "1990-08-27"), "year");
+        assert_eq!(d("1990-05-12", "1991-08-27"), "year ±1");
+        assert_eq!(d("1990-05-12", "1975-08-27"), "else");
+        assert_eq!(d("1990-05-12", ""), "null");
+    }
+
+    #[test]
+    fn other_field_levels() {
+        let r = |sex: &str, home: &str, pp: &str| Record {
+            name: "A".into(),
+            sex: Some(sex.into()),
+            hometown: Some(home.into()),
+            passport: Some(pp.into()),
+            ..Record::default()
+        };
+        let g = levels(
+            r("M", "Hà Giang", "C1234567"),
+            r("nam", "HA GIANG", "C1234567"),
+        );
+        assert_eq!(
+            (lv(g, SEX), lv(g, HOMETOWN), lv(g, PASSPORT)),
+            ("equal", "same province", "exact")
+        );
+        let g = levels(
+            r("M", "Hà Giang", "C1234567"),
+            r("F", "Tuyên Quang", "C1284567"),
+        );
+        assert_eq!(
+            (lv(g, SEX), lv(g, HOMETOWN), lv(g, PASSPORT)),
+            ("different", "same merged province", "one edit")
+        );
+        let g = levels(r("", "Hà Nội", "C1234567"), r("F", "Cà Mau", "B7654321"));
+        assert_eq!(
+            (lv(g, SEX), lv(g, HOMETOWN), lv(g, PASSPORT)),
+            ("null", "else", "else")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn dob_comparison_is_symmetric(y1 in 1950u16..2010, m1 in 1u8..=12, d1 in 1u8..=28,
+                                       y2 in 1950u16..2010, m2 in 1u8..=12, d2 in 1u8..=28,
+                                       partial in 0..3) {
+            let a = Dob { year: y1, month: m1, day: d1 };
+            let b = match partial {
+                0 => Dob { year: y2, month: m2, day: d2 },
+                1 => Dob { year: y2, month: m2, day: 0 },
+                _ => Dob { year: y2, month: 0, day: 0 },
+            };
+            prop_assert_eq!(dob_level(&a, &b), dob_level(&b, &a));
+            prop_assert_eq!(dob_level(&a, &a), 1);
+            if y1 == y2 && partial == 2 {
+                prop_assert_eq!(dob_level(&a, &b), 4);
+            }
+        }
+
+        #[test]
+        fn one_changed_digit_is_one_digit_off(y in 1950u16..2010, m in 1u8..=12, d in 10u8..=28, nd in 10u8..=28) {
+            prop_assume!(nd != d && (nd / 10 == d / 10 || nd % 10 == d % 10));
+            let a = Dob { year: y, month: m, day: d };
+            let b = Dob { year: y, month: m, day: nd };
+            prop_assert!(matches!(dob_level(&a, &b), 2 | 3));
+        }
     }
 }

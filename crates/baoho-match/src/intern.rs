@@ -48,17 +48,6 @@ impl Interner {
         id
     }
 
-    pub fn lookup(&self, s: &str) -> Option<u32> {
-        let mut id = *self.map.get(&hash_str(s))?;
-        while id != NONE {
-            if self.get(id) == s {
-                return Some(id);
-            }
-            id = self.next[id as usize];
-        }
-        None
-    }
-
     pub fn get(&self, id: u32) -> &str {
         match self.spans.get(id as usize) {
             Some(&(start, len)) => self
@@ -79,13 +68,6 @@ impl Interner {
             .map(|id| self.intern(other.get(id)))
             .collect()
     }
-
-    pub fn heap_bytes(&self) -> usize {
-        self.arena.capacity()
-            + self.spans.capacity() * 8
-            + self.next.capacity() * 4
-            + self.map.capacity() * 16
-    }
 }
 
 #[cfg(test)]
@@ -100,8 +82,6 @@ mod tests {
         assert_eq!(i.intern("nguyen"), a);
         assert_ne!(a, b);
         assert_eq!(i.get(b), "an");
-        assert_eq!(i.lookup("an"), Some(b));
-        assert_eq!(i.lookup("binh"), None);
         let mut j = Interner::default();
         j.intern("binh");
         let map = j.absorb(&i);

@@ -231,7 +231,7 @@ fn em_session(pats: &[(Gamma, f64)], u: &[Vec<f64>], max_iter: usize, tol: f64) 
 /// Train m (EM per blocking rule) and λ from the blocked pairs' patterns.
 pub fn train(pats: &Patterns, u: Vec<Vec<f64>>, space: f64, max_iter: usize, tol: f64) -> Params {
     let mut m_sum: Vec<Vec<f64>> = LEVELS.iter().map(|l| vec![0.0; l.len()]).collect();
-    let mut w_sum = vec![0.0; N_FIELDS];
+    let mut w_sum = [0.0; N_FIELDS];
     let mut iters = 0;
     for rule in 0..N_RULES {
         let held = rule_fields(rule);

@@ -89,9 +89,12 @@ pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Option<
     let front_first = front_order(n);
     let back_first = back_order(toks);
     // Foreign lists write either order and misspell family names, so the other reading is
-    // always kept; the comparison takes whichever agrees better.
+    // kept unless the order is plain (a sure family name first, nothing like one last); the
+    // comparison takes whichever reading agrees better.
     if back > front {
         (back_first, Some(front_first))
+    } else if front == 2 && back == 0 {
+        (front_first, None)
     } else {
         (front_first, Some(back_first))
     }
@@ -224,7 +227,9 @@ mod tests {
         assert_eq!(first.family, Some(0));
         assert_eq!(alt.map(|a| a.family), Some(Some(2)));
         let toks = ["van", "doan", "nguyn"];
-        assert_eq!(parse_full(&toks, None).0.family, Some(2));
+        assert_eq!(parse_full(&toks, None).1.map(|a| a.family), Some(Some(2)));
+        let toks = ["le", "van", "hung"];
+        assert!(parse_full(&toks, None).1.is_none());
     }
 
     #[test]

@@ -25,10 +25,6 @@ impl Name {
     pub fn middle_len(&self) -> usize {
         self.middle.iter().take_while(|&&t| t != NONE).count()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.family == NONE && self.given == NONE
-    }
 }
 
 /// Date of birth as raw numbers (0 = unknown). Not calendar-checked: a corrupt `1990-13-05`
@@ -175,9 +171,9 @@ pub fn parse_dob(s: &str) -> Dob {
         [(a, _), (b, _), (y, 4)] if plausible(*y) => {
             // Day first (Vietnamese and European), unless the month word says otherwise or
             // only the month-first reading is possible (US order).
-            if month_word != 0 && *a == u32::from(month_word) && *b != u32::from(month_word) {
-                mk(*y, *a, *b)
-            } else if *b > 12 && *a <= 12 {
+            let month_first =
+                month_word != 0 && *a == u32::from(month_word) && *b != u32::from(month_word);
+            if month_first || (*b > 12 && *a <= 12) {
                 mk(*y, *a, *b)
             } else {
                 mk(*y, *b, *a)
@@ -248,10 +244,24 @@ impl Side {
             self.alts.get(r.alt as usize)
         }
     }
-    pub fn heap_bytes(&self) -> usize {
-        self.recs.capacity() * std::mem::size_of::<Prep>()
-            + self.alts.capacity() * std::mem::size_of::<Name>()
-            + self.texts.capacity()
+    /// Append the records of `other` (prepared with the same store); returns the index of
+    /// the first appended record.
+    pub fn append(&mut self, other: &Side) -> usize {
+        let first = self.recs.len();
+        let alt_base = self.alts.len() as u32;
+        let text_base = self.texts.len() as u32;
+        self.alts.extend_from_slice(&other.alts);
+        self.texts.push_str(&other.texts);
+        self.recs.extend(other.recs.iter().map(|r| Prep {
+            alt: if r.alt == NONE {
+                NONE
+            } else {
+                r.alt + alt_base
+            },
+            addr: (r.addr.0 + text_base, r.addr.1),
+            ..*r
+        }));
+        first
     }
 }
 
