@@ -12,9 +12,12 @@
 //!   family name moved last when it was), giving one token per typed token. The candidate is
 //!   consistent when the token counts agree and, position by position, the optimal string
 //!   alignment distance from the candidate's token to the typed one is **at most** the distance
-//!   from the true person's token to it (the edits the corruption actually cost). Untouched
+//!   from the true person's token to it (the edits the typos actually cost). Untouched
 //!   tokens must therefore match exactly; a token with one typo accepts every name one edit
-//!   away from what was typed.
+//!   away from what was typed. On the token that went through a romanisation confusion, the
+//!   candidate's token is first put through every confusion that applies to it (the rules of
+//!   [`crate::make_list`]: y/i, ph/f, tr/ch, d/gi/z, ng/n, Nguyen variants…), and one of the
+//!   results must be within the typo budget.
 //! - **Date of birth.** exact → same date; year only → same year; swapped → the date with day
 //!   and month swapped back; one digit off → exactly one digit of `YYYYMMDD` differs;
 //!   missing → anything.
@@ -42,7 +45,9 @@
 //! row pins down (citizen id, passport, its one-character misreadings, the possible dates of
 //! birth, the untouched given name), or a scan of the whole registry when none is pinned down.
 
-use crate::list::{Applied, DobForm, DocForm, HometownForm, ListRow, Truth, compare_tokens, osa};
+use crate::list::{
+    Applied, DobForm, DocForm, HometownForm, ListRow, Truth, compare_tokens, osa, romanise_variants,
+};
 use crate::{Sex, SynthPerson};
 use baoho_domain::date::PartialDate;
 use baoho_domain::text::fold;
@@ -75,8 +80,8 @@ pub struct Ceiling {
 
 const METHOD: &str = "For each list row made from a registry person, count the registry people \
 consistent with the row given the corruption the generator applied: name tokens (after the same \
-middle-name drop and name-order change) each within the true token's edit distance of the typed \
-token; date of birth equal / same year / swapped back / one digit off / free as applied; sex, \
+middle-name drop, name-order change and, on the romanised token, some romanisation confusion) each \
+within the typos' edit distance of the typed token; date of birth equal / same year / swapped back / one digit off / free as applied; sex, \
 post-2025 province, passport (exact or one character off) and citizen id equal where given. A row \
 is settleable when its true person is the only consistent one. Ceiling: settleable rows \
 auto-matched correctly, other matched rows sent to review, rows of people outside the registry \
@@ -207,12 +212,21 @@ impl Rule<'_> {
             _ => {}
         }
         let toks = name_tokens(p, self.applied);
+        let rom = self.applied.romanised.map(usize::from);
         toks.len() == self.typed.len()
             && toks
                 .iter()
                 .zip(&self.typed)
                 .zip(&self.applied.name_budget)
-                .all(|((t, o), b)| osa(t, o) <= usize::from(*b))
+                .enumerate()
+                .all(|(pos, ((t, o), b))| {
+                    let b = usize::from(*b);
+                    if rom == Some(pos) {
+                        romanise_variants(t).iter().any(|v| osa(v, o) <= b)
+                    } else {
+                        osa(t, o) <= b
+                    }
+                })
     }
 }
 
@@ -281,7 +295,8 @@ pub fn ceiling(registry: &[SynthPerson], rows: &[ListRow], truth: &[Truth]) -> C
             (n - 1, 0)
         };
         let untouched = |pos: usize| -> Option<u64> {
-            (a.name_budget.get(pos) == Some(&0)).then(|| hash_str(&fold(&typed[pos])))
+            (a.name_budget.get(pos) == Some(&0) && a.romanised.map(usize::from) != Some(pos))
+                .then(|| hash_str(&fold(&typed[pos])))
         };
         let parsed = row.dob.as_deref().and_then(|d| PartialDate::parse(d).ok());
         let dob = match (a.dob, parsed) {
@@ -419,6 +434,56 @@ mod tests {
         assert_eq!(c.rows_with_match, 1);
         assert_eq!(c.true_inconsistent, 0);
         assert_eq!(c.settleable, 0);
+    }
+
+    #[test]
+    fn romanised_token_needs_a_confusion_not_any_edit() {
+        // Phương and Hương differ by one letter, but "FUONG" (ph → f) can only be Phương.
+        let mut a = Generator::new(4).registry(1).remove(0);
+        a.given_name = "Phương".into();
+        a.sex = Sex::Female;
+        let mut b = a.clone();
+        b.id = "R0000002".into();
+        b.given_name = "Hương".into();
+        b.passport = None;
+        b.national_id = "001199000002".into();
+        let reg = vec![a.clone(), b];
+        let mut name: Vec<String> = vec![fold(&a.family_name).to_uppercase()];
+        name.extend(a.middle_names.iter().map(|m| fold(m).to_uppercase()));
+        name.push("FUONG".into());
+        let n = name.len();
+        let row = ListRow {
+            list_id: "L000001".into(),
+            full_name: name.join(" "),
+            dob: None,
+            sex: None,
+            hometown: None,
+            passport: None,
+            national_id: None,
+        };
+        let applied = Applied {
+            diacritics_kept: false,
+            family_last: false,
+            comma: false,
+            middle_dropped: false,
+            romanised: u8::try_from(n - 1).ok(),
+            typos: 0,
+            name_budget: vec![0; n],
+            dob: DobForm::Missing,
+            sex_missing: true,
+            hometown: HometownForm::Missing,
+            passport: DocForm::Missing,
+            national_id: false,
+        };
+        let truth = Truth {
+            list_id: row.list_id.clone(),
+            registry_id: Some(a.id.clone()),
+            applied,
+        };
+        let c = ceiling(&reg, &[row], &[truth]);
+        assert_eq!(c.true_inconsistent, 0);
+        assert_eq!(c.settleable, 1);
+        assert_eq!(c.full_scans, 1);
     }
 
     #[test]

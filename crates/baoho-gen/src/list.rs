@@ -70,12 +70,14 @@ pub struct Applied {
     /// `FAMILY, MIDDLE GIVEN`.
     pub comma: bool,
     pub middle_dropped: bool,
-    /// A romanisation confusion was applied (y/i, ph/f, tr/ch, d/gi/z, ng/n, Nguyen variants…).
-    pub romanised: bool,
+    /// A romanisation confusion (y/i, ph/f, tr/ch, d/gi/z, ng/n, Nguyen variants…) was applied
+    /// to the token at this position of the typed name (before any typo).
+    pub romanised: Option<u8>,
     /// Typos applied (substitution, transposition, dropped or doubled letter).
     pub typos: u8,
     /// Per token of the typed name (in its order): the edit distance (optimal string
-    /// alignment) between the true token and the typed one, both in the compare form.
+    /// alignment) between the true token, romanised where that was applied, and the typed
+    /// one, both in the compare form: the cost of the typos.
     pub name_budget: Vec<u8>,
     pub dob: DobForm,
     pub sex_missing: bool,
@@ -105,8 +107,8 @@ impl fmt::Display for Applied {
         if self.middle_dropped {
             parts.push("drop".into());
         }
-        if self.romanised {
-            parts.push("rom".into());
+        if let Some(pos) = self.romanised {
+            parts.push(format!("rom{pos}"));
         }
         if self.typos > 0 {
             parts.push(format!("t{}", self.typos));
@@ -317,39 +319,66 @@ const NGUYEN_VARIANTS: &[&str] = &[
     "ngyuen", "nguen", "nguyn", "ngyen", "nguyem", "nuyen", "nguyenn",
 ];
 
-fn romanise(rng: &mut impl Rng, tokens: &mut [String]) -> bool {
-    let mut options: Vec<(usize, usize)> = Vec::new();
-    for (ti, t) in tokens.iter().enumerate() {
-        if t == "nguyen" {
-            options.push((ti, usize::MAX));
+/// The romanisation rules that apply to a (folded) token: indices into [`ROMAN`], and
+/// `usize::MAX` for the Nguyen variants.
+fn roman_rules(t: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    if t == "nguyen" {
+        out.push(usize::MAX);
+    }
+    for (ri, (pat, _, pos)) in ROMAN.iter().enumerate() {
+        let ok = match pos {
+            '^' => t.starts_with(pat),
+            '$' => t.ends_with(pat),
+            _ => t.contains(pat),
+        };
+        if ok && t.len() > pat.len() {
+            out.push(ri);
         }
-        for (ri, (pat, _, pos)) in ROMAN.iter().enumerate() {
-            let ok = match pos {
-                '^' => t.starts_with(pat),
-                '$' => t.ends_with(pat),
-                _ => t.contains(pat),
-            };
-            if ok && t.len() > pat.len() {
-                options.push((ti, ri));
-            }
-        }
     }
-    if options.is_empty() {
-        return false;
-    }
-    let (ti, ri) = options[rng.random_range(0..options.len())];
-    let t = &mut tokens[ti];
-    if ri == usize::MAX {
-        *t = NGUYEN_VARIANTS[rng.random_range(0..NGUYEN_VARIANTS.len())].to_owned();
-        return true;
-    }
+    out
+}
+
+fn apply_rule(t: &str, ri: usize) -> String {
     let (pat, rep, pos) = ROMAN[ri];
-    *t = match pos {
+    match pos {
         '^' => format!("{rep}{}", &t[pat.len()..]),
         '$' => format!("{}{rep}", &t[..t.len() - pat.len()]),
         _ => t.replacen(pat, rep, 1),
+    }
+}
+
+/// Every token one romanisation confusion turns `t` into (the oracle's view of [`romanise`]).
+pub(crate) fn romanise_variants(t: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for ri in roman_rules(t) {
+        if ri == usize::MAX {
+            out.extend(NGUYEN_VARIANTS.iter().map(|v| (*v).to_owned()));
+        } else {
+            out.push(apply_rule(t, ri));
+        }
+    }
+    out
+}
+
+/// Apply one romanisation confusion to one token; returns the token's index.
+fn romanise(rng: &mut impl Rng, tokens: &mut [String]) -> Option<usize> {
+    let options: Vec<(usize, usize)> = tokens
+        .iter()
+        .enumerate()
+        .flat_map(|(ti, t)| roman_rules(t).into_iter().map(move |ri| (ti, ri)))
+        .collect();
+    if options.is_empty() {
+        return None;
+    }
+    let (ti, ri) = options[rng.random_range(0..options.len())];
+    let t = &mut tokens[ti];
+    *t = if ri == usize::MAX {
+        NGUYEN_VARIANTS[rng.random_range(0..NGUYEN_VARIANTS.len())].to_owned()
+    } else {
+        apply_rule(t, ri)
     };
-    true
+    Some(ti)
 }
 
 /// Keys next to each other on a QWERTY keyboard.
@@ -447,7 +476,13 @@ fn corrupt(
         .chain(middles)
         .chain([given])
         .collect();
-    let romanised = !diacritics_kept && rng.random_bool(cfg.romanise) && romanise(rng, &mut tokens);
+    let romanised_internal = if !diacritics_kept && rng.random_bool(cfg.romanise) {
+        romanise(rng, &mut tokens)
+    } else {
+        None
+    };
+    // The tokens before typos, in the compare form (already lower case, folded or NFC).
+    let mut pre_typo = tokens.clone();
     let typos = if rng.random_bool(cfg.typo) {
         if rng.random_bool(cfg.two_typos / cfg.typo.max(1e-9)) {
             2
@@ -486,27 +521,20 @@ fn corrupt(
         cased.join(" ")
     };
     let full_name = nfc(&full_name);
-    // Budget: distance from the true token to the typed one, position by position in the typed
-    // order, in the compare form.
+    // Budget: the typos' cost, position by position in the typed order, in the compare form.
     let typed = compare_tokens(&full_name, diacritics_kept);
-    let mut truth_tokens: Vec<String> = vec![p.family_name.clone()];
-    if !middle_dropped {
-        truth_tokens.extend(p.middle_names.iter().cloned());
-    }
-    truth_tokens.push(p.given_name.clone());
+    let n = pre_typo.len();
+    let to_typed = |i: usize| if family_last { (i + n - 1) % n } else { i };
     if family_last {
-        truth_tokens.rotate_left(1);
+        pre_typo.rotate_left(1);
     }
-    let truth_form: Vec<String> = truth_tokens
-        .iter()
-        .flat_map(|t| compare_tokens(t, diacritics_kept))
-        .collect();
-    debug_assert_eq!(typed.len(), truth_form.len());
+    debug_assert_eq!(typed.len(), pre_typo.len());
     let name_budget: Vec<u8> = typed
         .iter()
-        .zip(&truth_form)
+        .zip(&pre_typo)
         .map(|(a, b)| u8::try_from(osa(a, b)).unwrap_or(u8::MAX))
         .collect();
+    let romanised = romanised_internal.and_then(|i| u8::try_from(to_typed(i)).ok());
 
     // --- date of birth ---
     let (y, m, d) = (p.dob.year, p.dob.month.unwrap_or(1), p.dob.day.unwrap_or(1));
@@ -853,7 +881,7 @@ mod tests {
             family_last: true,
             comma: false,
             middle_dropped: true,
-            romanised: false,
+            romanised: Some(0),
             typos: 1,
             name_budget: vec![0, 1],
             dob: DobForm::Swapped,
@@ -864,7 +892,7 @@ mod tests {
         };
         assert_eq!(
             a.to_string(),
-            "name=strip,last,drop,t1,b0.1;dob=swapped;sex=given;home=old;passport=missing;nid=missing"
+            "name=strip,last,drop,rom0,t1,b0.1;dob=swapped;sex=given;home=old;passport=missing;nid=missing"
         );
     }
 }
