@@ -16,6 +16,7 @@
 //! - [`write_registry`], [`write_list`], [`write_truth`] write the CSV files `baoho gen` makes.
 
 mod ceiling;
+mod dupes;
 mod list;
 mod names;
 mod out;
@@ -29,10 +30,11 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 pub use ceiling::{Ceiling, ceiling};
+pub use dupes::make_duplicates;
 pub use list::{
     Applied, DobForm, DocForm, HometownForm, ListConfig, ListRow, Truth, make_list, make_list_with,
 };
-pub use out::{write_list, write_registry, write_truth};
+pub use out::{write_clusters, write_list, write_registry, write_truth};
 
 /// The day ages are counted from, fixed so that output does not depend on the clock.
 pub const REFERENCE_YEAR: u16 = 2026;
@@ -482,7 +484,7 @@ fn random_date_in_year(rng: &mut impl Rng, year: u16) -> PartialDate {
     date(year, m, d)
 }
 
-fn random_address(rng: &mut impl Rng, province: &str) -> String {
+pub(crate) fn random_address(rng: &mut impl Rng, province: &str) -> String {
     fn pick(rng: &mut impl Rng, xs: &[&'static str]) -> &'static str {
         xs[rng.random_range(0..xs.len())]
     }

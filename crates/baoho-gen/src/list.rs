@@ -401,7 +401,7 @@ fn neighbour(rng: &mut impl Rng, c: char) -> char {
     (b'a' + rng.random_range(0..26u8)) as char
 }
 
-fn typo(rng: &mut impl Rng, tokens: &mut [String]) {
+pub(crate) fn typo(rng: &mut impl Rng, tokens: &mut [String]) {
     // Longer tokens draw typos more often, as in real typing.
     let total: usize = tokens.iter().map(|t| t.chars().count()).sum();
     if total == 0 {
@@ -441,7 +441,7 @@ fn typo(rng: &mut impl Rng, tokens: &mut [String]) {
     tokens[ti] = cs.into_iter().collect();
 }
 
-fn title_case(t: &str) -> String {
+pub(crate) fn title_case(t: &str) -> String {
     let mut cs = t.chars();
     match cs.next() {
         Some(c) => c.to_uppercase().chain(cs).collect(),

@@ -5,6 +5,7 @@
 //! - list: `list_id,full_name,dob,sex,hometown,passport,national_id`
 //! - truth: `list_id,registry_id,corruption` (`registry_id` empty for people outside the
 //!   registry; `corruption` is [`crate::Applied`]'s compact form)
+//! - clusters (deduplication truth): `id,cluster`
 
 use crate::{ListRow, SynthPerson, Truth};
 use std::io::Write;
@@ -85,6 +86,17 @@ pub fn write_truth<W: Write>(w: W, truth: &[Truth]) -> csv::Result<()> {
             t.registry_id.as_deref().unwrap_or(""),
             &t.applied.to_string(),
         ])?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
+/// Write the truth of a file with duplicates: `id,cluster` (same cluster = same person).
+pub fn write_clusters<W: Write>(w: W, truth: &[(String, String)]) -> csv::Result<()> {
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record(["id", "cluster"])?;
+    for (id, cluster) in truth {
+        wr.write_record([id, cluster])?;
     }
     wr.flush()?;
     Ok(())

@@ -263,6 +263,119 @@ impl Evaluation {
     }
 }
 
+/// Deduplication measured against the truth (`(record id, person id)` for every record).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DedupeEvaluation {
+    pub records: usize,
+    /// Pairs of records of the same person.
+    pub true_pairs: u64,
+    /// Pairs inside the predicted clusters against the true pairs.
+    pub clusters: Prf,
+    /// Pairs decided `Match` against the true pairs.
+    pub pairwise: Prf,
+    /// Pairs decided `Review`, and how many of them are true.
+    pub review_pairs: usize,
+    pub review_true: usize,
+    /// True pairs among the returned pairs (a lower bound on blocking recall).
+    pub blocking_recall_lower_bound: f64,
+}
+
+/// Evaluate a deduplication. `truth` gives each record id its person (cluster) id; records it
+/// does not name count as their own person.
+pub fn evaluate_dedupe(
+    records: &[Record],
+    result: &crate::DedupeResult,
+    truth: &[(String, String)],
+) -> DedupeEvaluation {
+    let person: HashMap<&str, &str> = truth
+        .iter()
+        .map(|(r, p)| (r.as_str(), p.as_str()))
+        .collect();
+    let cluster_of: Vec<Option<&str>> = records
+        .iter()
+        .map(|r| person.get(r.id.as_str()).copied())
+        .collect();
+    let same = |a: usize, b: usize| match (cluster_of.get(a), cluster_of.get(b)) {
+        (Some(Some(x)), Some(Some(y))) => x == y,
+        _ => false,
+    };
+    let mut sizes: HashMap<&str, u64> = HashMap::new();
+    for c in cluster_of.iter().flatten() {
+        *sizes.entry(c).or_default() += 1;
+    }
+    let true_pairs: u64 = sizes.values().map(|k| k * (k - 1) / 2).sum();
+
+    let (mut pred, mut pred_ok) = (0u64, 0u64);
+    for cl in &result.clusters {
+        let k = cl.len() as u64;
+        pred += k * k.saturating_sub(1) / 2;
+        let mut by_person: HashMap<&str, u64> = HashMap::new();
+        for &i in cl {
+            if let Some(Some(c)) = cluster_of.get(i) {
+                *by_person.entry(c).or_default() += 1;
+            }
+        }
+        pred_ok += by_person.values().map(|k| k * (k - 1) / 2).sum::<u64>();
+    }
+    let (mut m, mut m_ok, mut rv, mut rv_ok, mut found) = (0u64, 0u64, 0usize, 0usize, 0u64);
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    for c in &result.pairs {
+        let t = same(c.list_idx, c.reg_idx);
+        let key = (c.list_idx.min(c.reg_idx), c.list_idx.max(c.reg_idx));
+        if t && seen.insert(key) {
+            found += 1;
+        }
+        match c.decision {
+            Decision::Match => {
+                m += 1;
+                m_ok += u64::from(t);
+            }
+            Decision::Review => {
+                rv += 1;
+                rv_ok += usize::from(t);
+            }
+            Decision::NonMatch => {}
+        }
+    }
+    DedupeEvaluation {
+        records: records.len(),
+        true_pairs,
+        clusters: Prf::new(
+            pred_ok,
+            pred - pred_ok,
+            true_pairs - pred_ok.min(true_pairs),
+        ),
+        pairwise: Prf::new(m_ok, m - m_ok, true_pairs - m_ok.min(true_pairs)),
+        review_pairs: rv,
+        review_true: rv_ok,
+        blocking_recall_lower_bound: if true_pairs == 0 {
+            1.0
+        } else {
+            found as f64 / true_pairs as f64
+        },
+    }
+}
+
+impl DedupeEvaluation {
+    pub fn report(&self) -> String {
+        let p = |x: &Prf| format!("P {:.4}  R {:.4}  F1 {:.4}", x.precision, x.recall, x.f1);
+        format!(
+            "records {} ({} true duplicate pairs)\n\
+             cluster pairs                 {}\n\
+             pairs decided match           {}\n\
+             pairs for review              {} ({} true)\n\
+             blocking recall               {:.4} (lower bound: true pairs among returned pairs)",
+            self.records,
+            self.true_pairs,
+            p(&self.clusters),
+            p(&self.pairwise),
+            self.review_pairs,
+            self.review_true,
+            self.blocking_recall_lower_bound,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +467,39 @@ mod tests {
         assert_eq!(e.list_rows, 0);
         assert_eq!(e.top1.precision, 1.0);
         assert_eq!(e.review_share, 0.0);
+    }
+
+    #[test]
+    fn dedupe_measures() {
+        let recs: Vec<Record> = ["a", "b", "c", "d", "e"].into_iter().map(rec).collect();
+        // Truth: {a, b, c} one person, {d, e} another.
+        let truth: Vec<(String, String)> = [
+            ("a", "P1"),
+            ("b", "P1"),
+            ("c", "P1"),
+            ("d", "P2"),
+            ("e", "P2"),
+        ]
+        .into_iter()
+        .map(|(r, p)| (r.to_owned(), p.to_owned()))
+        .collect();
+        // Predicted clusters {a, b} and {c, d}: one right pair, one wrong.
+        let result = crate::DedupeResult {
+            pairs: vec![
+                cand(0, 1, 0.99, Decision::Match),
+                cand(2, 3, 0.95, Decision::Match),
+                cand(3, 4, 0.5, Decision::Review),
+            ],
+            clusters: vec![vec![0, 1], vec![2, 3]],
+            ..Default::default()
+        };
+        let e = evaluate_dedupe(&recs, &result, &truth);
+        assert_eq!(e.true_pairs, 4);
+        assert_eq!((e.clusters.tp, e.clusters.fp, e.clusters.fn_), (1, 1, 3));
+        assert_eq!((e.pairwise.tp, e.pairwise.fp), (1, 1));
+        assert_eq!((e.review_pairs, e.review_true), (1, 1));
+        assert!((e.blocking_recall_lower_bound - 0.5).abs() < 1e-12);
+        assert!(e.report().contains("cluster pairs"));
     }
 
     #[test]
