@@ -122,11 +122,14 @@ fn main() {
     }
     if let Ok(v) = std::env::var("VN_DEBUG") {
         let limit: usize = v.parse().unwrap_or(20);
+        // VN_DEBUG_MISSES: only rows whose true person is neither matched nor in review.
+        let misses_only = std::env::var_os("VN_DEBUG_MISSES").is_some();
         let mut shown = 0;
         for (i, t) in true_of.iter().enumerate() {
             let Some(j) = t else { continue };
             let auto_ok = matches!(best[i], Some((b, Decision::Match, _)) if b == *j);
-            if auto_ok || shown >= limit {
+            let skip = if misses_only { covered[i] } else { auto_ok };
+            if skip || shown >= limit {
                 continue;
             }
             shown += 1;
@@ -158,6 +161,30 @@ fn main() {
                 );
             }
         }
+    }
+    if let Ok(path) = std::env::var("VN_DUMP") {
+        use std::fmt::Write as _;
+        let mut out = String::from("list,reg,p,decision,is_true,has_true,levels\n");
+        for c in &res.candidates {
+            let lv: Vec<&str> = c
+                .explanation
+                .fields
+                .iter()
+                .map(|f| f.level.as_ref())
+                .collect();
+            let _ = writeln!(
+                out,
+                "{},{},{},{:?},{},{},{}",
+                c.list_idx,
+                c.reg_idx,
+                c.probability,
+                c.decision,
+                u8::from(true_of[c.list_idx] == Some(c.reg_idx)),
+                u8::from(true_of[c.list_idx].is_some()),
+                lv.join("|")
+            );
+        }
+        let _ = std::fs::write(path, out);
     }
     let precision = auto_ok as f64 / auto.max(1) as f64;
     let recall = auto_ok as f64 / with_match.max(1) as f64;

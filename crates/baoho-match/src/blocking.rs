@@ -9,7 +9,7 @@ use crate::record::BlockingRuleStats;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-pub const RULES: [&str; 11] = [
+pub const RULES: [&str; 14] = [
     "document number",
     "document number, one digit off",
     "family+given phonetic, birth year",
@@ -21,18 +21,24 @@ pub const RULES: [&str; 11] = [
     "family phonetic, place (small blocks only)",
     "given phonetic, place (small blocks only)",
     "full name phonetic (small blocks only)",
+    "family + given within one edit, birth year",
+    "family + given within one edit, place",
+    "family + given within one edit (small blocks only)",
 ];
 
 /// Rules whose blocks are capped at a sixteenth of the configured size: broad keys that only
 /// help where names or places are rare.
 pub fn rule_cap(rule: usize, max_block: usize) -> usize {
-    if rule >= 8 {
-        (max_block / 16).max(8)
-    } else {
-        max_block
+    match rule {
+        8..=10 => (max_block / 16).max(8),
+        13 => (max_block / 40).max(8),
+        11 | 12 => (max_block / 8).max(8),
+        _ => max_block,
     }
 }
 pub const N_RULES: usize = RULES.len();
+// Rule sets travel as u16 masks.
+const _: () = assert!(N_RULES <= 16);
 
 /// Fields whose comparison a rule forces to agree (excluded from EM in that rule's session).
 /// Given names are gendered and go with particular middle names, so rules on a given name
@@ -49,7 +55,9 @@ pub fn rule_fields(rule: usize) -> &'static [usize] {
         6 => &[PHONE],
         7 => &[DOB, HOMETOWN, LOCALITY, POSTCODE],
         8 => &[FAMILY, HOMETOWN, LOCALITY, POSTCODE],
-        10 => &[FAMILY, GIVEN, MIDDLE, SEX],
+        10 | 13 => &[FAMILY, GIVEN, MIDDLE, SEX],
+        11 => &[FAMILY, GIVEN, MIDDLE, SEX, DOB],
+        12 => &[FAMILY, GIVEN, MIDDLE, SEX, HOMETOWN, LOCALITY, POSTCODE],
         _ => &[GIVEN, SEX, MIDDLE, HOMETOWN, LOCALITY, POSTCODE],
     }
 }
@@ -169,6 +177,20 @@ fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
         }
         if giv != NONE {
             out.push((9, key(9, &[u64::from(giv), kind, v])));
+        }
+    }
+    if n.family != NONE && n.given != NONE {
+        // Typo-tolerant: the family name as the known family name it misspells, the given
+        // name by its one-deletion neighbourhood (a typo on each side still shares a key).
+        let famc = u64::from(s.family_key(n.family));
+        for &dk in s.deletions(n.given) {
+            if d.year != 0 {
+                out.push((11, key(11, &[famc, dk, u64::from(d.year)])));
+            }
+            for (kind, v) in places(s, r) {
+                out.push((12, key(12, &[famc, dk, kind, v])));
+            }
+            out.push((13, key(13, &[famc, dk])));
         }
     }
     if d.month != 0 && d.day != 0 {
@@ -442,4 +464,104 @@ pub fn query(
             false
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Record;
+    use proptest::prelude::*;
+
+    fn rec(name: &str, dob: &str, home: &str) -> Record {
+        Record {
+            name: name.into(),
+            dob: (!dob.is_empty()).then(|| dob.into()),
+            hometown: (!home.is_empty()).then(|| home.into()),
+            ..Record::default()
+        }
+    }
+
+    /// Rules under which `a` and `b` share a key.
+    fn shared_rules(a: &Record, b: &Record) -> Vec<usize> {
+        let mut s = Store::new(crate::places::resolve);
+        let sa = s.prepare(std::slice::from_ref(a));
+        let sb = s.prepare(std::slice::from_ref(b));
+        let (mut ka, mut kb) = (Vec::new(), Vec::new());
+        record_keys(&s, &sa, &sa.recs[0], &mut ka);
+        record_keys(&s, &sb, &sb.recs[0], &mut kb);
+        let mut rules: Vec<usize> = ka
+            .iter()
+            .filter(|k| kb.contains(k))
+            .map(|k| usize::from(k.0))
+            .collect();
+        rules.dedup();
+        rules
+    }
+
+    #[test]
+    fn typos_in_both_name_parts_still_share_a_key() {
+        // Family misspelt, given name with a doubled letter, middle name dropped.
+        let r = shared_rules(
+            &rec("Phạm Thu Nga", "2002-11-17", "Tây Ninh"),
+            &rec("PHAAM NGGA", "", ""),
+        );
+        assert!(r.contains(&13), "{r:?}");
+        // Substituted letter in the given name, birth year only.
+        let r = shared_rules(
+            &rec("Nguyễn Thị Phương", "1998-11-25", ""),
+            &rec("NGUYEN PHYONG", "1998", ""),
+        );
+        assert!(r.contains(&11), "{r:?}");
+        // Transposition in the given name, hometown only.
+        let r = shared_rules(
+            &rec("Nguyễn Thị Lan", "1964-11-12", "Nghệ An"),
+            &rec("NGUYEM THI LNA", "", "NGHE AN"),
+        );
+        assert!(r.contains(&12), "{r:?}");
+        // Different given names do not.
+        let r = shared_rules(
+            &rec("Nguyễn Thị Lan", "1964", ""),
+            &rec("Nguyễn Thị Mai", "1964", ""),
+        );
+        assert!(!r.iter().any(|x| (11..=13).contains(x)), "{r:?}");
+    }
+
+    #[test]
+    fn caps_are_tighter_for_broad_rules() {
+        assert_eq!(rule_cap(2, 2000), 2000);
+        assert_eq!(rule_cap(11, 2000), 250);
+        assert_eq!(rule_cap(13, 2000), 50);
+        assert_eq!(RULES.len(), N_RULES);
+    }
+
+    proptest! {
+        /// Two given names one edit apart (first letter kept) share a deletion key.
+        #[test]
+        fn one_edit_shares_a_deletion_key(g in "[bcdhklmnstv][aeiou]{1,2}[cmnpt]{0,1}[aeiou]{0,1}",
+                                          pos in 1usize..6, c in "[aeiouy]", op in 0..3) {
+            let mut h: Vec<u8> = g.clone().into_bytes();
+            let pos = pos.min(h.len());
+            let c = c.as_bytes()[0];
+            match op {
+                0 if pos < h.len() => h[pos] = c,
+                1 => h.insert(pos, c),
+                _ if pos < h.len() && h.len() > 2 => { h.remove(pos); }
+                _ => {}
+            }
+            let h = String::from_utf8(h).unwrap_or_default();
+            let mut s = Store::new(|_| None);
+            let side = s.prepare(&[rec(&format!("Nguyen {g}"), "", ""), rec(&format!("Nguyen {h}"), "", "")]);
+            let (a, b) = (side.recs[0].name.given, side.recs[1].name.given);
+            let mut pa = String::new();
+            let mut pb = String::new();
+            crate::text::phonetic_into(&g, &mut pa);
+            crate::text::phonetic_into(&h, &mut pb);
+            // The phonetic keys themselves may differ by more than one edit (digraphs); the
+            // property holds when they are within one edit with the same first letter.
+            prop_assume!(pa.len() >= 3 && pb.len() >= 3 && pa.as_bytes()[0] == pb.as_bytes()[0]);
+            prop_assume!(crate::strings::within_one_edit(pa.as_bytes(), pb.as_bytes()));
+            let (da, db) = (s.deletions(a), s.deletions(b));
+            prop_assert!(da.iter().any(|x| db.contains(x)), "{} {} {} {}", g, h, pa, pb);
+        }
+    }
 }

@@ -79,6 +79,17 @@ fn choose_thresholds(cfg: &LinkConfig, best: &mut [f64]) -> (f64, f64) {
     (match_t, review_t.min(match_t))
 }
 
+/// Lowest row posterior at which a candidate still goes to review when its name agrees.
+pub const REVIEW_FLOOR: f64 = 0.03;
+
+/// Family and given names agree at least fuzzily (one of them may be missing, not both): a
+/// namesake worth a look even when the other fields are too thin to score it high.
+pub fn names_agree(c: &Comparison) -> bool {
+    use crate::compare::{FAMILY, GIVEN, level};
+    let (f, g) = (level(c.gamma, FAMILY), level(c.gamma, GIVEN));
+    (f != 0 || g != 0) && f <= 3 && g <= 3
+}
+
 fn pool(cfg: &LinkConfig) -> Option<rayon::ThreadPool> {
     if cfg.threads == 0 {
         return None;
@@ -227,7 +238,9 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
                 }
                 let decision = if rank == 0 && p >= match_t {
                     Decision::Match
-                } else if p >= review_t {
+                } else if p >= review_t
+                    || (p >= REVIEW_FLOOR.min(review_t) && names_agree(&sc.comps[i]))
+                {
                     Decision::Review
                 } else {
                     Decision::NonMatch

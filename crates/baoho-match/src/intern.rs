@@ -16,8 +16,12 @@ pub struct Interner {
 }
 
 pub fn hash_str(s: &str) -> u64 {
+    hash_bytes(s.as_bytes())
+}
+
+pub fn hash_bytes(b: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(s.as_bytes());
+    h.write(b);
     h.finish()
 }
 

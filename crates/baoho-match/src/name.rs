@@ -40,6 +40,22 @@ pub fn family_strength(tok: &str) -> u8 {
     }
 }
 
+/// The known family name a folded token stands for when it is one or misspells one by a
+/// single edit (`nguyem`, `phaam`, `huyn`); tokens shorter than three letters only when
+/// exact. `None` for anything else.
+pub fn canonical_family(tok: &str) -> Option<&'static str> {
+    let all = || STRONG_FAMILY.iter().chain(WEAK_FAMILY.iter());
+    if let Some(f) = all().find(|f| **f == tok) {
+        return Some(f);
+    }
+    if tok.len() < 3 {
+        return None;
+    }
+    all()
+        .find(|f| f.len() >= 3 && crate::strings::within_one_edit(f.as_bytes(), tok.as_bytes()))
+        .copied()
+}
+
 pub fn is_middle_marker(tok: &str) -> bool {
     MIDDLE_MARKERS.contains(&tok)
 }
@@ -230,6 +246,18 @@ mod tests {
         assert_eq!(parse_full(&toks, None).1.map(|a| a.family), Some(Some(2)));
         let toks = ["le", "van", "hung"];
         assert!(parse_full(&toks, None).1.is_none());
+    }
+
+    #[test]
+    fn misspelt_family_names_find_their_canonical_form() {
+        assert_eq!(canonical_family("nguyen"), Some("nguyen"));
+        assert_eq!(canonical_family("nguyem"), Some("nguyen"));
+        assert_eq!(canonical_family("bguyen"), Some("nguyen"));
+        assert_eq!(canonical_family("phaam"), Some("pham"));
+        assert_eq!(canonical_family("huyn"), Some("huynh"));
+        assert_eq!(canonical_family("le"), Some("le"));
+        assert_eq!(canonical_family("lx"), None);
+        assert_eq!(canonical_family("smith"), None);
     }
 
     #[test]

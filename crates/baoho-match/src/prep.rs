@@ -212,6 +212,14 @@ pub struct Store {
     /// Phonetic id per token id.
     pub tok_phon: Vec<u32>,
     pub phons: Interner,
+    /// Per token: the phonetic id of the known family name it is or misspells by one edit
+    /// (else its own phonetic id). Keys the typo-tolerant blocking rules.
+    pub tok_family: Vec<u32>,
+    /// Per phonetic id: span in `del_keys` of the hashes of its one-deletion neighbourhood
+    /// (the key itself and every key with one letter after the first deleted; two strings
+    /// within one edit that agree on their first letter share at least one).
+    pub phon_dels: Vec<(u32, u32)>,
+    pub del_keys: Vec<u64>,
     pub places: Interner,
     /// (old, new) province per place id; NONE when unresolved (compared by place id).
     pub place_prov: Vec<(u32, u32)>,
@@ -282,6 +290,9 @@ impl Store {
             tokens: Interner::default(),
             tok_phon: Vec::new(),
             phons: Interner::default(),
+            tok_family: Vec::new(),
+            phon_dels: Vec::new(),
+            del_keys: Vec::new(),
             places: Interner::default(),
             place_prov: Vec::new(),
             localities: Interner::default(),
@@ -295,6 +306,23 @@ impl Store {
 
     pub fn phon(&self, id: u32) -> u32 {
         self.tok_phon.get(id as usize).copied().unwrap_or(NONE)
+    }
+
+    /// Typo-tolerant family key of a token (see `tok_family`).
+    pub fn family_key(&self, id: u32) -> u32 {
+        self.tok_family.get(id as usize).copied().unwrap_or(NONE)
+    }
+
+    /// Deletion-neighbourhood hashes of a token's phonetic key.
+    pub fn deletions(&self, tok: u32) -> &[u64] {
+        let p = self.phon(tok);
+        match self.phon_dels.get(p as usize) {
+            Some(&(lo, n)) => self
+                .del_keys
+                .get(lo as usize..(lo + n) as usize)
+                .unwrap_or(&[]),
+            None => &[],
+        }
     }
 
     /// Prepare records: the folding runs in parallel on chunks with local vocabularies,
@@ -352,6 +380,48 @@ impl Store {
             phonetic_into(self.tokens.get(id as u32), &mut buf);
             let p = self.phons.intern(&buf);
             self.tok_phon.push(p);
+            self.sync_deletions();
+            let fam = match crate::name::canonical_family(self.tokens.get(id as u32)) {
+                Some(f) => {
+                    phonetic_into(f, &mut buf);
+                    let q = self.phons.intern(&buf);
+                    self.sync_deletions();
+                    q
+                }
+                None => p,
+            };
+            self.tok_family.push(fam);
+        }
+    }
+
+    /// Deletion neighbourhoods for phonetic keys interned since the last call. Keys of one
+    /// or two letters keep only themselves, and the first letter is never deleted: short
+    /// remainders such as `an` would join half the given names.
+    fn sync_deletions(&mut self) {
+        for pid in self.phon_dels.len()..self.phons.len() {
+            let b = self.phons.get(pid as u32).as_bytes();
+            let lo = self.del_keys.len() as u32;
+            let start = self.del_keys.len();
+            self.del_keys
+                .push(crate::intern::hash_str(self.phons.get(pid as u32)));
+            if b.len() >= 3 {
+                let mut v = [0u8; 32];
+                for skip in 1..b.len().min(32) {
+                    let mut n = 0;
+                    for (i, &c) in b.iter().enumerate().take(32) {
+                        if i != skip {
+                            v[n] = c;
+                            n += 1;
+                        }
+                    }
+                    let h = crate::intern::hash_bytes(&v[..n]);
+                    if !self.del_keys[start..].contains(&h) {
+                        self.del_keys.push(h);
+                    }
+                }
+            }
+            let n = (self.del_keys.len() - start) as u32;
+            self.phon_dels.push((lo, n));
         }
     }
 
