@@ -215,7 +215,7 @@ pub struct Pair {
 
 /// Keys of a whole side, grouped: sorted distinct keys, offsets, and record ids.
 type KeyAcc = (Vec<(u64, u8, u32)>, Vec<(u8, u64)>);
-type PairAcc = (Vec<(u64, u8)>, Vec<(u8, u64)>);
+type HitAcc = (Vec<(u32, u32)>, Vec<(u8, u64)>);
 
 #[derive(Debug, Clone, Default)]
 pub struct KeyIndex {
@@ -312,76 +312,89 @@ fn merge(mut raw: Vec<(u64, u8)>, stats: &mut [BlockingRuleStats]) -> Vec<Pair> 
     out
 }
 
-/// Pairs between a list and a registry. The list (usually the smaller side) is hashed; the
-/// registry is streamed twice (count, then emit), so nothing registry-sized is built.
+/// A list-side key: its rule and the list rows that carry it.
+struct Slot {
+    rule: u8,
+    rows: std::ops::Range<u32>,
+}
+
+/// Pairs between a list and a registry, in one pass over the registry.
+///
+/// The list's keys go into a hash map (slot per distinct key) fronted by a bit filter, so
+/// the registry's keys, most of which no list row carries, are mostly rejected by one bit
+/// test. Each registry record's keys are computed once; a hit on a slot is counted (atomic,
+/// shared) and kept only while the slot is within its rule's cap, so an oversized block costs
+/// a counter, not memory. The kept hits are grouped by slot, then each list row gathers its
+/// slots' registry ids and merges them into pairs with rule masks: pairs come out sorted by
+/// (list row, registry row) without a global sort.
 pub fn link_pairs(
     s: &Store,
     reg: &Side,
     list: &Side,
     max_block: usize,
 ) -> (Vec<Pair>, Vec<BlockingRuleStats>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
     let mut stats = empty_stats();
-    let mut slot_of: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut slot_rule: Vec<u8> = Vec::new();
-    let mut slot_rows: Vec<Vec<u32>> = Vec::new();
+    // List keys: (key, rule, row), grouped by key into slots.
+    let mut lk: Vec<(u64, u8, u32)> = Vec::new();
     let mut buf = Vec::new();
     for (i, r) in list.recs.iter().enumerate() {
         record_keys(s, list, r, &mut buf);
-        for &(rule, k) in &buf {
-            let slot = *slot_of.entry(k).or_insert_with(|| {
-                slot_rule.push(rule);
-                slot_rows.push(Vec::new());
-                (slot_rows.len() - 1) as u32
-            });
-            slot_rows[slot as usize].push(i as u32);
-        }
+        lk.extend(buf.iter().map(|&(rule, k)| (k, rule, i as u32)));
     }
-    let n_slots = slot_rows.len();
-    let counts: Vec<u32> = reg
-        .recs
-        .par_iter()
-        .fold(
-            || (vec![0u32; n_slots], Vec::new()),
-            |(mut c, mut buf): (Vec<u32>, Vec<(u8, u64)>), r| {
-                record_keys(s, reg, r, &mut buf);
-                for &(_, k) in &buf {
-                    if let Some(&slot) = slot_of.get(&k) {
-                        c[slot as usize] += 1;
-                    }
-                }
-                (c, buf)
-            },
-        )
-        .map(|(c, _)| c)
-        .reduce(
-            || vec![0u32; n_slots],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x += y;
-                }
-                a
-            },
-        );
-    for (slot, &c) in counts.iter().enumerate() {
-        let rule = usize::from(slot_rule[slot]);
-        if c as usize > rule_cap(rule, max_block) {
-            stats[rule].skipped_blocks += 1;
+    lk.par_sort_unstable();
+    lk.dedup();
+    let mut slot_of: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut slot_keys: Vec<(u64, u8)> = Vec::new();
+    let list_rows: Vec<u32> = lk.iter().map(|x| x.2).collect();
+    for (n, &(k, rule, _)) in lk.iter().enumerate() {
+        if slot_keys.last() == Some(&(k, rule)) {
+            if let Some(last) = slots.last_mut() {
+                last.rows.end = n as u32 + 1;
+            }
+            continue;
         }
+        // Two rules never share a hash in practice (the rule is hashed in); if they did,
+        // the first slot wins.
+        slot_of.entry(k).or_insert(slots.len() as u32);
+        slot_keys.push((k, rule));
+        slots.push(Slot {
+            rule,
+            rows: n as u32..n as u32 + 1,
+        });
     }
-    let raw: Vec<(u64, u8)> = reg
+    drop(lk);
+    drop(slot_keys);
+    let bits = (slots.len() * 16).next_power_of_two().max(64);
+    let mask = (bits - 1) as u64;
+    let mut filter = vec![0u64; bits / 64];
+    for &k in slot_of.keys() {
+        let b = (k >> 7) & mask;
+        filter[(b >> 6) as usize] |= 1 << (b & 63);
+    }
+    let caps: Vec<u32> = slots
+        .iter()
+        .map(|sl| rule_cap(usize::from(sl.rule), max_block) as u32)
+        .collect();
+    let counts: Vec<AtomicU32> = (0..slots.len()).map(|_| AtomicU32::new(0)).collect();
+    let hits: Vec<(u32, u32)> = reg
         .recs
         .par_iter()
         .enumerate()
         .fold(
             || (Vec::new(), Vec::new()),
-            |(mut acc, mut buf): PairAcc, (j, r)| {
+            |(mut acc, mut buf): HitAcc, (j, r)| {
                 record_keys(s, reg, r, &mut buf);
-                for &(rule, k) in &buf {
-                    if let Some(&slot) = slot_of.get(&k)
-                        && counts[slot as usize] as usize <= rule_cap(usize::from(rule), max_block)
-                    {
-                        for &i in &slot_rows[slot as usize] {
-                            acc.push(((u64::from(i) << 32) | j as u64, rule));
+                for &(_, k) in &buf {
+                    let b = (k >> 7) & mask;
+                    if filter[(b >> 6) as usize] & (1 << (b & 63)) == 0 {
+                        continue;
+                    }
+                    if let Some(&slot) = slot_of.get(&k) {
+                        let c = counts[slot as usize].fetch_add(1, Ordering::Relaxed);
+                        if c < caps[slot as usize] {
+                            acc.push((slot, j as u32));
                         }
                     }
                 }
@@ -396,8 +409,121 @@ pub fn link_pairs(
             a.extend(b);
             a
         });
-    let pairs = merge(raw, &mut stats);
+    drop(filter);
+    drop(slot_of);
+    let counts: Vec<u32> = counts.into_iter().map(AtomicU32::into_inner).collect();
+    let live = |slot: usize| counts[slot] <= caps[slot];
+    for (slot, sl) in slots.iter().enumerate() {
+        if !live(slot) {
+            stats[usize::from(sl.rule)].skipped_blocks += 1;
+        }
+    }
+    // Group the kept hits by slot (counting sort); oversized slots are dropped here.
+    let mut offsets = vec![0u32; slots.len() + 1];
+    for &(slot, _) in &hits {
+        if live(slot as usize) {
+            offsets[slot as usize + 1] += 1;
+        }
+    }
+    for x in 1..offsets.len() {
+        offsets[x] += offsets[x - 1];
+    }
+    let mut fill = offsets.clone();
+    let mut reg_ids = vec![0u32; offsets[slots.len()] as usize];
+    for &(slot, j) in &hits {
+        if live(slot as usize) {
+            let at = &mut fill[slot as usize];
+            reg_ids[*at as usize] = j;
+            *at += 1;
+        }
+    }
+    drop(hits);
+    drop(fill);
+    // Slots of each list row (CSR), live ones only.
+    let mut row_slots: Vec<(u32, u32)> = Vec::new();
+    for (slot, sl) in slots.iter().enumerate() {
+        if live(slot) && offsets[slot + 1] > offsets[slot] {
+            for &i in &list_rows[sl.rows.start as usize..sl.rows.end as usize] {
+                row_slots.push((i, slot as u32));
+            }
+        }
+    }
+    row_slots.par_sort_unstable();
+    let mut row_start = vec![0u32; list.len() + 1];
+    for &(i, _) in &row_slots {
+        row_start[i as usize + 1] += 1;
+    }
+    for x in 1..row_start.len() {
+        row_start[x] += row_start[x - 1];
+    }
+    let per_row: Vec<Vec<Pair>> = (0..list.len())
+        .into_par_iter()
+        .map_init(Vec::new, |tmp: &mut Vec<(u32, u16)>, i| {
+            tmp.clear();
+            let lo = row_start[i] as usize;
+            let hi = row_start[i + 1] as usize;
+            for &(_, slot) in &row_slots[lo..hi] {
+                let slot = slot as usize;
+                let bit = 1u16 << slots[slot].rule;
+                let ids = &reg_ids[offsets[slot] as usize..offsets[slot + 1] as usize];
+                tmp.extend(ids.iter().map(|&j| (j, bit)));
+            }
+            tmp.sort_unstable_by_key(|x| x.0);
+            let mut out: Vec<Pair> = Vec::new();
+            for &(j, bit) in tmp.iter() {
+                match out.last_mut() {
+                    Some(p) if p.b == j => p.rules |= bit,
+                    _ => out.push(Pair {
+                        a: i as u32,
+                        b: j,
+                        rules: bit,
+                    }),
+                }
+            }
+            out
+        })
+        .collect();
+    drop(reg_ids);
+    drop(row_slots);
+    let total: usize = per_row.iter().map(Vec::len).sum();
+    let mut pairs = Vec::with_capacity(total);
+    for v in per_row {
+        pairs.extend(v);
+    }
+    count_rules(&pairs, &mut stats);
     (pairs, stats)
+}
+
+/// Per rule: pairs it produced, and pairs no lower-numbered rule produced.
+fn count_rules(pairs: &[Pair], stats: &mut [BlockingRuleStats]) {
+    let (all, first) = pairs
+        .par_iter()
+        .fold(
+            || ([0u64; N_RULES], [0u64; N_RULES]),
+            |(mut all, mut first), p| {
+                for (r, x) in all.iter_mut().enumerate() {
+                    *x += u64::from(p.rules >> r & 1);
+                }
+                if let Some(x) = first.get_mut(p.rules.trailing_zeros() as usize) {
+                    *x += 1;
+                }
+                (all, first)
+            },
+        )
+        .reduce(
+            || ([0u64; N_RULES], [0u64; N_RULES]),
+            |(mut a, mut b), (c, d)| {
+                for r in 0..N_RULES {
+                    a[r] += c[r];
+                    b[r] += d[r];
+                }
+                (a, b)
+            },
+        );
+    for (r, st) in stats.iter_mut().enumerate().take(N_RULES) {
+        st.pairs = all[r];
+        st.new_pairs = first[r];
+    }
 }
 
 /// Pairs inside one file (`a < b`).

@@ -19,6 +19,27 @@ pub fn resolver() -> crate::prep::Resolver {
     crate::places::resolve
 }
 
+/// Under `BAOHO_MATCH_DEBUG`, print the process's resident and peak memory at a phase.
+fn mem_note(phase: &str) {
+    if std::env::var_os("BAOHO_MATCH_DEBUG").is_none() {
+        return;
+    }
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            / 1024
+    };
+    eprintln!(
+        "[mem] {phase:<10} rss {} MiB peak {} MiB",
+        get("VmRSS:"),
+        get("VmHWM:")
+    );
+}
+
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
@@ -183,7 +204,9 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
     let t0 = Instant::now();
     let mut stats = RunStats::default();
     let mut store = Store::new(resolver());
+    mem_note("start");
     let reg = store.prepare(registry);
+    mem_note("prepared");
     let lst = store.prepare(list);
     stats.prepare_ms = ms(t0);
     let t = Instant::now();
@@ -191,7 +214,9 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
     stats.rules = rules;
     stats.pairs_compared = pairs.len() as u64;
     stats.blocking_ms = ms(t);
+    mem_note("blocked");
     let sc = train_and_score(&store, &lst, &reg, false, &pairs, cfg, &mut stats);
+    mem_note("scored");
     let t = Instant::now();
     // Pairs are sorted by list row: each row's candidates are one run.
     let mut rows: Vec<(usize, usize)> = Vec::new();
@@ -265,6 +290,7 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
         .collect();
     stats.scoring_ms += ms(t);
     stats.total_ms = ms(t0);
+    mem_note("decided");
     LinkResult { candidates, stats }
 }
 

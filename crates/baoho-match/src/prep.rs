@@ -53,6 +53,11 @@ pub struct Code {
 }
 
 impl Code {
+    pub const EMPTY: Code = Code {
+        len: 0,
+        bytes: [0; 15],
+    };
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]
     }
@@ -202,6 +207,26 @@ pub struct Prep {
     pub locality: u32,
 }
 
+impl Prep {
+    pub const EMPTY: Prep = Prep {
+        name: Name::EMPTY,
+        alt: NONE,
+        dob: Dob {
+            year: 0,
+            month: 0,
+            day: 0,
+        },
+        sex: 0,
+        home: NONE,
+        passport: Code::EMPTY,
+        national_id: Code::EMPTY,
+        phone: Code::EMPTY,
+        postcode: Code::EMPTY,
+        addr: (0, 0),
+        locality: NONE,
+    };
+}
+
 /// Resolves a folded place name to (old province code, post-2025 province code).
 pub type Resolver = fn(&str) -> Option<(u32, u32)>;
 
@@ -273,7 +298,35 @@ impl Side {
     }
 }
 
-/// Chunk-local result of the parallel pass, before its ids are made global.
+/// How one chunk's local ids map to the store's.
+struct ChunkMap {
+    tok: Vec<u32>,
+    place: Vec<u32>,
+    loc: Vec<u32>,
+    alt_base: u32,
+    text_base: u32,
+}
+
+fn remap(id: u32, map: &[u32]) -> u32 {
+    if id == NONE {
+        NONE
+    } else {
+        map.get(id as usize).copied().unwrap_or(NONE)
+    }
+}
+
+impl ChunkMap {
+    fn name(&self, n: &Name) -> Name {
+        Name {
+            family: remap(n.family, &self.tok),
+            given: remap(n.given, &self.tok),
+            middle: n.middle.map(|t| remap(t, &self.tok)),
+        }
+    }
+}
+
+/// Chunk-local result of the parallel pass, before its ids are made global (the records
+/// themselves are written straight into the output).
 #[derive(Default)]
 struct Chunk {
     side: Side,
@@ -326,51 +379,59 @@ impl Store {
     }
 
     /// Prepare records: the folding runs in parallel on chunks with local vocabularies,
-    /// which are then merged here (few distinct strings, so the merge is cheap).
+    /// which are then merged here (few distinct strings, so the merge is cheap). Records are
+    /// written in place into the final vector and their ids remapped there, so a million-row
+    /// registry is never held twice.
     pub fn prepare(&mut self, records: &[Record]) -> Side {
-        let chunks: Vec<Chunk> = records.par_chunks(CHUNK).map(prepare_chunk).collect();
-        let mut side = Side {
-            recs: Vec::with_capacity(records.len()),
-            alts: Vec::new(),
-            texts: String::new(),
-        };
+        let mut recs = vec![Prep::EMPTY; records.len()];
+        let chunks: Vec<Chunk> = recs
+            .par_chunks_mut(CHUNK)
+            .zip(records.par_chunks(CHUNK))
+            .map(|(out, inp)| prepare_chunk(inp, out))
+            .collect();
         let text_len: usize = chunks.iter().map(|c| c.side.texts.len()).sum();
-        side.texts.reserve(text_len);
+        let mut side = Side {
+            recs: Vec::new(),
+            alts: Vec::new(),
+            texts: String::with_capacity(text_len),
+        };
+        let mut maps: Vec<ChunkMap> = Vec::with_capacity(chunks.len());
         for chunk in chunks {
-            let tok_map = self.tokens.absorb(&chunk.tokens);
+            let tok = self.tokens.absorb(&chunk.tokens);
             self.sync_phonetics();
-            let place_map = self.places.absorb(&chunk.places);
+            let place = self.places.absorb(&chunk.places);
             self.sync_places();
-            let loc_map = self.localities.absorb(&chunk.localities);
-            let remap = |id: u32, map: &[u32]| {
-                if id == NONE {
-                    NONE
-                } else {
-                    map.get(id as usize).copied().unwrap_or(NONE)
-                }
+            let loc = self.localities.absorb(&chunk.localities);
+            let m = ChunkMap {
+                tok,
+                place,
+                loc,
+                alt_base: side.alts.len() as u32,
+                text_base: side.texts.len() as u32,
             };
-            let remap_name = |n: &Name| Name {
-                family: remap(n.family, &tok_map),
-                given: remap(n.given, &tok_map),
-                middle: n.middle.map(|t| remap(t, &tok_map)),
-            };
-            let alt_base = side.alts.len() as u32;
-            let text_base = side.texts.len() as u32;
-            side.alts.extend(chunk.side.alts.iter().map(remap_name));
+            side.alts.extend(chunk.side.alts.iter().map(|n| m.name(n)));
             side.texts.push_str(&chunk.side.texts);
-            side.recs.extend(chunk.side.recs.iter().map(|r| Prep {
-                name: remap_name(&r.name),
-                alt: if r.alt == NONE {
-                    NONE
-                } else {
-                    r.alt + alt_base
-                },
-                home: remap(r.home, &place_map),
-                locality: remap(r.locality, &loc_map),
-                addr: (r.addr.0 + text_base, r.addr.1),
-                ..*r
-            }));
+            maps.push(m);
         }
+        recs.par_chunks_mut(CHUNK)
+            .zip(maps.par_iter())
+            .for_each(|(out, m)| {
+                for r in out {
+                    *r = Prep {
+                        name: m.name(&r.name),
+                        alt: if r.alt == NONE {
+                            NONE
+                        } else {
+                            r.alt + m.alt_base
+                        },
+                        home: remap(r.home, &m.place),
+                        locality: remap(r.locality, &m.loc),
+                        addr: (r.addr.0 + m.text_base, r.addr.1),
+                        ..*r
+                    };
+                }
+            });
+        side.recs = recs;
         side
     }
 
@@ -442,12 +503,11 @@ const PLACE_NOISE: &[&str] = &[
     "tinh", "thanh", "pho", "tp", "province", "city", "viet", "nam",
 ];
 
-fn prepare_chunk(records: &[Record]) -> Chunk {
+fn prepare_chunk(records: &[Record], out: &mut [Prep]) -> Chunk {
     let mut c = Chunk::default();
-    c.side.recs.reserve(records.len());
     let mut buf = String::new();
     let mut buf2 = String::new();
-    for r in records {
+    for (r, slot) in records.iter().zip(out.iter_mut()) {
         let (name, alt) = prepare_name(r, &mut c.tokens, &mut buf, &mut buf2);
         let alt = match alt {
             Some(a) => {
@@ -485,7 +545,7 @@ fn prepare_chunk(records: &[Record]) -> Chunk {
         fold_into(opt(&r.address), &mut buf);
         let start = c.side.texts.len() as u32;
         c.side.texts.push_str(&buf);
-        c.side.recs.push(Prep {
+        *slot = Prep {
             name,
             alt,
             dob: parse_dob(opt(&r.dob)),
@@ -506,7 +566,7 @@ fn prepare_chunk(records: &[Record]) -> Chunk {
             postcode: Code::parse(opt(&r.postcode), false, 3),
             addr: (start, buf.len() as u32),
             locality,
-        });
+        };
     }
     c
 }
