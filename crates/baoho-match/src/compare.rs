@@ -4,7 +4,7 @@
 
 use crate::intern::NONE;
 use crate::prep::{Dob, Name, Prep, Side, Store};
-use crate::strings::{jaro_winkler, within_one_edit};
+use crate::strings::{jaro_winkler_at_least, within_one_edit};
 
 pub type Gamma = u64;
 
@@ -102,7 +102,7 @@ fn token_level(s: &Store, a: u32, b: u32) -> u8 {
         1
     } else if s.phon(a) == s.phon(b) {
         2
-    } else if jaro_winkler(s.token(a), s.token(b)) >= JW_FUZZY {
+    } else if jaro_winkler_at_least(s.token(a), s.token(b), JW_FUZZY) {
         3
     } else {
         4
@@ -281,7 +281,7 @@ fn text_level(a: &[u8], b: &[u8]) -> u8 {
         0
     } else if a == b {
         1
-    } else if jaro_winkler(a, b) >= JW_FUZZY {
+    } else if jaro_winkler_at_least(a, b, JW_FUZZY) {
         2
     } else {
         3
@@ -365,11 +365,11 @@ pub fn compare(s: &Store, sa: &Side, a: &Prep, sb: &Side, b: &Prep) -> Compariso
         0
     } else if a.locality == b.locality {
         1
-    } else if jaro_winkler(
+    } else if jaro_winkler_at_least(
         s.localities.get(a.locality).as_bytes(),
         s.localities.get(b.locality).as_bytes(),
-    ) >= JW_FUZZY
-    {
+        JW_FUZZY,
+    ) {
         2
     } else {
         3

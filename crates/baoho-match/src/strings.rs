@@ -15,6 +15,36 @@ pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
     j + 0.1 * prefix as f64 * (1.0 - j)
 }
 
+/// `jaro_winkler(a, b) >= threshold`, usually decided without computing it: the number of
+/// matching characters is at most the characters the two strings have in common (counted in
+/// 64 buckets, which can only over-count), which bounds the similarity from above. Random
+/// pairs (the u sample, most blocked non-matches) are rejected by that bound.
+pub fn jaro_winkler_at_least(a: &[u8], b: &[u8], threshold: f64) -> bool {
+    let a = &a[..a.len().min(MAX)];
+    let b = &b[..b.len().min(MAX)];
+    if a.is_empty() || b.is_empty() || a == b {
+        return jaro_winkler(a, b) >= threshold;
+    }
+    let mut ca = [0u8; 64];
+    let mut cb = [0u8; 64];
+    for &c in a {
+        ca[usize::from(c & 63)] += 1;
+    }
+    for &c in b {
+        cb[usize::from(c & 63)] += 1;
+    }
+    let common: u32 = ca.iter().zip(&cb).map(|(&x, &y)| u32::from(x.min(y))).sum();
+    let m = f64::from(common);
+    let j_ub = (m / a.len() as f64 + m / b.len() as f64 + 1.0) / 3.0;
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count();
+    let jw_ub = j_ub + 0.1 * prefix as f64 * (1.0 - j_ub);
+    // A hair of slack so rounding never rejects a pair exactly at the threshold.
+    if jw_ub + 1e-9 < threshold {
+        return false;
+    }
+    jaro_winkler(a, b) >= threshold
+}
+
 /// Jaro similarity, in `[0, 1]`.
 pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
     let a = &a[..a.len().min(MAX)];
@@ -159,6 +189,27 @@ mod tests {
             let ours = jaro(a.as_bytes(), b.as_bytes());
             let theirs = strsim::jaro(&a, &b);
             prop_assert!((ours - theirs).abs() < 1e-9, "{} {} {} {}", a, b, ours, theirs);
+        }
+
+        #[test]
+        fn bounded_jaro_winkler_agrees(a in "[a-f ]{0,20}", b in "[a-f ]{0,20}", t in 0.5f64..1.0) {
+            prop_assert_eq!(
+                jaro_winkler_at_least(a.as_bytes(), b.as_bytes(), t),
+                jaro_winkler(a.as_bytes(), b.as_bytes()) >= t
+            );
+        }
+
+        #[test]
+        fn bounded_jaro_winkler_agrees_near_copies(a in "[a-z]{1,12}", i in 0usize..12, c in "[a-z]") {
+            let mut b = a.clone().into_bytes();
+            let i = i.min(b.len() - 1);
+            b[i] = c.as_bytes()[0];
+            for t in [0.8, 0.88, 0.9, 0.95] {
+                prop_assert_eq!(
+                    jaro_winkler_at_least(a.as_bytes(), &b, t),
+                    jaro_winkler(a.as_bytes(), &b) >= t
+                );
+            }
         }
 
         #[test]
