@@ -48,7 +48,11 @@ pub fn fold(s: &str) -> String {
 
 /// The folded words of a string, in order.
 pub fn fold_tokens(s: &str) -> Vec<String> {
-    fold(s).split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+    fold(s)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// True when `s` is already NFC (cheap check used by input validation tests).

@@ -1,1 +1,19 @@
-//! baoho-server
+//! Baoho's web server: configuration, HTTP layers, pages and the JSON API.
+//!
+//! One module per capability (later: persons, cases, …), each with its service, its API and
+//! its pages. Everything a request passes through is assembled in [`app`].
+
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+mod layers;
+pub mod reference;
+pub mod routes;
+pub mod telemetry;
+mod web;
+
+pub use app::{AppState, launch, router};
+pub use config::Config;
+pub use error::AppError;

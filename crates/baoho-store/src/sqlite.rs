@@ -22,13 +22,13 @@ impl SqliteStore {
         if !memory && mode == OpenMode::MustExist && !std::path::Path::new(&path).exists() {
             return Err(StoreError::DatabaseMissing(path));
         }
-        if !memory && mode == OpenMode::CreateIfMissing {
-            if let Some(dir) = std::path::Path::new(&path).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
-                }
-            }
+        if !memory
+            && mode == OpenMode::CreateIfMissing
+            && let Some(dir) = std::path::Path::new(&path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
         }
         let opts = SqliteConnectOptions::from_str(url.expose())?
             .create_if_missing(mode == OpenMode::CreateIfMissing)

@@ -1,7 +1,7 @@
 //! Fresh databases for tests: a new SQLite file, or a new PostgreSQL database on the server
-//! that `scripts/test` (or `scripts/with-postgres`) started and named in `BAOHO_TEST_PG_URL`.
+//! that `scripts/test` (or `scripts/with-postgres`) started and named in `TEST_BAOHO_PG_URL`.
 //!
-//! When `BAOHO_REQUIRE_PG=1` (set by `scripts/test`, so CI), a missing PostgreSQL fails the
+//! When `TEST_BAOHO_REQUIRE_PG=1` (set by `scripts/test`, so CI), a missing PostgreSQL fails the
 //! test instead of skipping it: the contract suite cannot silently run on one backend.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -38,12 +38,12 @@ pub async fn fresh_sqlite() -> TestDb {
 
 /// The admin URL of the test PostgreSQL server, if one is configured.
 pub fn pg_admin_url() -> Option<String> {
-    match std::env::var("BAOHO_TEST_PG_URL") {
+    match std::env::var("TEST_BAOHO_PG_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
-            if std::env::var("BAOHO_REQUIRE_PG").as_deref() == Ok("1") {
+            if std::env::var("TEST_BAOHO_REQUIRE_PG").as_deref() == Ok("1") {
                 panic!(
-                    "BAOHO_REQUIRE_PG=1 but BAOHO_TEST_PG_URL is not set: run through scripts/test"
+                    "TEST_BAOHO_REQUIRE_PG=1 but TEST_BAOHO_PG_URL is not set: run through scripts/test"
                 );
             }
             None
@@ -55,7 +55,7 @@ pub fn pg_admin_url() -> Option<String> {
 /// server is configured and PostgreSQL is not required.
 pub async fn fresh_postgres() -> Option<TestDb> {
     let Some(admin) = pg_admin_url() else {
-        eprintln!("postgres: skipped (BAOHO_TEST_PG_URL not set)");
+        eprintln!("postgres: skipped (TEST_BAOHO_PG_URL not set)");
         return None;
     };
     let url = create_pg_database(&admin).await;

@@ -1,29 +1,53 @@
-//! The `baoho` binary: thin clap front over the crates.
+//! The `baoho` binary: a thin clap front over the crates.
 
 mod cmd_gen;
 mod cmd_match;
+mod serve;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "baoho", version, about = "Baoho — consular citizen-protection system")]
+#[command(name = "baoho", version, about = "Baoho — consular citizen-protection information system")]
 struct Cli {
+    /// Configuration file (default: ./baoho.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the server on an existing database.
+    Serve(serve::ServeArgs),
+    /// Run a demonstration: embedded SQLite with synthetic data, ready to click through.
+    Demo(serve::DemoArgs),
+    /// Create the database if needed and apply migrations.
+    Migrate(serve::MigrateArgs),
+    /// Print the effective configuration (secrets redacted).
+    Config(serve::ConfigArgs),
     /// Write synthetic labelled data: a registry, a corrupted list and the truth.
     Gen(cmd_gen::GenArgs),
     /// Link a list against a registry, or deduplicate one file.
     Match(cmd_match::MatchArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
+        Command::Serve(a) => serve::serve(cli.config.as_deref(), a),
+        Command::Demo(a) => serve::demo(cli.config.as_deref(), a),
+        Command::Migrate(a) => serve::migrate(cli.config.as_deref(), a),
+        Command::Config(a) => serve::print_config(cli.config.as_deref(), a),
         Command::Gen(a) => cmd_gen::run(a),
         Command::Match(a) => cmd_match::run(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("baoho: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

@@ -1,0 +1,219 @@
+//! Configuration: defaults < `baoho.toml` < `BAOHO_*` environment < command-line flags.
+//! Unknown keys are rejected everywhere, so a typo is an error, not a silent default.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `sqlite://path/to/baoho.db` (embedded) or `postgres://user:pass@host/db`.
+    pub database: String,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `baoho_server=debug,info`.
+    pub log_level: String,
+    /// The URL people reach Baoho at, when it is behind a proxy (used in links and cookies).
+    pub public_url: Option<String>,
+    /// Seconds before a request is abandoned with 503.
+    pub request_timeout_secs: u64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: "sqlite://baoho-data/baoho.db".into(),
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            public_url: None,
+            request_timeout_secs: 30,
+            max_body_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Config {
+    /// Build the effective configuration. `file` is `baoho.toml` unless given; a file named
+    /// explicitly must exist, the default one may be absent.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(p) if !p.exists() => {
+                return Err(ConfigError(format!(
+                    "config file {} not found",
+                    p.display()
+                )));
+            }
+            Some(p) => fig = fig.merge(Toml::file_exact(p)),
+            None => {
+                let default = PathBuf::from("baoho.toml");
+                if default.exists() {
+                    fig = fig.merge(Toml::file_exact(default));
+                }
+            }
+        }
+        // Read the environment we were handed (not the process's), so tests are hermetic.
+        let vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter_map(|(k, v)| k.strip_prefix("BAOHO_").map(|k| (k.to_lowercase(), v)))
+            .collect();
+        let mut env_map = serde_json::Map::new();
+        for (k, v) in vars {
+            env_map.insert(k, Env::parse_value(&v));
+        }
+        fig = fig.merge(Serialized::defaults(env_map));
+        fig = fig.merge(Serialized::defaults(overrides));
+        fig.extract::<Config>()
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The configuration as TOML with secrets (database password) hidden.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database = match baoho_store::DatabaseUrl::parse(&self.database) {
+            Ok(u) => u.to_string(),
+            Err(_) => self.database.clone(),
+        };
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+/// figment's environment provider reads the process; this small adapter parses one value the
+/// same way (numbers, booleans, strings) without touching global state.
+trait ParseValue {
+    fn parse_value(v: &str) -> serde_json::Value;
+}
+
+impl ParseValue for Env {
+    fn parse_value(v: &str) -> serde_json::Value {
+        if let Ok(n) = v.parse::<u64>() {
+            return serde_json::Value::from(n);
+        }
+        match v {
+            "true" => serde_json::Value::Bool(true),
+            "false" => serde_json::Value::Bool(false),
+            _ => serde_json::Value::String(v.to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("baoho.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\ndatabase = \"sqlite://file.db\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.log_level, "debug");
+
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("BAOHO_LISTEN", "127.0.0.1:9100"),
+                ("BAOHO_DATABASE", "sqlite://env.db"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.database, "sqlite://env.db");
+
+        let o = Overrides {
+            database: Some("sqlite://flag.db".into()),
+            ..Default::default()
+        };
+        let c = Config::load(
+            Some(&file),
+            env(&[("BAOHO_DATABASE", "sqlite://env.db")]),
+            &o,
+        )
+        .unwrap();
+        assert_eq!(c.database, "sqlite://flag.db");
+        assert_eq!(c.listen.port(), 9000, "lower layers stay");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("baoho.toml");
+        std::fs::write(&file, "listne = \"127.0.0.1:9000\"\n").unwrap();
+        let e = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("listne"), "{e}");
+        let e =
+            Config::load(None, env(&[("BAOHO_DATABSE", "x")]), &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("databse"), "{e}");
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        assert!(
+            Config::load(
+                Some(Path::new("/nonexistent/baoho.toml")),
+                env(&[]),
+                &Overrides::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = Config {
+            database: "postgres://app:hunter2@db/baoho".into(),
+            ..Default::default()
+        };
+        let s = c.redacted_toml();
+        assert!(!s.contains("hunter2"), "{s}");
+    }
+}

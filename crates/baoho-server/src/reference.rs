@@ -1,0 +1,358 @@
+//! Reference data: countries, missions and their consular jurisdiction, provinces (old and
+//! new), languages. Public facts, readable without an account; edited by administrators.
+
+use crate::app::AppState;
+use crate::error::{AppError, ProblemBody};
+use crate::extract::{Json, Query};
+use crate::web::Chrome;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
+use baoho_domain::text::fold;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountryOut {
+    /// ISO 3166-1 alpha-2.
+    pub alpha2: String,
+    pub alpha3: String,
+    pub numeric: String,
+    pub name_en: String,
+    pub name_vi: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissionOut {
+    pub code: String,
+    /// `embassy`, `consulate_general`, `consulate`, `permanent_mission`, `representative_office`.
+    pub kind: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub city: String,
+    /// Host country, ISO alpha-2.
+    pub country: String,
+    /// Part of the host country covered by a consulate (free text).
+    pub area: String,
+    pub active: bool,
+    /// Countries in its consular jurisdiction (alpha-2).
+    pub jurisdiction: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvinceOut {
+    pub code: String,
+    /// `2025` (the 34 units since 1 July 2025) or `pre2025` (the 63 before).
+    pub era: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// `province` or `city`.
+    pub kind: String,
+    /// For a pre-2025 province: the code of the post-2025 province it merged into.
+    pub merged_into: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LanguageOut {
+    /// ISO 639-1.
+    pub code: String,
+    pub name_en: String,
+    pub name_vi: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Words to look for, diacritics and case ignored (`ha noi` finds `Hà Nội`).
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MissionQuery {
+    /// Words to look for in the name, city or country (diacritics and case ignored).
+    pub q: Option<String>,
+    /// Only missions whose consular jurisdiction covers this country (ISO alpha-2).
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProvinceQuery {
+    /// Words to look for, diacritics and case ignored.
+    pub q: Option<String>,
+    /// `2025` or `pre2025`; both when absent.
+    pub era: Option<String>,
+}
+
+/// True when every folded word of the query occurs in the folded haystack.
+fn matches_words(query: &str, haystack: &[&str]) -> bool {
+    let hay = fold(&haystack.join(" "));
+    let hay_nospace = hay.replace(' ', "");
+    baoho_domain::text::fold_tokens(query)
+        .iter()
+        .all(|w| hay.contains(w.as_str()) || hay_nospace.contains(w.as_str()))
+}
+
+fn check_len(q: &Option<String>) -> Result<(), AppError> {
+    match q {
+        Some(q) if q.chars().count() > 200 => Err(AppError::Unprocessable {
+            detail: "q is longer than 200 characters".into(),
+            errors: vec![crate::error::FieldError {
+                field: "q".into(),
+                message: "at most 200 characters".into(),
+            }],
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// List countries.
+#[utoipa::path(get, path = "/api/v1/countries", tag = "reference", params(SearchQuery),
+    responses((status = 200, body = [CountryOut]), (status = 422, body = ProblemBody, content_type = "application/problem+json")))]
+pub async fn list_countries(
+    State(s): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<CountryOut>>, AppError> {
+    check_len(&q.q)?;
+    let rows = s.store.countries().await?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|c| {
+                q.q.as_deref().is_none_or(|w| {
+                    matches_words(w, &[&c.name_en, &c.name_vi, &c.alpha2, &c.alpha3])
+                })
+            })
+            .map(|c| CountryOut {
+                alpha2: c.alpha2,
+                alpha3: c.alpha3,
+                numeric: c.numeric,
+                name_en: c.name_en,
+                name_vi: c.name_vi,
+            })
+            .collect(),
+    ))
+}
+
+fn mission_out(m: baoho_store::Mission) -> MissionOut {
+    MissionOut {
+        code: m.code,
+        kind: m.kind,
+        name_vi: m.name_vi,
+        name_en: m.name_en,
+        city: m.city,
+        country: m.country,
+        area: m.area,
+        active: m.active,
+        jurisdiction: m.jurisdiction,
+    }
+}
+
+async fn find_missions(
+    s: &AppState,
+    q: &MissionQuery,
+) -> Result<Vec<baoho_store::Mission>, AppError> {
+    check_len(&q.q)?;
+    if let Some(c) = &q.country
+        && (c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
+        return Err(AppError::Unprocessable {
+            detail: "country must be an ISO 3166-1 alpha-2 code".into(),
+            errors: vec![crate::error::FieldError {
+                field: "country".into(),
+                message: "two letters, e.g. JP".into(),
+            }],
+        });
+    }
+    let countries = s.store.countries().await?;
+    let name_of = |a2: &str| {
+        countries
+            .iter()
+            .find(|c| c.alpha2 == a2)
+            .map(|c| (c.name_en.clone(), c.name_vi.clone()))
+            .unwrap_or_default()
+    };
+    let want_country = q.country.as_deref().map(str::to_ascii_uppercase);
+    Ok(s.store
+        .missions()
+        .await?
+        .into_iter()
+        .filter(|m| {
+            want_country
+                .as_deref()
+                .is_none_or(|c| m.jurisdiction.iter().any(|j| j == c) || m.country == c)
+        })
+        .filter(|m| {
+            q.q.as_deref().is_none_or(|w| {
+                let (en, vi) = name_of(&m.country);
+                matches_words(
+                    w,
+                    &[&m.name_vi, &m.name_en, &m.city, &m.code, &en, &vi, &m.area],
+                )
+            })
+        })
+        .collect())
+}
+
+/// List missions abroad, optionally those whose jurisdiction covers one country.
+#[utoipa::path(get, path = "/api/v1/missions", tag = "reference", params(MissionQuery),
+    responses((status = 200, body = [MissionOut]), (status = 422, body = ProblemBody, content_type = "application/problem+json")))]
+pub async fn list_missions(
+    State(s): State<AppState>,
+    Query(q): Query<MissionQuery>,
+) -> Result<Json<Vec<MissionOut>>, AppError> {
+    Ok(Json(
+        find_missions(&s, &q)
+            .await?
+            .into_iter()
+            .map(mission_out)
+            .collect(),
+    ))
+}
+
+/// One mission.
+#[utoipa::path(get, path = "/api/v1/missions/{code}", tag = "reference", params(("code" = String, Path, description = "Mission code, e.g. EMB-JP-TOKYO")),
+    responses((status = 200, body = MissionOut), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
+pub async fn get_mission(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<MissionOut>, AppError> {
+    if code.len() > 64 {
+        return Err(AppError::NotFound);
+    }
+    Ok(Json(mission_out(s.store.mission(&code).await?)))
+}
+
+/// List provinces: the 34 since 1 July 2025 and the 63 before, with the merger mapping.
+#[utoipa::path(get, path = "/api/v1/provinces", tag = "reference", params(ProvinceQuery),
+    responses((status = 200, body = [ProvinceOut]), (status = 422, body = ProblemBody, content_type = "application/problem+json")))]
+pub async fn list_provinces(
+    State(s): State<AppState>,
+    Query(q): Query<ProvinceQuery>,
+) -> Result<Json<Vec<ProvinceOut>>, AppError> {
+    check_len(&q.q)?;
+    if let Some(e) = q.era.as_deref()
+        && e != "2025"
+        && e != "pre2025"
+    {
+        return Err(AppError::Unprocessable {
+            detail: "era must be 2025 or pre2025".into(),
+            errors: vec![crate::error::FieldError {
+                field: "era".into(),
+                message: "2025 or pre2025".into(),
+            }],
+        });
+    }
+    let rows = s.store.provinces().await?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|p| q.era.as_deref().is_none_or(|e| p.era == e))
+            .filter(|p| {
+                q.q.as_deref()
+                    .is_none_or(|w| matches_words(w, &[&p.name_vi, &p.name_en]))
+            })
+            .map(|p| ProvinceOut {
+                code: p.code,
+                era: p.era,
+                name_vi: p.name_vi,
+                name_en: p.name_en,
+                kind: p.kind,
+                merged_into: p.merged_into,
+            })
+            .collect(),
+    ))
+}
+
+/// List languages.
+#[utoipa::path(get, path = "/api/v1/languages", tag = "reference",
+    responses((status = 200, body = [LanguageOut])))]
+pub async fn list_languages(State(s): State<AppState>) -> Result<Json<Vec<LanguageOut>>, AppError> {
+    Ok(Json(
+        s.store
+            .languages()
+            .await?
+            .into_iter()
+            .map(|l| LanguageOut {
+                code: l.code,
+                name_en: l.name_en,
+                name_vi: l.name_vi,
+            })
+            .collect(),
+    ))
+}
+
+/// A row of the missions page.
+pub struct MissionRow {
+    pub code: String,
+    pub kind_key: String,
+    pub name: String,
+    pub city: String,
+    pub country: String,
+    pub area: String,
+    pub jurisdiction: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "missions.html")]
+pub struct MissionsPage {
+    pub c: Chrome,
+    pub q: String,
+    pub rows: Vec<MissionRow>,
+}
+
+/// The missions page: every mission, its host country and its consular jurisdiction.
+pub async fn missions_page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<MissionQuery>,
+) -> Result<MissionsPage, AppError> {
+    let c = Chrome::new(&headers, uri.path());
+    let vi = c.t.lang == crate::i18n::Lang::Vi;
+    let countries = s.store.countries().await?;
+    let cname = |a2: &str| {
+        countries
+            .iter()
+            .find(|c| c.alpha2 == a2)
+            .map(|c| {
+                if vi {
+                    c.name_vi.clone()
+                } else {
+                    c.name_en.clone()
+                }
+            })
+            .unwrap_or_else(|| a2.to_owned())
+    };
+    let mut rows: Vec<MissionRow> = find_missions(&s, &q)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let mut juris: Vec<String> = m.jurisdiction.iter().map(|j| cname(j)).collect();
+            juris.sort();
+            MissionRow {
+                kind_key: format!("missions.kind.{}", m.kind),
+                name: if vi {
+                    m.name_vi.clone()
+                } else {
+                    m.name_en.clone()
+                },
+                city: m.city.clone(),
+                country: cname(&m.country),
+                area: m.area.clone(),
+                jurisdiction: juris.join(", "),
+                code: m.code,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        fold(&a.country)
+            .cmp(&fold(&b.country))
+            .then(a.kind_key.cmp(&b.kind_key))
+    });
+    Ok(MissionsPage {
+        c,
+        q: q.q.unwrap_or_default(),
+        rows,
+    })
+}

@@ -1,0 +1,194 @@
+//! Pages shared by every capability: the layout, the home page, the language switch, the
+//! error page and the static assets.
+
+use crate::app::AppState;
+use crate::error::{AppError, Problem};
+use crate::extract::Query;
+use crate::i18n::{Lang, Tr};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// What the layout needs on every page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub t: Tr,
+    /// The current path (for the language switch to come back to).
+    pub path: String,
+}
+
+impl Chrome {
+    pub fn new(headers: &HeaderMap, path: &str) -> Self {
+        Self {
+            t: Tr::new(Lang::from_headers(headers)),
+            path: path.to_owned(),
+        }
+    }
+
+    /// Link that switches to the other language and returns here.
+    pub fn switch_href(&self) -> String {
+        let next = serde_urlencoded::to_string([("next", self.path.as_str())]).unwrap_or_default();
+        format!("/lang/{}?{next}", self.t.lang.other().code())
+    }
+
+    pub fn other_lang_label(&self) -> &'static str {
+        match self.t.lang {
+            Lang::Vi => "English",
+            Lang::En => "Tiếng Việt",
+        }
+    }
+
+    pub fn is(&self, prefix: &str) -> bool {
+        if prefix == "/" {
+            self.path == "/"
+        } else {
+            self.path.starts_with(prefix)
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub c: Chrome,
+    pub missions: usize,
+    pub countries_covered: usize,
+    pub provinces: usize,
+    pub backend: String,
+}
+
+pub async fn home_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Result<HomePage, AppError> {
+    let missions = state.store.missions().await?;
+    let mut covered: Vec<&str> = missions
+        .iter()
+        .flat_map(|m| m.jurisdiction.iter().map(String::as_str))
+        .collect();
+    covered.sort_unstable();
+    covered.dedup();
+    let provinces = state
+        .store
+        .provinces()
+        .await?
+        .iter()
+        .filter(|p| p.era == "2025")
+        .count();
+    Ok(HomePage {
+        c: Chrome::new(&headers, uri.path()),
+        missions: missions.len(),
+        countries_covered: covered.len(),
+        provinces,
+        backend: state.store.backend().to_string(),
+    })
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LangQuery {
+    next: Option<String>,
+}
+
+/// `GET /lang/{code}?next=/path`: remember the language in a cookie and go back. Only local
+/// paths are accepted as `next` (no open redirect).
+pub async fn switch_language(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, AppError> {
+    let lang = Lang::from_code(&code).ok_or(AppError::NotFound)?;
+    let next = q
+        .next
+        .filter(|n| {
+            n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://")
+        })
+        .unwrap_or_else(|| "/".to_owned());
+    let mut res = Redirect::to(&next).into_response();
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub c: Chrome,
+    pub status: u16,
+    pub title: String,
+    pub explanation: String,
+    pub detail: Option<String>,
+    pub fields: Vec<(String, String)>,
+    pub request_id: String,
+}
+
+impl ErrorPage {
+    pub fn new(
+        t: Tr,
+        path: &str,
+        status: StatusCode,
+        title: &str,
+        p: &Problem,
+        request_id: &str,
+    ) -> Self {
+        let explanation = t.s(&format!("error.{}.explain", p.slug)).to_owned();
+        Self {
+            c: Chrome {
+                t,
+                path: path.to_owned(),
+            },
+            status: status.as_u16(),
+            title: title.to_owned(),
+            explanation,
+            // Details are English technical words; shown small, only for 4xx.
+            detail: if status.is_client_error() {
+                p.detail.clone()
+            } else {
+                None
+            },
+            fields: p
+                .errors
+                .iter()
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .collect(),
+            request_id: request_id.to_owned(),
+        }
+    }
+}
+
+/// Static assets, embedded in the binary and cached by browsers (the file names carry a
+/// version, so a new release never meets a stale copy).
+pub async fn static_asset(
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let (body, ct): (&'static [u8], &'static str) = match name.as_str() {
+        "baoho-1.css" => (
+            include_bytes!("../static/baoho.css"),
+            "text/css; charset=utf-8",
+        ),
+        "htmx-2.0.11.min.js" => (
+            include_bytes!("../static/htmx-2.0.11.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "baoho-1.js" => (
+            include_bytes!("../static/baoho.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "favicon.svg" => (include_bytes!("../static/favicon.svg"), "image/svg+xml"),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        body,
+    )
+        .into_response())
+}

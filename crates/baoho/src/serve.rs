@@ -1,0 +1,187 @@
+//! `serve`, `demo`, `migrate` and `config`.
+
+use anyhow::Context;
+use baoho_server::config::{Config, LogFormat, Overrides};
+use baoho_store::{DatabaseUrl, OpenMode, RefData};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug, Default)]
+pub struct ServerFlags {
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Database URL: sqlite://path/baoho.db or postgres://user:pass@host/db.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<LogFormatArg>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+impl ServerFlags {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen,
+            database: self.database.clone(),
+            log_format: self.log_format.map(|f| match f {
+                LogFormatArg::Text => LogFormat::Text,
+                LogFormatArg::Json => LogFormat::Json,
+            }),
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    flags: ServerFlags,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    flags: ServerFlags,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MigrateArgs {
+    /// Database URL (creates a SQLite file if it does not exist).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    flags: ServerFlags,
+}
+
+fn load(file: Option<&Path>, o: &Overrides) -> anyhow::Result<Config> {
+    Ok(Config::load(file, std::env::vars(), o)?)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+pub fn serve(file: Option<&Path>, a: ServeArgs) -> anyhow::Result<()> {
+    let config = load(file, &a.flags.overrides())?;
+    baoho_server::telemetry::init(config.log_format, &config.log_level);
+    runtime()?.block_on(run_server(config, OpenMode::MustExist, None))
+}
+
+pub fn demo(file: Option<&Path>, a: DemoArgs) -> anyhow::Result<()> {
+    let mut o = a.flags.overrides();
+    if o.database.is_none() && std::env::var("BAOHO_DATABASE").is_err() {
+        o.database = Some("sqlite://baoho-demo/baoho.db".into());
+    }
+    let config = load(file, &o)?;
+    baoho_server::telemetry::init(config.log_format, &config.log_level);
+    let url = DatabaseUrl::parse(&config.database)?;
+    if url.backend() != baoho_store::Backend::Sqlite {
+        anyhow::bail!(
+            "demo runs on the embedded SQLite database; use `baoho serve` for PostgreSQL"
+        );
+    }
+    runtime()?.block_on(run_server(config, OpenMode::CreateIfMissing, Some(Demo)))
+}
+
+pub fn migrate(file: Option<&Path>, a: MigrateArgs) -> anyhow::Result<()> {
+    let o = Overrides {
+        database: a.database,
+        ..Default::default()
+    };
+    let config = load(file, &o)?;
+    baoho_server::telemetry::init(config.log_format, &config.log_level);
+    runtime()?.block_on(async {
+        let url = DatabaseUrl::parse(&config.database)?;
+        let store = baoho_store::open(&url, OpenMode::CreateIfMissing).await?;
+        let counts = store.load_reference_data(&RefData::embedded()).await?;
+        store.close().await;
+        println!("migrated {url}");
+        println!(
+            "reference data inserted now: {} countries, {} missions, {} provinces, {} languages",
+            counts.countries, counts.missions, counts.provinces, counts.languages
+        );
+        Ok(())
+    })
+}
+
+pub fn print_config(file: Option<&Path>, a: ConfigArgs) -> anyhow::Result<()> {
+    let config = load(file, &a.flags.overrides())?;
+    print!("{}", config.redacted_toml());
+    Ok(())
+}
+
+struct Demo;
+
+async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let url = DatabaseUrl::parse(&config.database)?;
+    let store = baoho_store::open(&url, mode)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    let loaded = store.load_reference_data(&RefData::embedded()).await?;
+    if loaded.countries + loaded.missions + loaded.provinces + loaded.languages > 0 {
+        tracing::info!(
+            countries = loaded.countries,
+            missions = loaded.missions,
+            provinces = loaded.provinces,
+            languages = loaded.languages,
+            "reference data loaded"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let state = baoho_server::AppState::new(store, config.clone());
+    let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(%addr, database = %url, ready_ms, "Baoho is ready");
+    println!();
+    println!("  Baoho is running at http://{addr}/   (ready in {ready_ms:.0} ms)");
+    println!("  database: {url}");
+    if demo.is_some() {
+        println!("  demo data: synthetic reference data loaded; every person shown is invented.");
+        println!(
+            "  demo logins: accounts arrive with identity and access (issue #4); pages are public for now."
+        );
+    }
+    println!("  stop with Ctrl-C");
+    println!();
+    baoho_server::launch(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
