@@ -3,13 +3,21 @@
 //! ```text
 //! baoho gen --registry R.csv --list L.csv --truth T.csv --size 1000000 --list-size 10000 --seed 42
 //! baoho gen --persons 5000 --out persons.csv
+//! baoho gen --persons 100000 --dupes 0.1 --out F.csv --truth F.truth.csv
 //! ```
+//!
+//! With `--dupes`, a share of the people get one to three duplicate records (retyped names,
+//! renewed passports, new phones…) and the truth file says which records are one person
+//! (`id,cluster`), for `baoho match --dedupe F.csv --truth F.truth.csv`.
 //!
 //! With a list, the oracle ceiling (see `baoho_gen::ceiling`) is computed and written beside
 //! the truth as `T.ceiling.json`, where `baoho match --truth T.csv` finds it.
 
 use anyhow::Context;
-use baoho_gen::{Generator, ceiling, make_list, write_list, write_registry, write_truth};
+use baoho_gen::{
+    Generator, ceiling, make_duplicates, make_list, write_clusters, write_list, write_registry,
+    write_truth,
+};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -40,6 +48,10 @@ pub struct GenArgs {
     /// Write a plain file of N synthetic people (with --out) instead.
     #[arg(long, value_name = "N")]
     pub persons: Option<usize>,
+    /// With --persons: give this share of people one to three duplicate records, and write the
+    /// clusters truth (`id,cluster`) to --truth (default: beside --out).
+    #[arg(long, value_name = "SHARE")]
+    pub dupes: Option<f64>,
     /// Output file for --persons.
     #[arg(long, value_name = "persons.csv")]
     pub out: Option<PathBuf>,
@@ -63,6 +75,28 @@ pub fn run(args: GenArgs) -> anyhow::Result<()> {
     if let Some(n) = args.persons {
         let out = args.out.as_deref().context("--persons needs --out FILE")?;
         let people = Generator::new(args.seed).registry(n);
+        if let Some(share) = args.dupes {
+            if !(0.0..=1.0).contains(&share) {
+                anyhow::bail!("--dupes must be between 0 and 1");
+            }
+            let (records, truth) = make_duplicates(&people, share, args.seed);
+            write_registry(create(out)?, &records)
+                .with_context(|| format!("writing {}", out.display()))?;
+            let tpath = args
+                .truth
+                .clone()
+                .unwrap_or_else(|| out.with_extension("truth.csv"));
+            write_clusters(create(&tpath)?, &truth)
+                .with_context(|| format!("writing {}", tpath.display()))?;
+            eprintln!(
+                "wrote {} records of {n} people to {}, clusters → {} in {:.2?}",
+                records.len(),
+                out.display(),
+                tpath.display(),
+                start.elapsed()
+            );
+            return Ok(());
+        }
         write_registry(create(out)?, &people)
             .with_context(|| format!("writing {}", out.display()))?;
         eprintln!(

@@ -12,8 +12,8 @@
 //! record that has a duplicate.
 
 use anyhow::Context;
-use baoho_match::eval::{Evaluation, evaluate};
-use baoho_match::io::{ColumnMap, MapSide, ReadResult, read_path, read_truth};
+use baoho_match::eval::{Evaluation, evaluate, evaluate_dedupe};
+use baoho_match::io::{ColumnMap, MapSide, ReadResult, read_clusters, read_path, read_truth};
 use baoho_match::{Candidate, Decision, LinkConfig, Record};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
@@ -38,7 +38,8 @@ pub struct MatchArgs {
     /// Output CSV: candidates (linking) or clusters (dedupe).
     #[arg(long, value_name = "OUT.csv")]
     pub out: Option<PathBuf>,
-    /// Truth CSV (`list_id,registry_id`, as `baoho gen` writes): print precision, recall, F1…
+    /// Truth CSV, as `baoho gen` writes it: `list_id,registry_id` for linking, `id,cluster` for
+    /// --dedupe. Prints precision, recall, F1…
     #[arg(long, value_name = "T.csv")]
     pub truth: Option<PathBuf>,
     /// Candidates kept per list row.
@@ -362,8 +363,10 @@ fn run_dedupe(
     if let Some(out) = &args.out {
         println!("clusters → {}", out.display());
     }
-    if args.truth.is_some() {
-        eprintln!("note: --truth is evaluated for linking only");
+    if let Some(tp) = &args.truth {
+        let truth = read_clusters(tp).with_context(|| format!("reading {}", tp.display()))?;
+        let e = evaluate_dedupe(&file.records, &result, &truth);
+        println!("\n{}", e.report());
     }
     let _ = std::io::stdout().flush();
     Ok(())
