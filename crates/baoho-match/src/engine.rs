@@ -100,8 +100,13 @@ fn choose_thresholds(cfg: &LinkConfig, best: &mut [f64]) -> (f64, f64) {
     (match_t, review_t.min(match_t))
 }
 
-/// Lowest row posterior at which a candidate still goes to review when its name agrees.
-pub const REVIEW_FLOOR: f64 = 0.03;
+/// Namesakes go to review together when, by the model, the row's person is among them with
+/// at least this probability (the sum of their row posteriors), each at or above
+/// [`REVIEW_FLOOR`]: a reviewer then has a fair chance of finding the person on the screen,
+/// while a row with dozens of equally likely namesakes (nobody could pick) stays out.
+pub const SCREEN_MASS: f64 = 0.1;
+/// Lowest row posterior at which a namesake still goes to review.
+pub const REVIEW_FLOOR: f64 = 0.01;
 
 /// Family and given names agree at least fuzzily (one of them may be missing, not both): a
 /// namesake worth a look even when the other fields are too thin to score it high.
@@ -255,6 +260,15 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
             let mut idx: Vec<usize> = (0..hi - lo).collect();
             idx.sort_by(|&x, &y| post[y].total_cmp(&post[x]));
             let mut out = Vec::with_capacity(k);
+            let namesakes = |r: usize| {
+                post[r] >= REVIEW_FLOOR.max(cfg.min_probability) && names_agree(&sc.comps[lo + r])
+            };
+            let screen: f64 = idx
+                .iter()
+                .take(k)
+                .filter(|&&r| namesakes(r))
+                .map(|&r| post[r])
+                .sum();
             for (rank, &r) in idx.iter().take(k).enumerate() {
                 let i = lo + r;
                 let p = post[r];
@@ -263,9 +277,7 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
                 }
                 let decision = if rank == 0 && p >= match_t {
                     Decision::Match
-                } else if p >= review_t
-                    || (p >= REVIEW_FLOOR.min(review_t) && names_agree(&sc.comps[i]))
-                {
+                } else if p >= review_t || (screen >= SCREEN_MASS && namesakes(r)) {
                     Decision::Review
                 } else {
                     Decision::NonMatch
