@@ -41,6 +41,16 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) this process has used, from /proc/self/stat.
+fn cpu_secs() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of the file (utime, stime), 11 and 12 after the command name.
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |i: usize, d: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
@@ -87,8 +97,10 @@ fn main() {
     let rss_before = peak_rss_mib();
     let cfg = LinkConfig::default();
     let t = Instant::now();
+    let cpu0 = cpu_secs();
     let res = link(&registry, &list, &cfg);
     let wall = t.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu0;
     let rss = peak_rss_mib();
 
     let mut best: Vec<Option<(usize, Decision, f64)>> = vec![None; list.len()];
@@ -205,7 +217,7 @@ fn main() {
     let listed_share = listed.iter().filter(|&&c| c).count() as f64 / with_match.max(1) as f64;
     println!("true person among returned candidates (any decision): {listed_share:.5}");
     println!(
-        "registry {n_reg} list {n_list} (with match {with_match}) | wall {wall:.3}s | peak RSS {rss:.0} MiB (base {rss_before:.0}) | pairs {}",
+        "registry {n_reg} list {n_list} (with match {with_match}) | wall {wall:.3}s cpu {cpu:.2}s | peak RSS {rss:.0} MiB (base {rss_before:.0}) | pairs {}",
         res.stats.pairs_compared
     );
     println!(

@@ -378,7 +378,8 @@ pub fn link_pairs(
         .map(|sl| rule_cap(usize::from(sl.rule), max_block) as u32)
         .collect();
     let counts: Vec<AtomicU32> = (0..slots.len()).map(|_| AtomicU32::new(0)).collect();
-    let hits: Vec<(u32, u32)> = reg
+    // Hits per worker, left unconcatenated (no second copy).
+    let hits: Vec<Vec<(u32, u32)>> = reg
         .recs
         .par_iter()
         .enumerate()
@@ -402,13 +403,7 @@ pub fn link_pairs(
             },
         )
         .map(|(acc, _)| acc)
-        .reduce(Vec::new, |mut a, mut b| {
-            if a.len() < b.len() {
-                std::mem::swap(&mut a, &mut b);
-            }
-            a.extend(b);
-            a
-        });
+        .collect();
     drop(filter);
     drop(slot_of);
     let counts: Vec<u32> = counts.into_iter().map(AtomicU32::into_inner).collect();
@@ -420,7 +415,7 @@ pub fn link_pairs(
     }
     // Group the kept hits by slot (counting sort); oversized slots are dropped here.
     let mut offsets = vec![0u32; slots.len() + 1];
-    for &(slot, _) in &hits {
+    for &(slot, _) in hits.iter().flatten() {
         if live(slot as usize) {
             offsets[slot as usize + 1] += 1;
         }
@@ -430,7 +425,7 @@ pub fn link_pairs(
     }
     let mut fill = offsets.clone();
     let mut reg_ids = vec![0u32; offsets[slots.len()] as usize];
-    for &(slot, j) in &hits {
+    for &(slot, j) in hits.iter().flatten() {
         if live(slot as usize) {
             let at = &mut fill[slot as usize];
             reg_ids[*at as usize] = j;
@@ -456,40 +451,50 @@ pub fn link_pairs(
     for x in 1..row_start.len() {
         row_start[x] += row_start[x - 1];
     }
-    let per_row: Vec<Vec<Pair>> = (0..list.len())
-        .into_par_iter()
-        .map_init(Vec::new, |tmp: &mut Vec<(u32, u16)>, i| {
-            tmp.clear();
-            let lo = row_start[i] as usize;
-            let hi = row_start[i + 1] as usize;
-            for &(_, slot) in &row_slots[lo..hi] {
-                let slot = slot as usize;
-                let bit = 1u16 << slots[slot].rule;
-                let ids = &reg_ids[offsets[slot] as usize..offsets[slot + 1] as usize];
-                tmp.extend(ids.iter().map(|&j| (j, bit)));
-            }
-            tmp.sort_unstable_by_key(|x| x.0);
-            let mut out: Vec<Pair> = Vec::new();
-            for &(j, bit) in tmp.iter() {
-                match out.last_mut() {
-                    Some(p) if p.b == j => p.rules |= bit,
-                    _ => out.push(Pair {
-                        a: i as u32,
-                        b: j,
-                        rules: bit,
-                    }),
+    // Rows in batches, so only one batch's pairs exist twice; the output is sized by the
+    // raw hit count (an upper bound: pages past the distinct pairs are never touched).
+    let raw: usize = row_slots
+        .iter()
+        .map(|&(_, slot)| (offsets[slot as usize + 1] - offsets[slot as usize]) as usize)
+        .sum();
+    let mut pairs: Vec<Pair> = Vec::with_capacity(raw);
+    const BATCH: usize = 512;
+    for first in (0..list.len()).step_by(BATCH) {
+        let last = (first + BATCH).min(list.len());
+        let batch: Vec<Vec<Pair>> = (first..last)
+            .into_par_iter()
+            .map_init(Vec::new, |tmp: &mut Vec<(u32, u16)>, i| {
+                tmp.clear();
+                let lo = row_start[i] as usize;
+                let hi = row_start[i + 1] as usize;
+                for &(_, slot) in &row_slots[lo..hi] {
+                    let slot = slot as usize;
+                    let bit = 1u16 << slots[slot].rule;
+                    let ids = &reg_ids[offsets[slot] as usize..offsets[slot + 1] as usize];
+                    tmp.extend(ids.iter().map(|&j| (j, bit)));
                 }
-            }
-            out
-        })
-        .collect();
+                tmp.sort_unstable_by_key(|x| x.0);
+                let mut out: Vec<Pair> = Vec::new();
+                for &(j, bit) in tmp.iter() {
+                    match out.last_mut() {
+                        Some(p) if p.b == j => p.rules |= bit,
+                        _ => out.push(Pair {
+                            a: i as u32,
+                            b: j,
+                            rules: bit,
+                        }),
+                    }
+                }
+                out
+            })
+            .collect();
+        for v in batch {
+            pairs.extend(v);
+        }
+    }
     drop(reg_ids);
     drop(row_slots);
-    let total: usize = per_row.iter().map(Vec::len).sum();
-    let mut pairs = Vec::with_capacity(total);
-    for v in per_row {
-        pairs.extend(v);
-    }
+    pairs.shrink_to_fit();
     count_rules(&pairs, &mut stats);
     (pairs, stats)
 }
