@@ -96,13 +96,58 @@ pub struct Comparison {
 
 pub const JW_FUZZY: f64 = 0.88;
 
+/// One slot of the per-thread fuzzy-token cache: (store id, token pair) and the answer.
+#[derive(Clone, Copy)]
+struct FuzzySlot {
+    store: u32,
+    pair: u64,
+    fuzzy: bool,
+}
+
+const FUZZY_SLOTS: usize = 1 << 13;
+
+thread_local! {
+    /// Names repeat (a few thousand tokens make most names), so the same two tokens are
+    /// compared again and again: a direct-mapped cache of their Jaro–Winkler test.
+    static FUZZY: std::cell::RefCell<Vec<FuzzySlot>> = std::cell::RefCell::new(vec![
+        FuzzySlot { store: 0, pair: 0, fuzzy: false };
+        FUZZY_SLOTS
+    ]);
+}
+
+fn tokens_fuzzy(s: &Store, a: u32, b: u32) -> bool {
+    let (x, y) = if a <= b { (a, b) } else { (b, a) };
+    let pair = (u64::from(x) << 32) | u64::from(y);
+    let slot = (pair.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 51) as usize & (FUZZY_SLOTS - 1);
+    let compute = || jaro_winkler_at_least(s.token(a), s.token(b), JW_FUZZY);
+    FUZZY
+        .try_with(|c| {
+            let mut c = c.borrow_mut();
+            match c.get(slot) {
+                Some(e) if e.store == s.id && e.pair == pair => e.fuzzy,
+                _ => {
+                    let fuzzy = compute();
+                    if let Some(e) = c.get_mut(slot) {
+                        *e = FuzzySlot {
+                            store: s.id,
+                            pair,
+                            fuzzy,
+                        };
+                    }
+                    fuzzy
+                }
+            }
+        })
+        .unwrap_or_else(|_| compute())
+}
+
 /// Token comparison: 1 exact, 2 phonetic, 3 fuzzy, 4 else (names).
 fn token_level(s: &Store, a: u32, b: u32) -> u8 {
     if a == b {
         1
     } else if s.phon(a) == s.phon(b) {
         2
-    } else if jaro_winkler_at_least(s.token(a), s.token(b), JW_FUZZY) {
+    } else if tokens_fuzzy(s, a, b) {
         3
     } else {
         4

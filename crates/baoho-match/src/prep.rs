@@ -230,9 +230,15 @@ impl Prep {
 /// Resolves a folded place name to (old province code, post-2025 province code).
 pub type Resolver = fn(&str) -> Option<(u32, u32)>;
 
-/// The vocabulary shared by both sides of a linkage.
-#[derive(Debug, Clone)]
+static NEXT_STORE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// The vocabulary shared by both sides of a linkage. Not `Clone`: its `id` names one
+/// vocabulary (token ids mean the same strings for its whole life), which the compare
+/// loop's per-thread caches rely on.
+#[derive(Debug)]
 pub struct Store {
+    /// Unique per store in this process.
+    pub id: u32,
     pub tokens: Interner,
     /// Phonetic id per token id.
     pub tok_phon: Vec<u32>,
@@ -340,6 +346,7 @@ const CHUNK: usize = 4096;
 impl Store {
     pub fn new(resolver: Resolver) -> Self {
         Store {
+            id: NEXT_STORE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             tokens: Interner::default(),
             tok_phon: Vec::new(),
             phons: Interner::default(),
