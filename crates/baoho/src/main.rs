@@ -1,5 +1,6 @@
 //! The `baoho` binary: a thin clap front over the crates.
 
+mod bench;
 mod cmd_gen;
 mod cmd_match;
 mod serve;
@@ -31,6 +32,8 @@ enum Command {
     Gen(cmd_gen::GenArgs),
     /// Link a list against a registry, or deduplicate one file.
     Match(cmd_match::MatchArgs),
+    /// Benchmarks that print figures (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Command::Config(a) => serve::print_config(cli.config.as_deref(), a),
         Command::Gen(a) => cmd_gen::run(a),
         Command::Match(a) => cmd_match::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

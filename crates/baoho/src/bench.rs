@@ -1,0 +1,111 @@
+//! `baoho bench …`: benchmarks that print figures (recorded in docs/benchmarks.md).
+
+use anyhow::{Context, bail};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum What {
+    /// Start-up time of `baoho serve` on an existing database: from process start until
+    /// `/readyz` answers 200, over several runs.
+    Startup {
+        /// Database URL (created and migrated first if it is a SQLite file that is missing).
+        #[arg(long, default_value = "sqlite://baoho-bench/startup.db")]
+        database: String,
+        /// Number of runs.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
+}
+
+pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    match a.what {
+        What::Startup { database, runs } => startup(&database, runs.max(1)),
+    }
+}
+
+fn startup(database: &str, runs: usize) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("locating the baoho binary")?;
+    // Make sure the database exists and is migrated, so every run measures an existing one.
+    let status = Command::new(&exe)
+        .args(["migrate", "--database", database])
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("baoho migrate failed for {database}");
+    }
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let mut child = Command::new(&exe)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .env("BAOHO_LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        // Keep draining stdout: a closed pipe would kill the server at its next line.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.trim().strip_prefix("Baoho is running at http://") {
+                    let _ = tx.send(rest.split('/').next().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .context("server did not print its address")?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if ready(&addr) {
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                bail!("server at {addr} never became ready");
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        times.push(t0.elapsed());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p50 = times[times.len() / 2];
+    let max = times[times.len() - 1];
+    println!("bench startup: {runs} runs of `baoho serve` on {database}");
+    println!(
+        "  process start → /readyz 200: min {:.1} ms, p50 {:.1} ms, max {:.1} ms",
+        ms(times[0]),
+        ms(p50),
+        ms(max)
+    );
+    Ok(())
+}
+
+/// One `GET /readyz` over plain HTTP/1.1; true on 200.
+fn ready(addr: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(
+        format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 16];
+    matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[9..12] == b"200")
+}

@@ -1,0 +1,190 @@
+//! The binary as an operator uses it: configuration errors, refusing to invent a database,
+//! start-up, readiness and graceful shutdown on SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn baoho() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_baoho"));
+    // Hermetic: no configuration from the caller's environment or directory.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BAOHO_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+#[test]
+fn serve_refuses_a_missing_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.db");
+    let out = baoho()
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &format!("sqlite://{}", path.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not exist") && err.contains("baoho migrate"),
+        "{err}"
+    );
+    assert!(!path.exists(), "no empty database was created");
+}
+
+#[test]
+fn a_database_url_needs_its_scheme() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = baoho()
+        .current_dir(dir.path())
+        .args(["serve", "--database", "data/baoho.db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite: or postgres:"));
+}
+
+#[test]
+fn config_rejects_unknown_keys_and_hides_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = baoho()
+        .current_dir(dir.path())
+        .env("BAOHO_DATABSE", "x")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("databse"));
+
+    std::fs::write(dir.path().join("baoho.toml"), "log_format = \"json\"\n").unwrap();
+    let out = baoho()
+        .current_dir(dir.path())
+        .env("BAOHO_DATABASE", "postgres://app:hunter2@db.internal/baoho")
+        .args(["config", "--listen", "127.0.0.1:9999"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("log_format = \"json\""),
+        "file layer: {shown}"
+    );
+    assert!(shown.contains("127.0.0.1:9999"), "flag layer: {shown}");
+    assert!(
+        shown.contains("app:***@db.internal"),
+        "env layer, redacted: {shown}"
+    );
+    assert!(!shown.contains("hunter2"));
+}
+
+fn get(addr: &str, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+#[test]
+fn migrate_then_serve_then_stop_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("baoho.db").display());
+    let out = baoho()
+        .current_dir(dir.path())
+        .args(["migrate", "--database", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("missions"));
+
+    let mut child = baoho()
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &url,
+            "--log-format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.trim().strip_prefix("Baoho is running at http://") {
+                let _ = tx.send(
+                    rest.trim_end_matches(|c: char| c != '/')
+                        .trim_end_matches('/')
+                        .split('/')
+                        .next()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+        }
+    });
+    let addr: String = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server printed its address");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = loop {
+        if let Some(r) = get(&addr, "/readyz") {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "never ready");
+        std::thread::yield_now();
+    };
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(get(&addr, "/").unwrap().contains("Baoho"));
+
+    // SIGTERM: the server finishes and exits 0.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful exit, got {exit:?}");
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    // JSON logs, one object per line, every request line carries its request id.
+    for line in logs.lines().filter(|l| l.contains("\"request\"")) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json log line");
+        assert!(
+            v.get("request_id").is_some() || v["span"].get("request_id").is_some(),
+            "{line}"
+        );
+    }
+    assert!(logs.contains("stopped"), "{logs}");
+}
