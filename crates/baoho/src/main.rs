@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "baoho", version, about = "Baoho — consular citizen-protection information system")]
+#[command(
+    name = "baoho",
+    version,
+    about = "Baoho — consular citizen-protection information system"
+)]
 struct Cli {
     /// Configuration file (default: ./baoho.toml if present).
     #[arg(long, global = true, value_name = "FILE")]
