@@ -119,21 +119,21 @@ pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Option<
 /// Read a name whose source split family and given names. Handles the usual slips: the two
 /// fields swapped, middle names put with the family name (`NGUYEN THI` / `MAI`), and given
 /// names written middle-last (`AN VAN`).
-pub fn parse_split(fam: &[&str], giv: &[&str]) -> (Vec<String>, NameOrder) {
+pub fn parse_split<'a>(fam: &[&'a str], giv: &[&'a str]) -> (Vec<&'a str>, NameOrder) {
     let swapped = !fam.is_empty()
         && !giv.is_empty()
         && fam.iter().all(|t| family_strength(t) == 0)
         && family_strength(giv[0]) == 2
         && giv.len() == 1;
     let (fam, giv) = if swapped { (giv, fam) } else { (fam, giv) };
-    let mut toks: Vec<String> = Vec::with_capacity(fam.len() + giv.len());
-    toks.extend(fam.iter().map(|s| (*s).to_owned()));
+    let mut toks: Vec<&'a str> = Vec::with_capacity(fam.len() + giv.len());
+    toks.extend_from_slice(fam);
     let giv_start = toks.len();
     // Given names written with the middle name last ("AN VAN") back to Vietnamese order.
     if giv.len() >= 2 && is_middle_marker(giv[giv.len() - 1]) && !is_middle_marker(giv[0]) {
-        toks.extend(giv.iter().rev().map(|s| (*s).to_owned()));
+        toks.extend(giv.iter().rev());
     } else {
-        toks.extend(giv.iter().map(|s| (*s).to_owned()));
+        toks.extend_from_slice(giv);
     }
     let n = toks.len();
     let order = if fam.is_empty() {

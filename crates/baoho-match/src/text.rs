@@ -11,9 +11,15 @@ use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 pub fn fold_into(s: &str, out: &mut String) {
     out.clear();
     let mut pending_space = false;
+    let table = latin_table();
     for c in s.chars() {
         if c.is_ascii() {
             push_folded(c, out, &mut pending_space);
+        } else if let Some(&a) = table.get(c as usize)
+            && a != 0
+        {
+            // Latin letters with diacritics (all of Vietnamese): one table lookup.
+            push_folded(char::from(a), out, &mut pending_space);
         } else {
             decompose_canonical(c, |d| {
                 if !is_combining_mark(d) {
@@ -22,6 +28,33 @@ pub fn fold_into(s: &str, out: &mut String) {
             });
         }
     }
+}
+
+/// Characters below U+1F00 whose folding is exactly one ASCII letter or digit (`ệ` → `e`,
+/// `Đ` → `d`), as that byte; 0 for the rest (handled by decomposition). Built once from the
+/// general rule, so the fast path cannot disagree with it.
+fn latin_table() -> &'static [u8] {
+    static TABLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![0u8; 0x1F00];
+        let mut out = String::new();
+        for (cp, slot) in t.iter_mut().enumerate().skip(0x80) {
+            let Some(c) = char::from_u32(cp as u32) else {
+                continue;
+            };
+            out.clear();
+            let mut pending = false;
+            decompose_canonical(c, |d| {
+                if !is_combining_mark(d) {
+                    push_folded(d, &mut out, &mut pending);
+                }
+            });
+            if !pending && out.len() == 1 && out.as_bytes()[0].is_ascii_alphanumeric() {
+                *slot = out.as_bytes()[0];
+            }
+        }
+        t
+    })
 }
 
 fn push_folded(c: char, out: &mut String, pending_space: &mut bool) {
