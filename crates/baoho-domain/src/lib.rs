@@ -3,6 +3,7 @@
 //! Depends on nothing of ours. Text folding for Vietnamese lives in [`text`];
 //! partial dates in [`date`]; reference data (countries, missions, provinces) in [`refdata`].
 
+pub mod access;
 pub mod date;
 pub mod refdata;
 pub mod text;
