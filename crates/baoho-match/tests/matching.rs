@@ -150,6 +150,57 @@ fn a_foreign_list_finds_its_people() {
     assert!(res.stats.pairs_compared > 0);
 }
 
+#[test]
+fn namesakes_and_typed_names_reach_the_screen() {
+    let reg = registry();
+    let namesakes: Vec<usize> = (0..reg.len())
+        .filter(|&i| reg[i].id.starts_with('N'))
+        .collect();
+    let r = &reg[77];
+    let family = baoho_domain::text::fold(r.family_name.as_deref().unwrap_or("")).to_uppercase();
+    let given = baoho_domain::text::fold(r.given_name.as_deref().unwrap_or("")).to_uppercase();
+    // Name only, the given name's last letter doubled: no date, place or document to block on.
+    let typo = format!("{family} {given}{}", given.chars().last().unwrap_or('A'));
+    let list = vec![
+        Record {
+            name: "NGUYEN VAN AN".into(),
+            dob: Some("1990".into()),
+            hometown: Some("NGHE AN".into()),
+            ..Record::default()
+        },
+        Record {
+            name: typo.clone(),
+            ..Record::default()
+        },
+    ];
+    let res = link(&reg, &list, &LinkConfig::default());
+    // Three equally likely namesakes: all of them go to review, none is auto-matched.
+    let shown: Vec<usize> = res
+        .candidates
+        .iter()
+        .filter(|c| c.list_idx == 0 && c.decision == Decision::Review)
+        .map(|c| c.reg_idx)
+        .collect();
+    for n in &namesakes {
+        assert!(
+            shown.contains(n),
+            "namesake {n} not in review: {:?}",
+            res.candidates
+        );
+    }
+    // The misspelt name still proposes the right person.
+    assert!(
+        res.candidates
+            .iter()
+            .any(|c| c.list_idx == 1 && c.reg_idx == 77),
+        "{typo}: {:?}",
+        res.candidates
+            .iter()
+            .filter(|c| c.list_idx == 1)
+            .collect::<Vec<_>>()
+    );
+}
+
 fn swap_day_month(iso: &str) -> String {
     let p: Vec<&str> = iso.split('-').collect();
     match p.as_slice() {
