@@ -196,14 +196,14 @@ pub fn decide(
         Role::HeadOfMission if who.agency.kind == AgencyKind::ConsularDepartment => true,
         Role::MissionOfficer | Role::HeadOfMission => {
             who.agency.kind == AgencyKind::Mission
-                && (scope.missions.iter().any(|m| *m == who.agency.code)
+                && (scope.missions.contains(&who.agency.code)
                     || scope
                         .countries
                         .iter()
                         .any(|c| who.jurisdiction.iter().any(|j| j == c)))
         }
         Role::PartnerLiaison => {
-            if !scope.referred_to.iter().any(|a| *a == who.agency.code) {
+            if !scope.referred_to.contains(&who.agency.code) {
                 return Deny(DenyReason::NotReferred);
             }
             // Partners see what was referred to them; they do not edit or export our files.
@@ -216,7 +216,7 @@ pub fn decide(
     if !in_scope {
         return Deny(DenyReason::OutsideJurisdiction);
     }
-    let assigned = scope.assigned.iter().any(|a| *a == who.account_id);
+    let assigned = scope.assigned.contains(&who.account_id);
     // A partner's referral is its assignment: the referral carried only what it needs.
     let referral_grants = who.role == Role::PartnerLiaison;
     if !scope.restricted.is_empty() && !assigned && !referral_grants {
