@@ -210,9 +210,11 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
     let mut stats = RunStats::default();
     let mut store = Store::new(resolver());
     mem_note("start");
-    let reg = store.prepare(registry);
-    mem_note("prepared");
+    // The list first: registry fields it never has are left unprepared (they would compare
+    // as null for every pair anyway).
     let lst = store.prepare(list);
+    let reg = store.prepare_fields(registry, lst.present);
+    mem_note("prepared");
     stats.prepare_ms = ms(t0);
     let t = Instant::now();
     let (pairs, rules) = link_pairs(&store, &reg, &lst, cfg.max_block_size);

@@ -258,12 +258,24 @@ pub struct Store {
     pub resolver: Resolver,
 }
 
+/// Optional fields a side may lack entirely. A field the list never has compares as null
+/// for every pair, so the registry's copy of it need not be prepared at all.
+pub mod fields {
+    pub const ADDRESS: u8 = 1;
+    pub const LOCALITY: u8 = 2;
+    pub const POSTCODE: u8 = 4;
+    pub const PHONE: u8 = 8;
+    pub const ALL: u8 = 0xff;
+}
+
 /// One prepared dataset.
 #[derive(Debug, Clone, Default)]
 pub struct Side {
     pub recs: Vec<Prep>,
     pub alts: Vec<Name>,
     pub texts: String,
+    /// Which optional fields (`fields::*`) at least one record has.
+    pub present: u8,
 }
 
 impl Side {
@@ -287,6 +299,7 @@ impl Side {
     /// the first appended record.
     pub fn append(&mut self, other: &Side) -> usize {
         let first = self.recs.len();
+        self.present |= other.present;
         let alt_base = self.alts.len() as u32;
         let text_base = self.texts.len() as u32;
         self.alts.extend_from_slice(&other.alts);
@@ -335,6 +348,7 @@ impl ChunkMap {
 /// themselves are written straight into the output).
 #[derive(Default)]
 struct Chunk {
+    present: u8,
     side: Side,
     tokens: Interner,
     places: Interner,
@@ -390,17 +404,24 @@ impl Store {
     /// written in place into the final vector and their ids remapped there, so a million-row
     /// registry is never held twice.
     pub fn prepare(&mut self, records: &[Record]) -> Side {
+        self.prepare_fields(records, fields::ALL)
+    }
+
+    /// [`Store::prepare`] keeping only the optional fields in `want` (`fields::*`); the
+    /// others are left empty, unread.
+    pub fn prepare_fields(&mut self, records: &[Record], want: u8) -> Side {
         let mut recs = vec![Prep::EMPTY; records.len()];
         let chunks: Vec<Chunk> = recs
             .par_chunks_mut(CHUNK)
             .zip(records.par_chunks(CHUNK))
-            .map(|(out, inp)| prepare_chunk(inp, out))
+            .map(|(out, inp)| prepare_chunk(inp, out, want))
             .collect();
         let text_len: usize = chunks.iter().map(|c| c.side.texts.len()).sum();
         let mut side = Side {
             recs: Vec::new(),
             alts: Vec::new(),
             texts: String::with_capacity(text_len),
+            present: chunks.iter().fold(0, |a, c| a | c.present),
         };
         let mut maps: Vec<ChunkMap> = Vec::with_capacity(chunks.len());
         for chunk in chunks {
@@ -510,7 +531,7 @@ const PLACE_NOISE: &[&str] = &[
     "tinh", "thanh", "pho", "tp", "province", "city", "viet", "nam",
 ];
 
-fn prepare_chunk(records: &[Record], out: &mut [Prep]) -> Chunk {
+fn prepare_chunk(records: &[Record], out: &mut [Prep], want: u8) -> Chunk {
     let mut c = Chunk::default();
     let mut buf = String::new();
     let mut buf2 = String::new();
@@ -541,17 +562,49 @@ fn prepare_chunk(records: &[Record], out: &mut [Prep]) -> Chunk {
                 c.places.intern(&buf2)
             }
         };
-        let locality = {
+        let locality = if want & fields::LOCALITY == 0 {
+            NONE
+        } else {
             fold_into(opt(&r.locality), &mut buf);
             if buf.is_empty() {
                 NONE
             } else {
+                c.present |= fields::LOCALITY;
                 c.localities.intern(&buf)
             }
         };
-        fold_into(opt(&r.address), &mut buf);
+        buf.clear();
+        if want & fields::ADDRESS != 0 {
+            fold_into(opt(&r.address), &mut buf);
+            if !buf.is_empty() {
+                c.present |= fields::ADDRESS;
+            }
+        }
         let start = c.side.texts.len() as u32;
         c.side.texts.push_str(&buf);
+        let phone = if want & fields::PHONE == 0 {
+            Code::EMPTY
+        } else {
+            let p = Code::parse(opt(&r.phone), true, 6);
+            // Compare the last nine digits: drops +84 / 0 prefixes.
+            let b = p.as_bytes();
+            let mut q = Code::default();
+            let tail = &b[b.len().saturating_sub(9)..];
+            q.len = tail.len() as u8;
+            q.bytes[..tail.len()].copy_from_slice(tail);
+            q
+        };
+        let postcode = if want & fields::POSTCODE == 0 {
+            Code::EMPTY
+        } else {
+            Code::parse(opt(&r.postcode), false, 3)
+        };
+        if !phone.is_empty() {
+            c.present |= fields::PHONE;
+        }
+        if !postcode.is_empty() {
+            c.present |= fields::POSTCODE;
+        }
         *slot = Prep {
             name,
             alt,
@@ -560,17 +613,8 @@ fn prepare_chunk(records: &[Record], out: &mut [Prep]) -> Chunk {
             home,
             passport: Code::parse(opt(&r.passport), false, 5),
             national_id: Code::parse(opt(&r.national_id), false, 5),
-            phone: {
-                let p = Code::parse(opt(&r.phone), true, 6);
-                // Compare the last nine digits: drops +84 / 0 prefixes.
-                let b = p.as_bytes();
-                let mut q = Code::default();
-                let tail = &b[b.len().saturating_sub(9)..];
-                q.len = tail.len() as u8;
-                q.bytes[..tail.len()].copy_from_slice(tail);
-                q
-            },
-            postcode: Code::parse(opt(&r.postcode), false, 3),
+            phone,
+            postcode,
             addr: (start, buf.len() as u32),
             locality,
         };
