@@ -30,9 +30,8 @@ pub const RULES: [&str; 14] = [
 /// help where names or places are rare.
 pub fn rule_cap(rule: usize, max_block: usize) -> usize {
     match rule {
-        8..=10 => (max_block / 16).max(8),
+        8..=12 => (max_block / 16).max(8),
         13 => (max_block / 40).max(8),
-        11 | 12 => (max_block / 8).max(8),
         _ => max_block,
     }
 }
@@ -660,7 +659,7 @@ mod tests {
     #[test]
     fn caps_are_tighter_for_broad_rules() {
         assert_eq!(rule_cap(2, 2000), 2000);
-        assert_eq!(rule_cap(11, 2000), 250);
+        assert_eq!(rule_cap(11, 2000), 125);
         assert_eq!(rule_cap(13, 2000), 50);
         assert_eq!(RULES.len(), N_RULES);
     }
