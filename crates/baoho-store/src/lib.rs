@@ -5,6 +5,7 @@
 //! asks for it ([`OpenMode::CreateIfMissing`], used by `baoho migrate` and `baoho demo`).
 //! Each backend has its own migration folder with the same file names.
 
+pub mod audit;
 mod error;
 mod postgres;
 pub mod refdata;
@@ -15,6 +16,10 @@ mod url;
 
 use std::sync::Arc;
 
+pub use audit::{
+    AuditAction, AuditBreak, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, AuditVerification,
+    BreakKind, append_pg, append_sqlite,
+};
 pub use error::StoreError;
 pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};
 pub use url::{Backend, DatabaseUrl};
@@ -64,6 +69,15 @@ pub trait Store: Send + Sync + 'static {
     async fn update_mission(&self, mission: &Mission) -> Result<()>;
     async fn provinces(&self) -> Result<Vec<Province>>;
     async fn languages(&self) -> Result<Vec<Language>>;
+
+    /// Append one audit row in its own transaction (reads, denials, logins: events that change
+    /// nothing else). A change writes its row in its own transaction with
+    /// [`append_sqlite`] / [`append_pg`] instead.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<AuditRecord>;
+    /// Audit rows matching `filter`, newest first, one page.
+    async fn audit_query(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
+    /// Recompute the hash chain in `seq` order (in batches) and report the first broken link.
+    async fn verify_audit(&self) -> Result<AuditVerification>;
     async fn close(&self);
 }
 

@@ -1,5 +1,6 @@
 //! SQLite backend: the embedded default. WAL, synchronous=FULL, foreign keys on.
 
+use crate::audit::{self, AuditEntry, AuditFilter, AuditRecord, AuditVerification, ChainChecker};
 use crate::{
     Backend, Country, DatabaseUrl, Durability, Language, Mission, OpenMode, Province, RefCounts,
     RefData, Result, Store, StoreError,
@@ -229,9 +230,119 @@ impl Store for SqliteStore {
         )
     }
 
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<AuditRecord> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let r = audit::append_sqlite(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    async fn audit_query(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT ");
+        q.push(audit::RECORD_COLUMNS);
+        q.push(" FROM audit WHERE 1 = 1");
+        if let Some(v) = &f.actor {
+            q.push(" AND actor = ").push_bind(v);
+        }
+        if let Some(v) = &f.object_kind {
+            q.push(" AND object_kind = ").push_bind(v);
+        }
+        if let Some(v) = &f.object_id {
+            q.push(" AND object_id = ").push_bind(v);
+        }
+        if let Some(v) = f.action {
+            q.push(" AND action = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.outcome {
+            q.push(" AND outcome = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.from {
+            q.push(" AND at >= ").push_bind(audit::format_at(&v));
+        }
+        if let Some(v) = f.to {
+            q.push(" AND at < ").push_bind(audit::format_at(&v));
+        }
+        if let Some(v) = f.before_seq {
+            q.push(" AND seq < ").push_bind(v);
+        }
+        q.push(" ORDER BY seq DESC LIMIT ").push_bind(f.page_size());
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn verify_audit(&self) -> Result<AuditVerification> {
+        let mut checker = ChainChecker::new();
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash \
+                 FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+            )
+            .bind(after)
+            .bind(audit::VERIFY_BATCH)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                let get = |c: &str| r.try_get::<String, _>(c);
+                let (at, actor, role, agency) =
+                    (get("at")?, get("actor")?, get("role")?, get("agency")?);
+                let (object_kind, object_id, action) =
+                    (get("object_kind")?, get("object_id")?, get("action")?);
+                let (purpose, outcome, request_id) =
+                    (get("purpose")?, get("outcome")?, get("request_id")?);
+                let (prev_hash, hash) = (get("prev_hash")?, get("hash")?);
+                let fields = audit::ChainFields {
+                    seq: r.try_get("seq")?,
+                    at: &at,
+                    actor: &actor,
+                    role: &role,
+                    agency: &agency,
+                    object_kind: &object_kind,
+                    object_id: &object_id,
+                    action: &action,
+                    purpose: &purpose,
+                    outcome: &outcome,
+                    request_id: &request_id,
+                    prev_hash: &prev_hash,
+                };
+                after = fields.seq;
+                if !checker.check(&fields, &hash) {
+                    return Ok(checker.finish());
+                }
+            }
+        }
+        Ok(checker.finish())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+fn audit_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord> {
+    let at: String = r.try_get("at")?;
+    let action: String = r.try_get("action")?;
+    let outcome: String = r.try_get("outcome")?;
+    Ok(AuditRecord {
+        seq: r.try_get("seq")?,
+        entry: AuditEntry {
+            at: audit::parse_at(&at)?,
+            actor: r.try_get("actor")?,
+            role: r.try_get("role")?,
+            agency: r.try_get("agency")?,
+            object_kind: r.try_get("object_kind")?,
+            object_id: r.try_get("object_id")?,
+            action: action.parse()?,
+            purpose: r.try_get("purpose")?,
+            outcome: outcome.parse()?,
+            request_id: r.try_get("request_id")?,
+        },
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
 }
 
 async fn mark(

@@ -1,0 +1,750 @@
+//! The audit trail: an append-only, hash-chained table.
+//!
+//! Every row carries the SHA-256 of its own canonical encoding, which includes the previous
+//! row's hash, so editing, inserting or removing a row in the middle breaks the chain at that
+//! row. `verify` recomputes the chain in `seq` order and names the first broken link.
+//!
+//! # Canonical encoding (version 1)
+//!
+//! The hashed bytes are the ASCII tag `baoho-audit-v1` followed by twelve fields, each as a
+//! 4-byte big-endian byte length and then the field's UTF-8 bytes, in this order:
+//!
+//! 1. `seq` in decimal (`1`, `2`, …)
+//! 2. `at` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, always six fractional digits)
+//! 3. `actor`, 4. `role`, 5. `agency`, 6. `object_kind`, 7. `object_id`
+//! 8. `action` (lower case, e.g. `read`), 9. `purpose`, 10. `outcome` (`allowed`, `denied`,
+//!    `failed`), 11. `request_id`
+//! 12. `prev_hash`: the previous row's `hash` in lower-case hex; for `seq = 1` sixty-four `0`s.
+//!
+//! `hash` is the lower-case hex SHA-256 of those bytes. The length prefixes make the encoding
+//! unambiguous (no field can bleed into the next), and both backends hash the same bytes: the
+//! time is truncated to microseconds (PostgreSQL's precision) before it is stored.
+//!
+//! # Serialisation
+//!
+//! Appends read the last row and insert the next under one lock, so the chain never forks: on
+//! PostgreSQL a transaction-scoped advisory lock ([`AUDIT_LOCK_KEY`]), on SQLite the single
+//! writer (the write transaction). As a second line of defence `seq` is the primary key and
+//! `prev_hash` is unique, so two rows can never claim the same predecessor: a racing append
+//! fails instead of forking the chain.
+//!
+//! # What may be written
+//!
+//! Audit rows hold identifiers, never personal data: actor, object and request ids are checked
+//! against an identifier alphabet (no spaces, no letters outside ASCII), so a name cannot be
+//! written there by mistake. `purpose` is free text typed by the user (a case reference, a
+//! legal basis); the UI must say it is not the place for names.
+
+use crate::{Result, StoreError};
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// The `prev_hash` of the first row.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// PostgreSQL advisory lock key taken (transaction-scoped) before reading the chain's tail.
+/// The ASCII of "BAOHOAUD".
+pub const AUDIT_LOCK_KEY: i64 = 0x4241_4F48_4F41_5544;
+
+/// Rows read per batch by `verify` (the chain is streamed, never loaded whole).
+pub const VERIFY_BATCH: i64 = 1000;
+
+/// Most rows one [`AuditFilter`] query returns.
+pub const MAX_PAGE: u32 = 1000;
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Read,
+    Search,
+    Create,
+    Update,
+    Delete,
+    Export,
+    Import,
+    /// Sending data to a partner (another agency, a foreign authority).
+    Disclose,
+    Login,
+    Logout,
+    /// Re-encryption of the restricted fields under a new key.
+    KeyRotate,
+}
+
+impl AuditAction {
+    pub const ALL: &[AuditAction] = &[
+        Self::Read,
+        Self::Search,
+        Self::Create,
+        Self::Update,
+        Self::Delete,
+        Self::Export,
+        Self::Import,
+        Self::Disclose,
+        Self::Login,
+        Self::Logout,
+        Self::KeyRotate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Search => "search",
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Export => "export",
+            Self::Import => "import",
+            Self::Disclose => "disclose",
+            Self::Login => "login",
+            Self::Logout => "logout",
+            Self::KeyRotate => "key_rotate",
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuditAction {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown audit action {s:?}")))
+    }
+}
+
+/// How it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Allowed,
+    Denied,
+    Failed,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied => "denied",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for AuditOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuditOutcome {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "allowed" => Ok(Self::Allowed),
+            "denied" => Ok(Self::Denied),
+            "failed" => Ok(Self::Failed),
+            _ => Err(StoreError::Invalid(format!("unknown audit outcome {s:?}"))),
+        }
+    }
+}
+
+/// One event to record. Ids only: see the module documentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// When (from the caller's clock); stored truncated to microseconds.
+    pub at: DateTime<Utc>,
+    /// Account id, or `system`.
+    pub actor: String,
+    /// The role the actor acted in (e.g. `consular_officer`); empty for `system`.
+    pub role: String,
+    /// The actor's agency or mission code; may be empty.
+    pub agency: String,
+    /// What kind of object (e.g. `person`, `case`, `session`); may be empty (a search).
+    pub object_kind: String,
+    /// The object's id; may be empty.
+    pub object_id: String,
+    pub action: AuditAction,
+    /// Why (free text, may be empty).
+    pub purpose: String,
+    pub outcome: AuditOutcome,
+    /// The HTTP request id (or a job id), to join with the logs; may be empty.
+    pub request_id: String,
+}
+
+impl AuditEntry {
+    /// An entry with the given actor, action and outcome at `at`; other fields empty.
+    pub fn new(
+        at: DateTime<Utc>,
+        actor: impl Into<String>,
+        action: AuditAction,
+        outcome: AuditOutcome,
+    ) -> Self {
+        Self {
+            at,
+            actor: actor.into(),
+            role: String::new(),
+            agency: String::new(),
+            object_kind: String::new(),
+            object_id: String::new(),
+            action,
+            purpose: String::new(),
+            outcome,
+            request_id: String::new(),
+        }
+    }
+
+    /// An entry by the system itself (migrations, key rotation, jobs).
+    pub fn system(at: DateTime<Utc>, action: AuditAction, outcome: AuditOutcome) -> Self {
+        Self::new(at, "system", action, outcome)
+    }
+
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = role.into();
+        self
+    }
+
+    pub fn agency(mut self, agency: impl Into<String>) -> Self {
+        self.agency = agency.into();
+        self
+    }
+
+    pub fn object(mut self, kind: impl Into<String>, id: impl Into<String>) -> Self {
+        self.object_kind = kind.into();
+        self.object_id = id.into();
+        self
+    }
+
+    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
+        self.purpose = purpose.into();
+        self
+    }
+
+    pub fn request(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = request_id.into();
+        self
+    }
+
+    /// Refuse values that are not identifiers where identifiers belong (a name typed into an
+    /// id field), over-long values, and times the canonical encoding cannot hold.
+    pub fn validate(&self) -> Result<()> {
+        check_id("actor", &self.actor, false)?;
+        check_code("role", &self.role)?;
+        check_code("agency", &self.agency)?;
+        check_code("object_kind", &self.object_kind)?;
+        check_id("object_id", &self.object_id, true)?;
+        check_id("request_id", &self.request_id, true)?;
+        if self.purpose.chars().count() > 500 {
+            return Err(StoreError::Invalid(
+                "audit purpose is longer than 500 characters".into(),
+            ));
+        }
+        if self.purpose.chars().any(|c| c.is_control()) {
+            return Err(StoreError::Invalid(
+                "audit purpose contains control characters".into(),
+            ));
+        }
+        let year = chrono::Datelike::year(&self.at);
+        if !(1970..=9999).contains(&year) {
+            return Err(StoreError::Invalid(format!("audit time year {year}")));
+        }
+        Ok(())
+    }
+
+    /// The time as stored and hashed (microsecond precision).
+    pub fn stored_at(&self) -> DateTime<Utc> {
+        self.at.trunc_subsecs(6)
+    }
+}
+
+fn check_id(field: &str, v: &str, may_be_empty: bool) -> Result<()> {
+    if v.is_empty() {
+        return if may_be_empty {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!("audit {field} is empty")))
+        };
+    }
+    let ok = v.len() <= 128
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        // The value itself is not echoed: it may be the personal data we are refusing.
+        Err(StoreError::Invalid(format!(
+            "audit {field} must be an identifier (ASCII letters, digits, - _ . : @; at most 128)"
+        )))
+    }
+}
+
+fn check_code(field: &str, v: &str) -> Result<()> {
+    let ok = v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "audit {field} must be a code (ASCII letters, digits, - _ .; at most 64)"
+        )))
+    }
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub entry: AuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Which rows [`crate::Store::audit_query`] returns: all conditions must hold; newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub object_kind: Option<String>,
+    pub object_id: Option<String>,
+    pub action: Option<AuditAction>,
+    pub outcome: Option<AuditOutcome>,
+    /// Inclusive lower bound on `at`.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on `at`.
+    pub to: Option<DateTime<Utc>>,
+    /// Keyset paging: only rows with `seq` below this (pass the last page's smallest `seq`).
+    pub before_seq: Option<i64>,
+    /// Page size; 0 means 100; at most [`MAX_PAGE`].
+    pub limit: u32,
+}
+
+impl AuditFilter {
+    pub fn page_size(&self) -> i64 {
+        i64::from(match self.limit {
+            0 => 100,
+            n => n.min(MAX_PAGE),
+        })
+    }
+}
+
+/// Why a link is broken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BreakKind {
+    /// The row's stored hash is not the hash of its contents: the row was edited.
+    HashMismatch { stored: String, computed: String },
+    /// The row's `prev_hash` is not the previous row's hash: a row was replaced or inserted.
+    PrevHashMismatch { stored: String, expected: String },
+    /// `seq` jumps: rows are missing before this one.
+    Gap { expected_seq: i64 },
+}
+
+impl fmt::Display for BreakKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HashMismatch { stored, computed } => write!(
+                f,
+                "hash mismatch (stored {stored}, contents hash to {computed}): the row was altered"
+            ),
+            Self::PrevHashMismatch { stored, expected } => write!(
+                f,
+                "prev_hash mismatch (stored {stored}, previous row's hash is {expected}): a row was replaced or inserted"
+            ),
+            Self::Gap { expected_seq } => {
+                write!(f, "gap: expected seq {expected_seq}, rows are missing")
+            }
+        }
+    }
+}
+
+/// The first broken link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditBreak {
+    pub seq: i64,
+    pub kind: BreakKind,
+}
+
+impl fmt::Display for AuditBreak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "seq {}: {}", self.seq, self.kind)
+    }
+}
+
+/// The result of recomputing the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerification {
+    /// Rows checked (up to and including the broken one, if any).
+    pub rows: u64,
+    /// The last good row's seq and hash (the head, when the chain is intact).
+    pub last_seq: i64,
+    pub last_hash: String,
+    pub broken: Option<AuditBreak>,
+}
+
+impl AuditVerification {
+    pub fn is_ok(&self) -> bool {
+        self.broken.is_none()
+    }
+}
+
+/// The hashed fields of a row, as text (how verification sees a stored row).
+#[derive(Debug, Clone, Copy)]
+pub struct ChainFields<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub role: &'a str,
+    pub agency: &'a str,
+    pub object_kind: &'a str,
+    pub object_id: &'a str,
+    pub action: &'a str,
+    pub purpose: &'a str,
+    pub outcome: &'a str,
+    pub request_id: &'a str,
+    pub prev_hash: &'a str,
+}
+
+impl ChainFields<'_> {
+    /// The canonical encoding (see the module documentation).
+    pub fn canonical(&self) -> Vec<u8> {
+        let seq = self.seq.to_string();
+        let fields: [&str; 12] = [
+            &seq,
+            self.at,
+            self.actor,
+            self.role,
+            self.agency,
+            self.object_kind,
+            self.object_id,
+            self.action,
+            self.purpose,
+            self.outcome,
+            self.request_id,
+            self.prev_hash,
+        ];
+        let mut out = Vec::with_capacity(14 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
+        out.extend_from_slice(b"baoho-audit-v1");
+        for f in fields {
+            // Fields are bounded by validation (and by the database) far below 4 GiB.
+            let len = u32::try_from(f.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(f.as_bytes());
+        }
+        out
+    }
+
+    pub fn hash(&self) -> String {
+        hex(&Sha256::digest(self.canonical()))
+    }
+}
+
+/// `at` as stored in SQLite and hashed on both backends.
+pub fn format_at(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub(crate) fn parse_at(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Invalid(format!("stored audit time {s:?}: {e}")))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Build the record that follows `prev` (seq, hash) for `e`.
+pub(crate) fn next_record(e: &AuditEntry, prev: Option<(i64, String)>) -> AuditRecord {
+    let (prev_seq, prev_hash) = prev.unwrap_or((0, GENESIS_HASH.to_owned()));
+    let seq = prev_seq + 1;
+    let mut entry = e.clone();
+    entry.at = e.stored_at();
+    let at = format_at(&entry.at);
+    let hash = ChainFields {
+        seq,
+        at: &at,
+        actor: &entry.actor,
+        role: &entry.role,
+        agency: &entry.agency,
+        object_kind: &entry.object_kind,
+        object_id: &entry.object_id,
+        action: entry.action.as_str(),
+        purpose: &entry.purpose,
+        outcome: entry.outcome.as_str(),
+        request_id: &entry.request_id,
+        prev_hash: &prev_hash,
+    }
+    .hash();
+    AuditRecord {
+        seq,
+        entry,
+        prev_hash,
+        hash,
+    }
+}
+
+/// Walks the chain in seq order and stops at the first broken link.
+#[derive(Debug)]
+pub(crate) struct ChainChecker {
+    rows: u64,
+    last_seq: i64,
+    last_hash: String,
+    broken: Option<AuditBreak>,
+}
+
+impl ChainChecker {
+    pub(crate) fn new() -> Self {
+        Self {
+            rows: 0,
+            last_seq: 0,
+            last_hash: GENESIS_HASH.to_owned(),
+            broken: None,
+        }
+    }
+
+    /// Check the next stored row (with its stored hash). Returns false once broken.
+    pub(crate) fn check(&mut self, row: &ChainFields<'_>, stored_hash: &str) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        self.rows += 1;
+        let kind = if row.seq != self.last_seq + 1 {
+            Some(BreakKind::Gap {
+                expected_seq: self.last_seq + 1,
+            })
+        } else if row.prev_hash != self.last_hash {
+            Some(BreakKind::PrevHashMismatch {
+                stored: row.prev_hash.to_owned(),
+                expected: self.last_hash.clone(),
+            })
+        } else {
+            let computed = row.hash();
+            (computed != stored_hash).then(|| BreakKind::HashMismatch {
+                stored: stored_hash.to_owned(),
+                computed,
+            })
+        };
+        match kind {
+            Some(kind) => {
+                self.broken = Some(AuditBreak { seq: row.seq, kind });
+                false
+            }
+            None => {
+                self.last_seq = row.seq;
+                self.last_hash = stored_hash.to_owned();
+                true
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> AuditVerification {
+        AuditVerification {
+            rows: self.rows,
+            last_seq: self.last_seq,
+            last_hash: self.last_hash,
+            broken: self.broken,
+        }
+    }
+}
+
+/// Append `e` inside the caller's SQLite transaction, so the audit row commits (or rolls back)
+/// with the change it records.
+///
+/// Start the transaction with `BEGIN IMMEDIATE` (`pool.begin_with("BEGIN IMMEDIATE")`), or
+/// write before appending: SQLite's single writer then serialises the read of the tail and the
+/// insert. A deferred transaction that only read before appending may fail with "database is
+/// locked" when another writer got in first; it never forks the chain (the `prev_hash` unique
+/// constraint refuses a second successor).
+pub async fn append_sqlite(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    e: &AuditEntry,
+) -> Result<AuditRecord> {
+    e.validate()?;
+    let tail: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let r = next_record(e, tail);
+    sqlx::query(
+        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(r.seq)
+    .bind(format_at(&r.entry.at))
+    .bind(&r.entry.actor)
+    .bind(&r.entry.role)
+    .bind(&r.entry.agency)
+    .bind(&r.entry.object_kind)
+    .bind(&r.entry.object_id)
+    .bind(r.entry.action.as_str())
+    .bind(&r.entry.purpose)
+    .bind(r.entry.outcome.as_str())
+    .bind(&r.entry.request_id)
+    .bind(&r.prev_hash)
+    .bind(&r.hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r)
+}
+
+/// Append `e` inside the caller's PostgreSQL transaction (READ COMMITTED, the default), so the
+/// audit row commits (or rolls back) with the change it records. Takes the transaction-scoped
+/// advisory lock [`AUDIT_LOCK_KEY`] before reading the tail: concurrent appenders queue there
+/// until this transaction ends.
+pub async fn append_pg(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    e: &AuditEntry,
+) -> Result<AuditRecord> {
+    e.validate()?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK_KEY)
+        .execute(&mut **tx)
+        .await?;
+    let tail: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let r = next_record(e, tail);
+    sqlx::query(
+        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(r.seq)
+    .bind(r.entry.at)
+    .bind(&r.entry.actor)
+    .bind(&r.entry.role)
+    .bind(&r.entry.agency)
+    .bind(&r.entry.object_kind)
+    .bind(&r.entry.object_id)
+    .bind(r.entry.action.as_str())
+    .bind(&r.entry.purpose)
+    .bind(r.entry.outcome.as_str())
+    .bind(&r.entry.request_id)
+    .bind(&r.prev_hash)
+    .bind(&r.hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r)
+}
+
+/// Column list for reading records (both backends).
+pub(crate) const RECORD_COLUMNS: &str = "seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash";
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use chrono::TimeZone;
+
+    fn entry() -> AuditEntry {
+        AuditEntry::new(
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            "acct-1",
+            AuditAction::Read,
+            AuditOutcome::Allowed,
+        )
+        .object("person", "p-42")
+    }
+
+    #[test]
+    fn chain_links_and_detects_edits() {
+        let a = next_record(&entry(), None);
+        assert_eq!(a.seq, 1);
+        assert_eq!(a.prev_hash, GENESIS_HASH);
+        let b = next_record(&entry(), Some((a.seq, a.hash.clone())));
+        assert_eq!(b.prev_hash, a.hash);
+        assert_ne!(a.hash, b.hash, "seq and prev_hash are hashed");
+        let at = format_at(&a.entry.at);
+        let fields = |actor: &'static str| ChainFields {
+            seq: 1,
+            at: &at,
+            actor,
+            role: "",
+            agency: "",
+            object_kind: "person",
+            object_id: "p-42",
+            action: "read",
+            purpose: "",
+            outcome: "allowed",
+            request_id: "",
+            prev_hash: GENESIS_HASH,
+        };
+        let mut c = ChainChecker::new();
+        assert!(c.check(&fields("acct-1"), &a.hash));
+        let mut c = ChainChecker::new();
+        assert!(!c.check(&fields("acct-2"), &a.hash));
+        assert!(matches!(
+            c.finish().broken,
+            Some(AuditBreak {
+                seq: 1,
+                kind: BreakKind::HashMismatch { .. }
+            })
+        ));
+    }
+
+    #[test]
+    fn encoding_is_unambiguous() {
+        let base = ChainFields {
+            seq: 1,
+            at: "2026-01-02T03:04:05.000000Z",
+            actor: "ab",
+            role: "c",
+            agency: "",
+            object_kind: "",
+            object_id: "",
+            action: "read",
+            purpose: "",
+            outcome: "allowed",
+            request_id: "",
+            prev_hash: GENESIS_HASH,
+        };
+        let shifted = ChainFields {
+            actor: "a",
+            role: "bc",
+            ..base
+        };
+        assert_ne!(base.hash(), shifted.hash());
+    }
+
+    #[test]
+    fn times_are_canonical() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()
+            + chrono::Duration::nanoseconds(123_456_789);
+        let e = AuditEntry { at: t, ..entry() };
+        assert_eq!(format_at(&e.stored_at()), "2026-01-02T03:04:05.123456Z");
+        assert_eq!(
+            parse_at("2026-01-02T03:04:05.123456Z").unwrap(),
+            e.stored_at()
+        );
+    }
+
+    #[test]
+    fn names_are_refused_in_id_fields() {
+        let mut e = entry();
+        e.object_id = "Nguyễn Văn A".into();
+        assert!(e.validate().is_err());
+        let mut e = entry();
+        e.actor = String::new();
+        assert!(e.validate().is_err());
+        assert!(entry().purpose("case C-12, art. 5").validate().is_ok());
+        for a in AuditAction::ALL {
+            assert_eq!(a.as_str().parse::<AuditAction>().unwrap(), *a);
+        }
+    }
+}
