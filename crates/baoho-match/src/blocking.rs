@@ -26,8 +26,8 @@ pub const RULES: [&str; 14] = [
     "family + given within one edit (small blocks only)",
 ];
 
-/// Rules whose blocks are capped at a sixteenth of the configured size: broad keys that only
-/// help where names or places are rare.
+/// Rules whose blocks are capped at a sixteenth of the configured size (the name-only typo
+/// rule at a fortieth): broad keys that only help where names or places are rare.
 pub fn rule_cap(rule: usize, max_block: usize) -> usize {
     match rule {
         8..=12 => (max_block / 16).max(8),
