@@ -19,6 +19,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
     #[error("database error: {0}")]
     Db(sqlx::Error),
 }

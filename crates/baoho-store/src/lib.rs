@@ -6,6 +6,7 @@
 //! Each backend has its own migration folder with the same file names.
 
 pub mod audit;
+pub mod crypto;
 mod error;
 mod postgres;
 pub mod refdata;
@@ -20,6 +21,7 @@ pub use audit::{
     AuditAction, AuditBreak, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, AuditVerification,
     BreakKind, append_pg, append_sqlite,
 };
+pub use crypto::{Aad, CryptoError, EncryptedColumn, KeyCheck, Keyring};
 pub use error::StoreError;
 pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};
 pub use url::{Backend, DatabaseUrl};
@@ -78,6 +80,14 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_query(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
     /// Recompute the hash chain in `seq` order (in batches) and report the first broken link.
     async fn verify_audit(&self) -> Result<AuditVerification>;
+
+    /// The stored key-check envelope, if one was established (see [`Keyring::check_against`]).
+    async fn key_check(&self) -> Result<Option<String>>;
+    /// Store the key-check envelope unless one exists already (first start wins).
+    async fn init_key_check(&self, envelope: &str) -> Result<()>;
+    /// Re-encrypt every value of `column` not under `keyring`'s active key, in batches, each
+    /// batch in its own transaction (resumable). Returns the number of rows rewritten.
+    async fn reencrypt_column(&self, column: &EncryptedColumn, keyring: &Keyring) -> Result<u64>;
     async fn close(&self);
 }
 

@@ -1,6 +1,7 @@
 //! SQLite backend: the embedded default. WAL, synchronous=FULL, foreign keys on.
 
 use crate::audit::{self, AuditEntry, AuditFilter, AuditRecord, AuditVerification, ChainChecker};
+use crate::crypto::{EncryptedColumn, Keyring};
 use crate::{
     Backend, Country, DatabaseUrl, Durability, Language, Mission, OpenMode, Province, RefCounts,
     RefData, Result, Store, StoreError,
@@ -315,6 +316,63 @@ impl Store for SqliteStore {
             }
         }
         Ok(checker.finish())
+    }
+
+    async fn key_check(&self) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT envelope FROM key_check WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn init_key_check(&self, envelope: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO key_check (id, envelope) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(envelope)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn reencrypt_column(&self, c: &EncryptedColumn, keyring: &Keyring) -> Result<u64> {
+        c.checked()?;
+        let (table, id, col) = (c.table, c.id_column, c.column);
+        // Identifiers come from the checked registry, never from input.
+        let select = format!(
+            "SELECT rowid AS rid, CAST({id} AS TEXT) AS id, {col} AS env FROM {table} WHERE {col} IS NOT NULL AND substr({col}, 1, ?) <> ? LIMIT ?"
+        );
+        let update = format!("UPDATE {table} SET {col} = ? WHERE rowid = ?");
+        let prefix = format!("v1:{}:", keyring.active_kid());
+        let prefix_len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
+        let mut total = 0u64;
+        loop {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let rows: Vec<(i64, String, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
+                    .bind(prefix_len)
+                    .bind(&prefix)
+                    .bind(crate::crypto::ROTATE_BATCH)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            if rows.is_empty() {
+                tx.commit().await?;
+                return Ok(total);
+            }
+            for (rid, row_id, env) in &rows {
+                let Some(new) = keyring.reencrypt(&c.aad(row_id), env)? else {
+                    continue;
+                };
+                sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
+                    .bind(new)
+                    .bind(rid)
+                    .execute(&mut *tx)
+                    .await?;
+                total += 1;
+            }
+            tx.commit().await?;
+        }
     }
 
     async fn close(&self) {

@@ -534,3 +534,188 @@ contract_db!(
         assert_eq!((v.rows, v.last_seq), (40, 40));
     }
 );
+
+// ---------------------------------------------------------------------------------------------
+// Field encryption
+
+contract!(the_key_check_refuses_a_wrong_key, async |s: &dyn Store| {
+    use baoho_store::{CryptoError, Keyring};
+    let right = Keyring::generate("k1").unwrap();
+    assert_eq!(s.key_check().await.unwrap(), None);
+    let first = right.check_against(s).await.unwrap();
+    assert_eq!((first.kid.as_str(), first.rotation_pending), ("k1", false));
+    let stored = s.key_check().await.unwrap().unwrap();
+    assert!(stored.starts_with("v1:k1:"));
+    // Again: same value, still fine; a second establishment changes nothing.
+    right.check_against(s).await.unwrap();
+    s.init_key_check("v1:k9:AAAA").await.unwrap();
+    assert_eq!(s.key_check().await.unwrap().unwrap(), stored);
+    // Another key with the same id, or another id: refused.
+    for wrong in [
+        Keyring::generate("k1").unwrap(),
+        Keyring::generate("k2").unwrap(),
+    ] {
+        let r = wrong.check_against(s).await;
+        assert!(
+            matches!(r, Err(StoreError::Crypto(CryptoError::WrongKey(ref k))) if k == "k1"),
+            "{r:?}"
+        );
+    }
+    // A new active key with the old one kept: accepted, rotation pending.
+    let next = Keyring::generate("k2").unwrap().with_previous(right);
+    let c = next.check_against(s).await.unwrap();
+    assert!(c.rotation_pending);
+});
+
+contract_db!(
+    rotation_reencrypts_registered_columns,
+    async |db: &baoho_store::testing::TestDb| {
+        use baoho_store::{EncryptedColumn, Keyring};
+        let s = db.store.as_ref();
+        const COL: EncryptedColumn = EncryptedColumn {
+            table: "rotation_probe",
+            id_column: "id",
+            column: "secret",
+        };
+        audit_support::raw(
+            db,
+            "CREATE TABLE rotation_probe (id BIGINT PRIMARY KEY, secret TEXT, other TEXT NOT NULL)",
+        )
+        .await
+        .unwrap();
+        let old = Keyring::generate("old").unwrap();
+        old.check_against(s).await.unwrap();
+        let n = 1203; // more than two batches
+        let mut sql = String::new();
+        for i in 1..=n {
+            let id = i.to_string();
+            let env = old
+                .encrypt_str(&COL.aad(&id), &format!("secret {i}"))
+                .unwrap();
+            sql.push_str(&format!(
+                "INSERT INTO rotation_probe (id, secret, other) VALUES ({i}, '{env}', 'x');\n"
+            ));
+        }
+        sql.push_str("INSERT INTO rotation_probe (id, secret, other) VALUES (0, NULL, 'x');");
+        audit_support::raw(db, &sql).await.unwrap();
+
+        let ring = Keyring::generate("new").unwrap().with_previous(old);
+        let done = ring.rotate(s, &[COL]).await.unwrap();
+        assert_eq!(done.len(), 2);
+        assert_eq!(done[0].1, 1, "the key check row");
+        assert_eq!(done[1], (COL, n));
+        // Again: nothing left to do.
+        let again = ring.rotate(s, &[COL]).await.unwrap();
+        assert!(again.iter().all(|(_, k)| *k == 0), "{again:?}");
+        // The old key can go: everything decrypts with the new key alone.
+        let new_only = Keyring::parse(ring.to_key_file().lines().next().unwrap()).unwrap();
+        let check = new_only.check_against(s).await.unwrap();
+        assert_eq!((check.kid.as_str(), check.rotation_pending), ("new", false));
+        let rows: Vec<(String, String)> = match db.url.backend() {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(db.url.expose()).await.unwrap();
+                sqlx::query_as(
+                    "SELECT CAST(id AS TEXT), secret FROM rotation_probe WHERE secret IS NOT NULL",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(db.url.expose()).await.unwrap();
+                sqlx::query_as(
+                    "SELECT id::text, secret FROM rotation_probe WHERE secret IS NOT NULL",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+            }
+        };
+        assert_eq!(rows.len() as u64, n);
+        for (id, env) in rows {
+            assert!(env.starts_with("v1:new:"));
+            let pt = new_only.decrypt_string(&COL.aad(&id), &env).unwrap();
+            assert_eq!(pt.as_str(), format!("secret {id}"));
+        }
+        // Unsafe identifiers are refused before any SQL is built.
+        let evil = EncryptedColumn {
+            table: "rotation_probe; DROP TABLE audit",
+            id_column: "id",
+            column: "secret",
+        };
+        assert!(matches!(
+            s.reencrypt_column(&evil, &ring).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+);
+
+/// The plaintext of an encrypted field is nowhere in the SQLite files (database and WAL), while
+/// an unencrypted control value is: the scan itself works.
+#[tokio::test]
+async fn encrypted_canary_is_not_in_the_sqlite_files() {
+    use baoho_store::{Aad, Keyring};
+    use sqlx::Connection;
+    let db = fresh_sqlite().await;
+    let ring = Keyring::generate("k1").unwrap();
+    ring.check_against(db.store.as_ref()).await.unwrap();
+    let canary = "CANARY-Nguyen-Thi-Trafficking-7f3a9c";
+    let control = "CONTROL-plaintext-5b2e11";
+    let mut c = sqlx::SqliteConnection::connect(db.url.expose())
+        .await
+        .unwrap();
+    sqlx::raw_sql("CREATE TABLE canary_probe (id INTEGER PRIMARY KEY, secret TEXT NOT NULL, plain TEXT NOT NULL)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    for id in 1..=50i64 {
+        let rid = id.to_string();
+        let env = ring
+            .encrypt_str(&Aad::new("canary_probe", "secret", &rid), canary)
+            .unwrap();
+        sqlx::query("INSERT INTO canary_probe (id, secret, plain) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(env)
+            .bind(if id == 1 { control } else { "-" })
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let path = db.url.sqlite_path().unwrap().to_owned();
+    let contains = |needle: &str| {
+        let mut hit = Vec::new();
+        for suffix in ["", "-wal"] {
+            let file = format!("{path}{suffix}");
+            if let Ok(bytes) = std::fs::read(&file)
+                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            {
+                hit.push(file);
+            }
+        }
+        hit
+    };
+    // Before the checkpoint the rows are in the WAL…
+    assert!(!contains(control).is_empty(), "control value must be found");
+    assert!(contains(canary).is_empty(), "{:?}", contains(canary));
+    // …after it, in the main file.
+    sqlx::query("PRAGMA wal_checkpoint(FULL)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(
+        contains(control).iter().any(|f| !f.ends_with("-wal")),
+        "control value in the main file after the checkpoint"
+    );
+    assert!(contains(canary).is_empty(), "{:?}", contains(canary));
+    // And it reads back through the keyring.
+    let env: String = sqlx::query_scalar("SELECT secret FROM canary_probe WHERE id = 7")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(
+        ring.decrypt_string(&Aad::new("canary_probe", "secret", "7"), &env)
+            .unwrap()
+            .as_str(),
+        canary
+    );
+}
