@@ -96,6 +96,27 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/api/docs",
+            Public,
+            Kind::Asset,
+            get(web::api_docs_root),
+        ),
+        r(
+            Method::GET,
+            "/api/docs/",
+            Public,
+            Kind::Asset,
+            get(web::api_docs),
+        ),
+        r(
+            Method::GET,
+            "/api/docs/{*file}",
+            Public,
+            Kind::Asset,
+            get(web::api_docs),
+        ),
+        r(
+            Method::GET,
             "/api/v1/countries",
             Public,
             Kind::Api,

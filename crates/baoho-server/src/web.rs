@@ -192,3 +192,40 @@ pub async fn static_asset(
     )
         .into_response())
 }
+
+/// The Swagger UI for `/api/openapi.json`, served from files vendored into the binary at build
+/// time (works offline).
+pub async fn api_docs(path: Option<axum::extract::Path<String>>) -> Result<Response, AppError> {
+    use std::sync::{Arc, LazyLock};
+    static CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> =
+        LazyLock::new(|| Arc::new(utoipa_swagger_ui::Config::from("/api/openapi.json")));
+    let tail = path.map(|p| p.0).unwrap_or_default();
+    let file = utoipa_swagger_ui::serve(&tail, CONFIG.clone())
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .ok_or(AppError::NotFound)?;
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, file.content_type),
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+            // Swagger UI sets inline styles; this page holds no personal data.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                 frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+                    .to_owned(),
+            ),
+        ],
+        file.bytes.into_owned(),
+    )
+        .into_response();
+    if file.gzpipped {
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(res)
+}
+
+/// `/api/docs` → `/api/docs/` (the UI loads its files relative to the directory).
+pub async fn api_docs_root() -> Redirect {
+    Redirect::permanent("/api/docs/")
+}

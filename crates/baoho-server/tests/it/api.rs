@@ -127,6 +127,23 @@ async fn every_api_route_is_in_the_openapi_document_and_back() {
 }
 
 #[tokio::test]
+async fn swagger_ui_works_offline() {
+    let app = crate::helpers::spawn_sqlite().await;
+    let r = app.get("/api/docs/").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("swagger"));
+    let init = app
+        .get("/api/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("/api/openapi.json"), "{init}");
+    assert_eq!(app.get("/api/docs").await.status(), 308);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn every_route_declares_its_access() {
     use baoho_server::routes::{Access, table};
     for r in table() {
