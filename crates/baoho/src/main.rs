@@ -1,7 +1,9 @@
 //! The `baoho` binary: a thin clap front over the crates.
 
 mod bench;
+mod cmd_audit;
 mod cmd_gen;
+mod cmd_keys;
 mod cmd_match;
 mod serve;
 
@@ -38,6 +40,10 @@ enum Command {
     Match(cmd_match::MatchArgs),
     /// Benchmarks that print figures (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// The audit trail: `baoho audit verify` recomputes the hash chain.
+    Audit(cmd_audit::AuditArgs),
+    /// Field-encryption keys: generate, check, rotate.
+    Keys(cmd_keys::KeysArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,6 +56,8 @@ fn main() -> std::process::ExitCode {
         Command::Gen(a) => cmd_gen::run(a),
         Command::Match(a) => cmd_match::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Audit(a) => cmd_audit::run(cli.config.as_deref(), a),
+        Command::Keys(a) => cmd_keys::run(cli.config.as_deref(), a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -188,3 +188,137 @@ fn migrate_then_serve_then_stop_gracefully() {
     }
     assert!(logs.contains("stopped"), "{logs}");
 }
+
+fn run_ok(args: &[&str]) -> String {
+    let out = baoho().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "baoho {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn audit_verify_reports_ok_then_names_the_tampered_row() {
+    use baoho_store::{AuditAction, AuditEntry, AuditOutcome, DatabaseUrl, OpenMode};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("baoho.db").display());
+    run_ok(&["migrate", "--database", &db]);
+    let out = run_ok(&["audit", "verify", "--database", &db]);
+    assert!(out.contains("audit chain OK: 0 rows"), "{out}");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let url = DatabaseUrl::parse(&db).unwrap();
+        let store = baoho_store::open(&url, OpenMode::MustExist).await.unwrap();
+        for i in 0..3 {
+            let e = AuditEntry::new(
+                chrono::Utc::now(),
+                format!("acct-{i}"),
+                AuditAction::Read,
+                AuditOutcome::Allowed,
+            )
+            .object("person", format!("p-{i}"));
+            store.append_audit(&e).await.unwrap();
+        }
+        store.close().await;
+    });
+    let out = run_ok(&["audit", "verify", "--database", &db]);
+    assert!(out.contains("audit chain OK: 3 rows"), "{out}");
+    assert!(out.contains("head: seq 3"), "{out}");
+
+    // Someone with write access to the file drops the trigger and edits row 2.
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::raw_sql(
+            "DROP TRIGGER audit_no_update; UPDATE audit SET object_id = 'p-9' WHERE seq = 2",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    });
+    let out = baoho()
+        .args(["audit", "verify", "--database", &db])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("BROKEN at seq 2") && stdout.contains("hash mismatch"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken at seq 2"));
+}
+
+#[test]
+fn audit_verify_refuses_a_missing_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.db");
+    let out = baoho()
+        .args([
+            "audit",
+            "verify",
+            "--database",
+            &format!("sqlite://{}", path.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!path.exists());
+}
+
+#[test]
+fn keys_generate_check_and_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("baoho.db").display());
+    let k1 = dir.path().join("k1.keys");
+    let k2 = dir.path().join("k2.keys");
+    let k1s = k1.to_str().unwrap();
+    let k2s = k2.to_str().unwrap();
+    run_ok(&["migrate", "--database", &db]);
+    let out = run_ok(&["keys", "generate", "--out", k1s]);
+    assert!(out.contains("active key id"), "{out}");
+    // Never overwrites a key file.
+    let again = baoho()
+        .args(["keys", "generate", "--out", k1s])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let key_text = std::fs::read_to_string(&k1).unwrap();
+
+    // First check establishes the key check; the same file then matches.
+    run_ok(&["keys", "check", "--database", &db, "--key-file", k1s]);
+    let out = run_ok(&["keys", "check", "--database", &db, "--key-file", k1s]);
+    assert!(out.contains("key file matches"), "{out}");
+
+    // A new key with the old one kept: rotation pending, then rotated.
+    run_ok(&["keys", "generate", "--out", k2s, "--previous", k1s]);
+    let out = run_ok(&["keys", "check", "--database", &db, "--key-file", k2s]);
+    assert!(out.contains("rotation pending"), "{out}");
+    let out = run_ok(&["keys", "rotate", "--database", &db, "--key-file", k2s]);
+    assert!(
+        out.contains("key_check.envelope: 1 rows re-encrypted"),
+        "{out}"
+    );
+
+    // The old key alone no longer opens this database: refused, without printing any key.
+    let out = baoho()
+        .args(["keys", "check", "--database", &db, "--key-file", k1s])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not match"), "{err}");
+    for line in key_text.lines().filter(|l| !l.starts_with('#')) {
+        let secret = line.split_once('=').unwrap().1;
+        assert!(!err.contains(secret) && !String::from_utf8_lossy(&out.stdout).contains(secret));
+    }
+
+    // The rotation is in the audit trail, and the chain is intact.
+    let out = run_ok(&["audit", "verify", "--database", &db]);
+    assert!(out.contains("audit chain OK: 1 rows"), "{out}");
+}

@@ -1,0 +1,105 @@
+//! `baoho keys …`: field-encryption keys (generate a key file, check it against a database,
+//! rotate every encrypted column to the key file's active key).
+
+use crate::cmd_audit::{database_url, runtime};
+use anyhow::Context;
+use baoho_store::crypto::generate_key_file;
+use baoho_store::{AuditAction, AuditEntry, AuditOutcome, Keyring, OpenMode};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum What {
+    /// Write a new key file (mode 0600; never overwrites). With --previous, the old keys follow
+    /// the new active key, ready for `baoho keys rotate`.
+    Generate {
+        /// The key file to create.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// An existing key file whose keys are kept (decrypt-only) after the new one.
+        #[arg(long, value_name = "FILE")]
+        previous: Option<PathBuf>,
+    },
+    /// Check a key file against a database's key-check value (establishing it on a new one).
+    Check {
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+    },
+    /// Re-encrypt every encrypted column under the key file's active (first) key. Resumable;
+    /// afterwards the older keys can be removed from the file.
+    Rotate {
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+    },
+}
+
+pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
+    match a.what {
+        What::Generate { out, previous } => {
+            let prev = previous
+                .as_deref()
+                .map(Keyring::from_key_file)
+                .transpose()?;
+            let kid = generate_key_file(&out, prev.as_ref())?;
+            println!("wrote {} (active key id {kid})", out.display());
+            if let Some(p) = prev {
+                println!("previous key ids kept: {}", p.kids().join(", "));
+            }
+            Ok(())
+        }
+        What::Check { database, key_file } => {
+            let url = database_url(file, database)?;
+            let ring = Keyring::from_key_file(&key_file)?;
+            runtime()?.block_on(async {
+                let store = baoho_store::open(&url, OpenMode::MustExist).await?;
+                let r = ring.check_against(store.as_ref()).await;
+                store.close().await;
+                let c = r?;
+                println!("key file matches {url} (key check under key id {})", c.kid);
+                if c.rotation_pending {
+                    println!(
+                        "rotation pending: the active key is {}; run `baoho keys rotate`",
+                        ring.active_kid()
+                    );
+                }
+                Ok(())
+            })
+        }
+        What::Rotate { database, key_file } => {
+            let url = database_url(file, database)?;
+            let ring = Keyring::from_key_file(&key_file)?;
+            runtime()?.block_on(async {
+                let store = baoho_store::open(&url, OpenMode::MustExist).await?;
+                let result = ring.rotate(store.as_ref(), &[]).await;
+                let outcome = if result.is_ok() {
+                    AuditOutcome::Allowed
+                } else {
+                    AuditOutcome::Failed
+                };
+                let entry = AuditEntry::system(chrono::Utc::now(), AuditAction::KeyRotate, outcome)
+                    .object("key", ring.active_kid());
+                let audited = store.append_audit(&entry).await;
+                store.close().await;
+                let done = result.context("rotation stopped (run it again to resume)")?;
+                audited?;
+                for (col, n) in done {
+                    println!("{}.{}: {n} rows re-encrypted", col.table, col.column);
+                }
+                println!(
+                    "all encrypted columns are under key id {}",
+                    ring.active_kid()
+                );
+                Ok(())
+            })
+        }
+    }
+}
