@@ -22,6 +22,7 @@
 
 use crate::Record;
 use baoho_domain::text::{fold, nfc};
+use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 
@@ -384,20 +385,31 @@ const HEADER_SCAN: usize = 15;
 /// Read a file by its extension: `.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods` as spreadsheets,
 /// anything else as CSV.
 pub fn read_path(path: &Path, map: Option<&ColumnMap>) -> Result<ReadResult, IoError> {
+    read_path_skipping(path, map, &[])
+}
+
+/// [`read_path`], leaving the `skip` fields out of the records (`None`) even when the file has
+/// them: a registry read for a list that lacks those fields then holds less (name fields
+/// cannot be skipped). Skipped columns are reported as unmapped.
+pub fn read_path_skipping(
+    path: &Path,
+    map: Option<&ColumnMap>,
+    skip: &[Field],
+) -> Result<ReadResult, IoError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("xlsx" | "xlsm" | "xlsb" | "xls" | "xla" | "xlam" | "ods") => {
-            read_spreadsheet(path, map)
+            read_spreadsheet_skipping(path, map, skip)
         }
         _ => {
             let bytes = std::fs::read(path).map_err(|source| IoError::Io {
                 path: path.display().to_string(),
                 source,
             })?;
-            read_csv_bytes(&bytes, map)
+            read_csv_inner(&bytes, map, skip)
         }
     }
 }
@@ -405,22 +417,28 @@ pub fn read_path(path: &Path, map: Option<&ColumnMap>) -> Result<ReadResult, IoE
 /// Decode CSV bytes: UTF-8 (BOM stripped) if valid, UTF-16 with a BOM, else Windows-1258
 /// (decoded, then NFC, since Windows-1258 writes tones as combining marks).
 pub fn decode(bytes: &[u8]) -> (String, &'static str) {
+    let (s, f) = decode_borrowed(bytes);
+    (s.into_owned(), f)
+}
+
+/// [`decode`] without copying text that is already UTF-8.
+fn decode_borrowed(bytes: &[u8]) -> (Cow<'_, str>, &'static str) {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return (String::from_utf8_lossy(rest).into_owned(), "UTF-8 (BOM)");
+        return (String::from_utf8_lossy(rest), "UTF-8 (BOM)");
     }
     if bytes.starts_with(b"\xFF\xFE") {
         let (s, _) = encoding_rs::UTF_16LE.decode_with_bom_removal(bytes);
-        return (s.into_owned(), "UTF-16LE (BOM)");
+        return (s, "UTF-16LE (BOM)");
     }
     if bytes.starts_with(b"\xFE\xFF") {
         let (s, _) = encoding_rs::UTF_16BE.decode_with_bom_removal(bytes);
-        return (s.into_owned(), "UTF-16BE (BOM)");
+        return (s, "UTF-16BE (BOM)");
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_owned(), "UTF-8"),
+        Ok(s) => (Cow::Borrowed(s), "UTF-8"),
         Err(_) => {
             let (s, _) = encoding_rs::WINDOWS_1258.decode_without_bom_handling(bytes);
-            (nfc(&s), "Windows-1258")
+            (Cow::Owned(nfc(&s)), "Windows-1258")
         }
     }
 }
@@ -446,23 +464,31 @@ fn sniff_delimiter(text: &str) -> u8 {
 
 /// Read CSV from bytes (encoding detected, delimiter sniffed).
 pub fn read_csv_bytes(bytes: &[u8], map: Option<&ColumnMap>) -> Result<ReadResult, IoError> {
-    let (text, format) = decode(bytes);
+    read_csv_inner(bytes, map, &[])
+}
+
+fn read_csv_inner(
+    bytes: &[u8],
+    map: Option<&ColumnMap>,
+    skip: &[Field],
+) -> Result<ReadResult, IoError> {
+    let (text, format) = decode_borrowed(bytes);
     let delim = sniff_delimiter(&text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delim)
         .from_reader(text.as_bytes());
-    let mut rows = rdr.records();
     let mut bad = Vec::new();
     let mut lines = LineCounter::new(&text);
     // Find the header among the first lines.
     let mut leading: Vec<(u64, Vec<String>)> = Vec::new();
     let mut header: Option<(u64, Vec<String>)> = None;
+    let mut r = csv::StringRecord::new();
     while leading.len() < HEADER_SCAN {
-        match rows.next() {
-            None => break,
-            Some(Ok(r)) => {
+        match rdr.read_record(&mut r) {
+            Ok(false) => break,
+            Ok(true) => {
                 let line = lines.line(r.position());
                 let cells: Vec<String> = r.iter().map(|c| c.trim().to_owned()).collect();
                 if is_header(&cells, map) {
@@ -471,7 +497,7 @@ pub fn read_csv_bytes(bytes: &[u8], map: Option<&ColumnMap>) -> Result<ReadResul
                 }
                 leading.push((line, cells));
             }
-            Some(Err(e)) => bad.push(BadRow {
+            Err(e) => bad.push(BadRow {
                 line: lines.line(e.position()),
                 message: e.to_string(),
             }),
@@ -494,7 +520,7 @@ pub fn read_csv_bytes(bytes: &[u8], map: Option<&ColumnMap>) -> Result<ReadResul
             }
         }
     };
-    let plan = Plan::new(&header, map)?;
+    let plan = Plan::new(&header, map, skip)?;
     let mut out = ReadResult {
         format: format.to_owned(),
         header_line,
@@ -506,13 +532,13 @@ pub fn read_csv_bytes(bytes: &[u8], map: Option<&ColumnMap>) -> Result<ReadResul
     for (line, cells) in pending {
         plan.push_row(line, &cells, &mut out);
     }
-    let mut cells: Vec<String> = Vec::new();
-    for r in rows {
-        match r {
-            Ok(r) => {
+    // One record buffer for the whole file: cells are borrowed, only kept fields are copied.
+    loop {
+        match rdr.read_record(&mut r) {
+            Ok(false) => break,
+            Ok(true) => {
                 let line = lines.line(r.position());
-                cells.clear();
-                cells.extend(r.iter().map(|c| c.trim().to_owned()));
+                let cells: Vec<&str> = r.iter().map(str::trim).collect();
                 plan.push_row(line, &cells, &mut out);
             }
             Err(e) => out.bad_rows.push(BadRow {
@@ -597,7 +623,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(header: &[String], map: Option<&ColumnMap>) -> Result<Plan, IoError> {
+    fn new(header: &[String], map: Option<&ColumnMap>, skip: &[Field]) -> Result<Plan, IoError> {
         let mut fields: Vec<(Field, Vec<usize>)> = Vec::new();
         match map {
             Some(m) => {
@@ -656,6 +682,12 @@ impl Plan {
         {
             return Err(IoError::NoNameColumn(header.join(", ")));
         }
+        fields.retain(|(f, _)| {
+            matches!(
+                f,
+                Field::Id | Field::Name | Field::FamilyName | Field::MiddleName | Field::GivenName
+            ) || !skip.contains(f)
+        });
         fields.sort_by_key(|(f, _)| *f);
         Ok(Plan {
             fields,
@@ -692,8 +724,8 @@ impl Plan {
     }
 
     /// Turn one data row into a record, or a bad row.
-    fn push_row(&self, line: u64, cells: &[String], out: &mut ReadResult) {
-        if cells.iter().all(String::is_empty) {
+    fn push_row<S: AsRef<str>>(&self, line: u64, cells: &[S], out: &mut ReadResult) {
+        if cells.iter().all(|c| c.as_ref().is_empty()) {
             return; // blank or trailing rows
         }
         if cells.len() != self.width {
@@ -710,7 +742,7 @@ impl Plan {
             let parts: Vec<&str> = idx
                 .iter()
                 .filter_map(|i| cells.get(*i))
-                .map(|s| s.as_str())
+                .map(AsRef::as_ref)
                 .filter(|s| !s.is_empty())
                 .collect();
             (!parts.is_empty()).then(|| parts.join(" "))
@@ -760,6 +792,14 @@ impl Plan {
 
 /// Read the first non-empty sheet of a spreadsheet.
 pub fn read_spreadsheet(path: &Path, map: Option<&ColumnMap>) -> Result<ReadResult, IoError> {
+    read_spreadsheet_skipping(path, map, &[])
+}
+
+fn read_spreadsheet_skipping(
+    path: &Path,
+    map: Option<&ColumnMap>,
+    skip: &[Field],
+) -> Result<ReadResult, IoError> {
     use calamine::Reader;
     let mut wb = calamine::open_workbook_auto(path)
         .map_err(|e| IoError::Spreadsheet(format!("{}: {e}", path.display())))?;
@@ -782,7 +822,7 @@ pub fn read_spreadsheet(path: &Path, map: Option<&ColumnMap>) -> Result<ReadResu
             .enumerate()
             .map(|(i, r)| (u64::from(row0) + i as u64 + 1, r.iter().map(cell).collect()))
             .collect();
-        match read_grid(rows, map) {
+        match read_grid(rows, map, skip) {
             Ok(mut r) => {
                 r.format = format;
                 return Ok(r);
@@ -834,7 +874,11 @@ fn cell(d: &calamine::Data) -> Cell {
     }
 }
 
-fn read_grid(rows: Vec<(u64, Vec<Cell>)>, map: Option<&ColumnMap>) -> Result<ReadResult, IoError> {
+fn read_grid(
+    rows: Vec<(u64, Vec<Cell>)>,
+    map: Option<&ColumnMap>,
+    skip: &[Field],
+) -> Result<ReadResult, IoError> {
     let mut it = rows.into_iter();
     let mut leading: Vec<(u64, Vec<String>)> = Vec::new();
     let mut header = None;
@@ -865,7 +909,7 @@ fn read_grid(rows: Vec<(u64, Vec<Cell>)>, map: Option<&ColumnMap>) -> Result<Rea
     while header.last().is_some_and(String::is_empty) && header.len() > 1 {
         header.pop();
     }
-    let plan = Plan::new(&header, map)?;
+    let plan = Plan::new(&header, map, skip)?;
     let mut out = ReadResult {
         header_line,
         mapping: plan.describe(&header),
@@ -1184,6 +1228,24 @@ mod tests {
         assert_eq!(r.records[0].id, "X1");
         assert_eq!(r.records[0].dob, None);
         assert_eq!(r.unmapped, ["dob"]);
+    }
+
+    #[test]
+    fn skipped_fields_are_left_out() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("baoho-skip-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("r.csv");
+        std::fs::write(
+            &path,
+            "id,full_name,dob,phone,address\nR1,NGUYEN AN,1990,0901,1 Le Loi\n",
+        )?;
+        let r = read_path_skipping(&path, None, &[Field::Phone, Field::Address, Field::Name])?;
+        std::fs::remove_dir_all(&dir)?;
+        assert_eq!(r.records[0].name, "NGUYEN AN");
+        assert_eq!(r.records[0].dob.as_deref(), Some("1990"));
+        assert_eq!((&r.records[0].phone, &r.records[0].address), (&None, &None));
+        assert_eq!(r.unmapped, ["phone", "address"]);
+        Ok(())
     }
 
     #[test]
