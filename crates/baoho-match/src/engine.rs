@@ -107,6 +107,13 @@ fn choose_thresholds(cfg: &LinkConfig, best: &mut [f64]) -> (f64, f64) {
 pub const SCREEN_MASS: f64 = 0.1;
 /// Lowest row posterior at which a namesake still goes to review.
 pub const REVIEW_FLOOR: f64 = 0.01;
+/// When the last of the `max_candidates` kept is a namesake and the next ones tie with it
+/// (row posterior at least [`REVIEW_TIE_RATIO`] of it, names agreeing), they are kept too, up
+/// to this many candidates in all: a cut among equally likely namesakes would be arbitrary
+/// (docs/decisions/0003-review-ties.md).
+pub const REVIEW_TIE_CAP: usize = 20;
+/// How close to the last kept candidate a namesake must be to count as a tie.
+pub const REVIEW_TIE_RATIO: f64 = 0.5;
 
 /// Family and given names agree at least fuzzily (one of them may be missing, not both): a
 /// namesake worth a look even when the other fields are too thin to score it high.
@@ -265,13 +272,24 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
             let namesakes = |r: usize| {
                 post[r] >= REVIEW_FLOOR.max(cfg.min_probability) && names_agree(&sc.comps[lo + r])
             };
+            // The kept candidates: the best k, then the namesakes tying with the k-th.
+            let mut shown = k.min(idx.len());
+            if shown == k && namesakes(idx[k - 1]) {
+                let last = post[idx[k - 1]];
+                while shown < idx.len().min(REVIEW_TIE_CAP)
+                    && namesakes(idx[shown])
+                    && post[idx[shown]] >= REVIEW_TIE_RATIO * last
+                {
+                    shown += 1;
+                }
+            }
             let screen: f64 = idx
                 .iter()
-                .take(k)
+                .take(shown)
                 .filter(|&&r| namesakes(r))
                 .map(|&r| post[r])
                 .sum();
-            for (rank, &r) in idx.iter().take(k).enumerate() {
+            for (rank, &r) in idx.iter().take(shown).enumerate() {
                 let i = lo + r;
                 let p = post[r];
                 if p < cfg.min_probability {
@@ -284,6 +302,9 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
                 } else {
                     Decision::NonMatch
                 };
+                if rank >= k && decision != Decision::Review {
+                    break;
+                }
                 let pair = pairs[i];
                 out.push(Candidate {
                     list_idx: pair.a as usize,

@@ -20,6 +20,7 @@ mod record;
 mod strings;
 mod text;
 
+pub use engine::{REVIEW_TIE_CAP, REVIEW_TIE_RATIO};
 pub use index::{Index, Model};
 pub use model::Params;
 pub use record::{

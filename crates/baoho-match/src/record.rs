@@ -82,7 +82,8 @@ pub struct Candidate {
 /// How the engine runs. `Default` is what production uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkConfig {
-    /// Candidates kept per list row (best first).
+    /// Candidates kept per list row (best first); namesakes tying with the last of them go to
+    /// review too, up to [`crate::REVIEW_TIE_CAP`] in all.
     pub max_candidates: usize,
     /// Worker threads; 0 = all cores.
     pub threads: usize,
@@ -154,7 +155,8 @@ pub struct RunStats {
 /// Linkage of an incoming list against a registry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LinkResult {
-    /// Sorted by `list_idx`, then probability descending; at most `max_candidates` per row.
+    /// Sorted by `list_idx`, then probability descending; at most `max_candidates` per row,
+    /// plus tying namesakes sent to review (at most [`crate::REVIEW_TIE_CAP`] in all).
     pub candidates: Vec<Candidate>,
     pub stats: RunStats,
 }

@@ -312,3 +312,43 @@ fn read_febrl(path: &std::path::Path) -> Result<Vec<Record>, csv::Error> {
     }
     Ok(out)
 }
+
+#[test]
+fn tying_namesakes_beyond_max_candidates_all_go_to_review() {
+    // Eight (then thirty) people named alike, born the same year in the same province, no
+    // documents: nothing tells them apart, so all go to review, up to the cap.
+    for (n, expect) in [(8usize, 8usize), (30, baoho_match::REVIEW_TIE_CAP)] {
+        let mut reg = registry();
+        for i in 0..n {
+            reg.push(person(
+                &format!("T{i}"),
+                "Trần",
+                "Văn Hùng",
+                &format!("1985-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+                "M",
+                "Hà Tĩnh",
+                None,
+            ));
+        }
+        let list = vec![Record {
+            name: "TRAN VAN HUNG".into(),
+            dob: Some("1985".into()),
+            hometown: Some("HA TINH".into()),
+            ..Record::default()
+        }];
+        let cfg = LinkConfig::default();
+        let res = link(&reg, &list, &cfg);
+        let review = res
+            .candidates
+            .iter()
+            .filter(|c| c.decision == Decision::Review && reg[c.reg_idx].id.starts_with('T'))
+            .count();
+        assert!(
+            res.candidates.iter().all(|c| c.decision != Decision::Match),
+            "{:?}",
+            res.candidates
+        );
+        assert_eq!(review, expect, "{n} namesakes: {:?}", res.candidates);
+        assert!(res.candidates.len() <= baoho_match::REVIEW_TIE_CAP.max(cfg.max_candidates));
+    }
+}

@@ -13,8 +13,10 @@
 
 use anyhow::Context;
 use baoho_match::eval::{Evaluation, evaluate, evaluate_dedupe};
-use baoho_match::io::{ColumnMap, MapSide, ReadResult, read_clusters, read_path, read_truth};
-use baoho_match::{Candidate, Decision, LinkConfig, Record};
+use baoho_match::io::{
+    ColumnMap, Field, MapSide, ReadResult, read_clusters, read_path_skipping, read_truth,
+};
+use baoho_match::{Candidate, Decision, LinkConfig, REVIEW_TIE_CAP, REVIEW_TIE_RATIO, Record};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -81,9 +83,15 @@ fn map_for(maps: &[(Option<MapSide>, ColumnMap)], side: Option<MapSide>) -> Opti
         .map(|(_, m)| m)
 }
 
-fn read_input(path: &Path, map: Option<&ColumnMap>, quiet: bool) -> anyhow::Result<ReadResult> {
+fn read_input(
+    path: &Path,
+    map: Option<&ColumnMap>,
+    skip: &[Field],
+    quiet: bool,
+) -> anyhow::Result<ReadResult> {
     let pb = spinner(quiet, format!("reading {}", path.display()));
-    let r = read_path(path, map).with_context(|| format!("reading {}", path.display()))?;
+    let r = read_path_skipping(path, map, skip)
+        .with_context(|| format!("reading {}", path.display()))?;
     pb.finish_and_clear();
     eprintln!(
         "{}: {} rows read, {} bad ({}; header on line {}; columns: {})",
@@ -101,6 +109,28 @@ fn read_input(path: &Path, map: Option<&ColumnMap>, quiet: bool) -> anyhow::Resu
         eprintln!("  … and {} more bad rows", r.bad_rows.len() - 5);
     }
     Ok(r)
+}
+
+/// Registry fields only compared when the list has them, and that the list never has.
+fn unused_registry_fields(list: &[Record]) -> Vec<Field> {
+    let has = |f: fn(&Record) -> &Option<String>| {
+        list.iter()
+            .any(|r| f(r).as_deref().is_some_and(|v| !v.trim().is_empty()))
+    };
+    let mut skip = Vec::new();
+    if !has(|r| &r.address) {
+        skip.push(Field::Address);
+    }
+    if !has(|r| &r.locality) {
+        skip.push(Field::Locality);
+    }
+    if !has(|r| &r.postcode) {
+        skip.push(Field::Postcode);
+    }
+    if !has(|r| &r.phone) {
+        skip.push(Field::Phone);
+    }
+    skip
 }
 
 fn decision_str(d: Decision) -> &'static str {
@@ -136,12 +166,21 @@ pub fn run(args: MatchArgs) -> anyhow::Result<()> {
     let (Some(reg_path), Some(list_path)) = (&args.registry, &args.list) else {
         anyhow::bail!("give --registry R.csv and --list L.csv, or --dedupe F.csv");
     };
+    // The list first: registry fields it never has are not compared (the engine treats them
+    // as null for every pair), so they are not even read.
+    let list = read_input(
+        list_path,
+        map_for(&maps, Some(MapSide::List)),
+        &[],
+        args.quiet,
+    )?;
+    let skip = unused_registry_fields(&list.records);
     let registry = read_input(
         reg_path,
         map_for(&maps, Some(MapSide::Registry)),
+        &skip,
         args.quiet,
     )?;
-    let list = read_input(list_path, map_for(&maps, Some(MapSide::List)), args.quiet)?;
     let t_read = start.elapsed();
 
     // With a truth file, keep more (and weaker) candidates so that blocking recall can be
@@ -228,11 +267,14 @@ pub fn run(args: MatchArgs) -> anyhow::Result<()> {
 }
 
 /// The candidates the configuration asks for: at most `max_candidates` per row, probability at
-/// least `min_probability` (the engine returns them sorted by row, best first).
+/// least `min_probability`, then the review candidates tying with the last kept (up to
+/// `REVIEW_TIE_CAP`), as the engine itself keeps them.
 fn keep_configured(all: &[Candidate], cfg: &LinkConfig) -> Vec<Candidate> {
     let mut out = Vec::with_capacity(all.len());
     let mut row = usize::MAX;
     let mut n = 0;
+    let mut last = 0.0;
+    let mut tying = true;
     let mut sorted: Vec<&Candidate> = all.iter().collect();
     sorted.sort_by(|a, b| {
         a.list_idx
@@ -243,10 +285,25 @@ fn keep_configured(all: &[Candidate], cfg: &LinkConfig) -> Vec<Candidate> {
         if c.list_idx != row {
             row = c.list_idx;
             n = 0;
+            tying = true;
         }
-        if n < cfg.max_candidates && c.probability >= cfg.min_probability {
+        if c.probability < cfg.min_probability {
+            continue;
+        }
+        if n < cfg.max_candidates {
             out.push(c.clone());
             n += 1;
+            last = c.probability;
+            tying = c.decision == Decision::Review;
+        } else if tying
+            && n < REVIEW_TIE_CAP
+            && c.decision == Decision::Review
+            && c.probability >= REVIEW_TIE_RATIO * last
+        {
+            out.push(c.clone());
+            n += 1;
+        } else {
+            tying = false;
         }
     }
     out
@@ -319,7 +376,7 @@ fn run_dedupe(
     cfg: &LinkConfig,
     start: Instant,
 ) -> anyhow::Result<()> {
-    let file = read_input(path, map_for(maps, None), args.quiet)?;
+    let file = read_input(path, map_for(maps, None), &[], args.quiet)?;
     let pb = spinner(
         args.quiet,
         format!("deduplicating {} records", file.records.len()),
