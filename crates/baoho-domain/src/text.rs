@@ -17,15 +17,17 @@ pub fn nfc(s: &str) -> String {
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.nfd() {
+    // Lower-case first: some capitals lower-case into letters that fold further
+    // (`ẞ` → `ß` → `s`) or into a letter plus a combining mark (`İ` → `i̇`).
+    for c in s.nfd().flat_map(char::to_lowercase) {
         if is_combining_mark(c) {
             continue;
         }
         let c = match c {
-            'đ' | 'Đ' => 'd',
+            'đ' => 'd',
             // Latin letters that do not decompose but occur in romanised or foreign names.
-            'ø' | 'Ø' => 'o',
-            'ł' | 'Ł' => 'l',
+            'ø' => 'o',
+            'ł' => 'l',
             'ß' => 's',
             _ => c,
         };
@@ -34,9 +36,7 @@ pub fn fold(s: &str) -> String {
                 out.push(' ');
             }
             pending_space = false;
-            for l in c.to_lowercase() {
-                out.push(l);
-            }
+            out.push(c);
         } else if c == '\'' || c == '’' {
             // Apostrophes inside names ("K'Nơ") are dropped, not split on.
         } else {
@@ -80,6 +80,13 @@ mod tests {
         assert_eq!(fold(&nfd), "nguyen thi anh");
         assert_eq!(nfc(&nfd), "Nguyễn Thị Ánh");
         assert!(is_nfc(&nfc(&nfd)));
+    }
+
+    #[test]
+    fn capitals_that_lower_case_into_foldable_letters() {
+        assert_eq!(fold("ẞ"), "s");
+        assert_eq!(fold("İstanbul"), "istanbul");
+        assert_eq!(fold("ĐỖ"), "do");
     }
 
     #[test]
