@@ -79,11 +79,7 @@ pub struct Form<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let ct = content_type(&req);
         if !ct.starts_with("application/x-www-form-urlencoded") {
             return Err(AppError::UnsupportedMediaType(
                 "expected application/x-www-form-urlencoded".into(),
@@ -101,11 +97,7 @@ pub struct Json<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let ct = content_type(&req);
         let is_json = ct.starts_with("application/json")
             || (ct.starts_with("application/") && ct.contains("+json"));
         if !is_json {
@@ -120,6 +112,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         let de = serde_json::from_value::<T>(value);
         de.map(Json).map_err(|e| deser_error(e, None))
     }
+}
+
+fn content_type(req: &Request) -> &str {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<bytes::Bytes, AppError> {

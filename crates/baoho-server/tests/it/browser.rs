@@ -5,7 +5,7 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Browser {
     pub client: Client,
@@ -44,12 +44,30 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
         return None;
     };
     let port = free_port();
-    let driver = Command::new(driver_bin)
+    let mut driver = Command::new(driver_bin)
         .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
+    // chromedriver says when it listens: wait for that line, not for a fixed time.
+    let stdout = driver.stdout.take().expect("chromedriver stdout");
+    let started = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let ok = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.contains("started successfully"));
+        // Keep draining so chromedriver never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        ok
+    });
+    let started = tokio::time::timeout(Duration::from_secs(30), started).await;
+    assert!(
+        matches!(started, Ok(Ok(true))),
+        "chromedriver did not start"
+    );
     let profile = tempfile::tempdir().unwrap();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -65,22 +83,11 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
         }
     });
     let caps = caps.as_object().unwrap().clone();
-    // Wait for the driver to accept sessions (a condition, not a sleep of fixed length).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let client = loop {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => break c,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => panic!("chromedriver did not start: {e}"),
-        }
-    };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a chromedriver session");
     Some(Browser {
         client,
         driver,
@@ -88,23 +95,37 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
     })
 }
 
-/// Wait until the element's text contains `want`.
+/// Wait (fantoccini polls the condition) until the element matching `css` contains `want`,
+/// and return its text.
 pub async fn wait_for_text(c: &Client, css: &str, want: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Ok(el) = c.find(Locator::Css(css)).await {
-            if let Ok(t) = el.text().await {
-                if t.contains(want) {
-                    return t;
-                }
-                if Instant::now() > deadline {
-                    panic!("{css} says {t:?}, expected {want:?}");
-                }
-            }
-        } else if Instant::now() > deadline {
-            panic!("{css} never appeared");
+    let id = css.trim_start_matches('#');
+    let xpath = if css.starts_with('#') {
+        format!("//*[@id='{id}'][contains(., \"{want}\")]")
+    } else {
+        let (tag, class) = css.split_once('.').unwrap_or((css, ""));
+        let tag = if tag.is_empty() { "*" } else { tag };
+        if class.is_empty() {
+            format!("//{tag}[contains(., \"{want}\")]")
+        } else {
+            format!(
+                "//{tag}[contains(concat(' ', @class, ' '), ' {class} ')][contains(., \"{want}\")]"
+            )
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let found = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath(&xpath))
+        .await;
+    match found {
+        Ok(el) => el.text().await.unwrap(),
+        Err(e) => {
+            let now = match c.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => "(absent)".into(),
+            };
+            panic!("{css} never contained {want:?} ({e}); it says {now:?}")
+        }
     }
 }
 
