@@ -78,7 +78,7 @@ pub struct Agency {
 }
 
 /// Restricted categories: visible only on explicit assignment or break-glass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Restricted {
     Trafficking,

@@ -5,5 +5,6 @@
 
 pub mod access;
 pub mod date;
+pub mod person;
 pub mod refdata;
 pub mod text;

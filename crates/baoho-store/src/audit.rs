@@ -72,6 +72,10 @@ pub enum AuditAction {
     Logout,
     /// Re-encryption of the restricted fields under a new key.
     KeyRotate,
+    /// A restricted record opened with a written reason.
+    BreakGlass,
+    /// An account's MFA enrolment, disabling, password reset.
+    Admin,
 }
 
 impl AuditAction {
@@ -87,6 +91,8 @@ impl AuditAction {
         Self::Login,
         Self::Logout,
         Self::KeyRotate,
+        Self::BreakGlass,
+        Self::Admin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +108,8 @@ impl AuditAction {
             Self::Login => "login",
             Self::Logout => "logout",
             Self::KeyRotate => "key_rotate",
+            Self::BreakGlass => "break_glass",
+            Self::Admin => "admin",
         }
     }
 }
@@ -223,6 +231,12 @@ impl AuditEntry {
     pub fn object(mut self, kind: impl Into<String>, id: impl Into<String>) -> Self {
         self.object_kind = kind.into();
         self.object_id = id.into();
+        self
+    }
+
+    pub fn with_action(mut self, action: AuditAction, outcome: AuditOutcome) -> Self {
+        self.action = action;
+        self.outcome = outcome;
         self
     }
 

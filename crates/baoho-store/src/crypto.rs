@@ -423,11 +423,33 @@ impl EncryptedColumn {
 }
 
 /// Every encrypted column. Add each restricted field here when its table is created.
-pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[EncryptedColumn {
-    table: "key_check",
-    id_column: "id",
-    column: "envelope",
-}];
+pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
+    EncryptedColumn {
+        table: "key_check",
+        id_column: "id",
+        column: "envelope",
+    },
+    EncryptedColumn {
+        table: "account",
+        id_column: "id",
+        column: "totp_secret",
+    },
+    EncryptedColumn {
+        table: "person",
+        id_column: "id",
+        column: "private_data",
+    },
+    EncryptedColumn {
+        table: "person_document",
+        id_column: "id",
+        column: "number",
+    },
+    EncryptedColumn {
+        table: "break_glass",
+        id_column: "id",
+        column: "reason",
+    },
+];
 
 /// Rows re-encrypted per transaction during a rotation.
 pub(crate) const ROTATE_BATCH: i64 = 500;

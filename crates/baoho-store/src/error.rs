@@ -9,6 +9,12 @@ pub enum StoreError {
     Conflict(String),
     #[error("invalid value: {0}")]
     Invalid(String),
+    /// Input that breaks a rule, field by field (the form shows each).
+    #[error("invalid input ({} problems)", .0.len())]
+    Validation(Vec<baoho_domain::person::FieldError>),
+    /// The role never does this (no object is involved, so nothing is hidden by saying so).
+    #[error("not allowed for this role")]
+    Forbidden,
     #[error("database URL must start with sqlite: or postgres: (got {0:?})")]
     BadUrl(String),
     #[error(

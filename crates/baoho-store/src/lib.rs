@@ -5,9 +5,12 @@
 //! asks for it ([`OpenMode::CreateIfMissing`], used by `baoho migrate` and `baoho demo`).
 //! Each backend has its own migration folder with the same file names.
 
+pub mod accounts;
 pub mod audit;
 pub mod crypto;
+mod db;
 mod error;
+pub mod persons;
 mod postgres;
 pub mod refdata;
 mod sqlite;
@@ -17,12 +20,15 @@ mod url;
 
 use std::sync::Arc;
 
+pub use accounts::{Account, Accounts, LoginChange, NewAccount, Notification, Session};
 pub use audit::{
     AuditAction, AuditBreak, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, AuditVerification,
     BreakKind, append_pg, append_sqlite,
 };
 pub use crypto::{Aad, CryptoError, EncryptedColumn, KeyCheck, Keyring};
+pub use db::Db;
 pub use error::StoreError;
+pub use persons::{AccessCtx, PersonRecord, PersonSummary, Persons, SearchResult};
 pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};
 pub use url::{Backend, DatabaseUrl};
 
@@ -89,6 +95,9 @@ pub trait Store: Send + Sync + 'static {
     /// batch in its own transaction (resumable). Returns the number of rows rewritten.
     async fn reencrypt_column(&self, column: &EncryptedColumn, keyring: &Keyring) -> Result<u64>;
     async fn close(&self);
+    /// The database handle the account service and the scoped person handles are built on.
+    /// Opaque outside this crate: nothing else can query through it.
+    fn db(&self) -> Db;
 }
 
 /// Open (and migrate) the database named by `url`.

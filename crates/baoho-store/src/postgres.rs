@@ -332,6 +332,10 @@ impl Store for PgStore {
         }
     }
 
+    fn db(&self) -> crate::Db {
+        crate::Db::pg(&self.pool)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

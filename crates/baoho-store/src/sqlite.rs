@@ -375,6 +375,10 @@ impl Store for SqliteStore {
         }
     }
 
+    fn db(&self) -> crate::Db {
+        crate::Db::sqlite(&self.pool)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

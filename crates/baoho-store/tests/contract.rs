@@ -601,9 +601,9 @@ contract_db!(
 
         let ring = Keyring::generate("new").unwrap().with_previous(old);
         let done = ring.rotate(s, &[COL]).await.unwrap();
-        assert_eq!(done.len(), 2);
+        assert_eq!(done.len(), baoho_store::crypto::ENCRYPTED_COLUMNS.len() + 1);
         assert_eq!(done[0].1, 1, "the key check row");
-        assert_eq!(done[1], (COL, n));
+        assert_eq!(done.last(), Some(&(COL, n)));
         // Again: nothing left to do.
         let again = ring.rotate(s, &[COL]).await.unwrap();
         assert!(again.iter().all(|(_, k)| *k == 0), "{again:?}");
@@ -719,3 +719,563 @@ async fn encrypted_canary_is_not_in_the_sqlite_files() {
         canary
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Accounts, sessions and the person registry behind the authorization layer.
+
+mod registry {
+    use baoho_domain::access::{Agency, AgencyKind, Identity, Role};
+    use baoho_domain::person::{Document, DocumentKind, NextOfKin, PersonInput};
+    use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
+    use baoho_store::{
+        AccessCtx, Account, Accounts, Keyring, NewAccount, Persons, RefData, Session, Store,
+    };
+    use std::sync::Arc;
+
+    pub fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+
+    pub async fn account(
+        s: &dyn Store,
+        username: &str,
+        role: Role,
+        kind: AgencyKind,
+        code: &str,
+        supervisor: Option<&str>,
+    ) -> Account {
+        Accounts::new(s)
+            .create(
+                &NewAccount {
+                    username: username.into(),
+                    display_name: format!("Officer {username}"),
+                    role,
+                    agency: Agency {
+                        kind,
+                        code: code.into(),
+                    },
+                    supervisor_id: supervisor.map(str::to_owned),
+                    password_hash: "$argon2id$placeholder".into(),
+                    demo: false,
+                },
+                AuditEntry::system(now(), AuditAction::Create, AuditOutcome::Allowed),
+            )
+            .await
+            .unwrap()
+    }
+
+    pub async fn identity(s: &dyn Store, a: &Account) -> Identity {
+        Accounts::new(s).identity(a).await.unwrap()
+    }
+
+    pub fn handle(s: &dyn Store, keys: &Arc<Keyring>, who: &Identity) -> Persons {
+        Persons::new(
+            s,
+            keys.clone(),
+            AccessCtx {
+                who: who.clone(),
+                request_id: "req-test".into(),
+                purpose: String::new(),
+                at: now(),
+            },
+        )
+    }
+
+    pub fn person(name: &str, country: &str, mission: &str) -> PersonInput {
+        PersonInput {
+            full_name: name.into(),
+            birth: baoho_domain::date::PartialDate::parse("1990-05").ok(),
+            country: country.into(),
+            mission: mission.into(),
+            hometown: "Nghệ An".into(),
+            documents: vec![Document {
+                kind: DocumentKind::Passport,
+                number: "C1234567".into(),
+                issuing_country: "VN".into(),
+                issued_by: "Cục Quản lý xuất nhập cảnh".into(),
+                issued_on: Some("2020-01-15".into()),
+                expires_on: Some("2030-01-15".into()),
+            }],
+            next_of_kin: vec![NextOfKin {
+                name: "Trần Thị Bé".into(),
+                relation: "mẹ".into(),
+                phone: "+84 912 345 678".into(),
+                address: String::new(),
+            }],
+            notes: "Held at the immigration centre".into(),
+            ..Default::default()
+        }
+    }
+
+    pub async fn setup(s: &dyn Store) -> Arc<Keyring> {
+        s.load_reference_data(&RefData::embedded()).await.unwrap();
+        Arc::new(Keyring::generate("k1").unwrap())
+    }
+
+    pub async fn denied_rows(s: &dyn Store, actor: &str) -> usize {
+        s.audit_query(&AuditFilter {
+            actor: Some(actor.into()),
+            outcome: Some(AuditOutcome::Denied),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len()
+    }
+
+    pub fn session(account: &str, token: &str) -> Session {
+        Session {
+            token_hash: token.into(),
+            account_id: account.into(),
+            csrf: "csrf".into(),
+            mfa_ok: false,
+            created_at: now(),
+            last_seen_at: now(),
+        }
+    }
+
+    pub use baoho_domain::access::Restricted as R;
+    pub use baoho_domain::person::PersonQuery as PQ;
+    pub use baoho_store::LoginChange as LC;
+}
+
+use baoho_domain::access::{AgencyKind, Role};
+use registry::*;
+
+contract!(accounts_sessions_and_mfa_material, async |s: &dyn Store| {
+    let _keys = setup(s).await;
+    let accounts = baoho_store::Accounts::new(s);
+    let a = account(
+        s,
+        "An.Nguyen",
+        Role::MissionOfficer,
+        AgencyKind::Mission,
+        "EMB-JP-TOKYO",
+        None,
+    )
+    .await;
+    assert_eq!(a.username, "an.nguyen");
+    let again = accounts.by_username(" AN.NGUYEN ").await.unwrap().unwrap();
+    assert_eq!(again.id, a.id);
+    // Same username twice: a conflict, and nothing written.
+    let dup = baoho_store::Accounts::new(s)
+        .create(
+            &baoho_store::NewAccount {
+                username: "an.nguyen".into(),
+                display_name: "x".into(),
+                role: Role::Analyst,
+                agency: baoho_domain::access::Agency {
+                    kind: AgencyKind::ConsularDepartment,
+                    code: "CD".into(),
+                },
+                supervisor_id: None,
+                password_hash: "h".into(),
+                demo: false,
+            },
+            baoho_store::audit::AuditEntry::system(
+                now(),
+                baoho_store::audit::AuditAction::Create,
+                baoho_store::audit::AuditOutcome::Allowed,
+            ),
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert_eq!(accounts.list().await.unwrap().len(), 1);
+    // A mission officer's identity carries the mission's jurisdiction.
+    let who = identity(s, &a).await;
+    assert!(
+        who.jurisdiction.contains(&"JP".to_string()),
+        "{:?}",
+        who.jurisdiction
+    );
+
+    // Failed logins count and lock; success resets.
+    let e = || {
+        baoho_store::audit::AuditEntry::new(
+            now(),
+            &a.id,
+            baoho_store::audit::AuditAction::Login,
+            baoho_store::audit::AuditOutcome::Failed,
+        )
+    };
+    accounts
+        .record_login(Some(&a.id), LC::Failure { lock_until: None }, e())
+        .await
+        .unwrap();
+    let until = now() + chrono::Duration::minutes(15);
+    accounts
+        .record_login(
+            Some(&a.id),
+            LC::Failure {
+                lock_until: Some(until),
+            },
+            e(),
+        )
+        .await
+        .unwrap();
+    let locked = accounts.get(&a.id).await.unwrap();
+    assert_eq!(locked.failed_logins, 2);
+    assert!(locked.locked_until.is_some());
+    accounts
+        .record_login(Some(&a.id), LC::Success, e())
+        .await
+        .unwrap();
+    assert_eq!(accounts.get(&a.id).await.unwrap().failed_logins, 0);
+
+    // TOTP steps are accepted once; recovery codes once.
+    accounts
+        .enrol_totp(
+            &a.id,
+            "v1:k1:envelope",
+            100,
+            &["h1".into(), "h2".into()],
+            e(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !accounts.accept_totp_step(&a.id, 100).await.unwrap(),
+        "replayed step"
+    );
+    assert!(accounts.accept_totp_step(&a.id, 101).await.unwrap());
+    assert!(
+        accounts
+            .use_recovery_code(&a.id, "h1", now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !accounts
+            .use_recovery_code(&a.id, "h1", now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(accounts.unused_recovery_codes(&a.id).await.unwrap(), 1);
+
+    // Sessions: upgrade replaces the token; disabling the account ends them at once.
+    accounts
+        .create_session(&session(&a.id, "t1"))
+        .await
+        .unwrap();
+    let mut up = session(&a.id, "t2");
+    up.mfa_ok = true;
+    accounts.upgrade_session("t1", &up).await.unwrap();
+    assert!(accounts.session("t1").await.unwrap().is_none());
+    assert!(accounts.session("t2").await.unwrap().unwrap().mfa_ok);
+    accounts.set_disabled(&a.id, true, e()).await.unwrap();
+    assert!(accounts.session("t2").await.unwrap().is_none());
+    assert!(accounts.get(&a.id).await.unwrap().disabled);
+});
+
+contract!(persons_create_read_edit_search, async |s: &dyn Store| {
+    let keys = setup(s).await;
+    let a = account(
+        s,
+        "tokyo1",
+        Role::MissionOfficer,
+        AgencyKind::Mission,
+        "EMB-JP-TOKYO",
+        None,
+    )
+    .await;
+    let who = identity(s, &a).await;
+    let h = handle(s, &keys, &who);
+    let created = h
+        .create(person("Nguyễn Văn Đức", "JP", "EMB-JP-TOKYO"))
+        .await
+        .unwrap();
+    assert_eq!(created.version, 1);
+    let got = h.get(&created.id).await.unwrap();
+    assert_eq!(got.data.full_name, "Nguyễn Văn Đức");
+    assert_eq!(got.data.documents[0].number, "C1234567");
+    assert_eq!(got.data.next_of_kin[0].phone, "+84 912 345 678");
+    assert!(got.hometown_province.is_some());
+
+    // Diacritic- and case-insensitive, any order; đ = d; document numbers loosely.
+    for q in ["nguyen van duc", "NGUYỄN VĂN ĐỨC", "duc nguyen", "đức"] {
+        let r = h
+            .search(&PQ {
+                text: q.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(r.hits.len(), 1, "{q}");
+        assert_eq!(r.hits[0].full_name, "Nguyễn Văn Đức");
+    }
+    let r = h
+        .search(&PQ {
+            text: "c-1234567".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.hits.len(), 1);
+    let r = h
+        .search(&PQ {
+            text: "nguyen van an".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(r.hits.is_empty());
+    let r = h
+        .search(&PQ {
+            text: "duc".into(),
+            birth_year: Some(1991),
+            limit: 0,
+        })
+        .await
+        .unwrap();
+    assert!(r.hits.is_empty(), "birth year narrows");
+    // Search operators in the query are only words.
+    let r = h
+        .search(&PQ {
+            text: "\" OR * NEAR(".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(r.hits.is_empty());
+
+    // Optimistic concurrency.
+    let mut edit = got.data.clone();
+    edit.full_name = "Nguyễn Văn Đức Anh".into();
+    let v2 = h.update(&created.id, 1, edit.clone()).await.unwrap();
+    assert_eq!(v2.version, 2);
+    let stale = h.update(&created.id, 1, edit).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let r = h
+        .search(&PQ {
+            text: "duc anh".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.hits.len(), 1, "the name index follows edits");
+
+    // Bad input changes nothing.
+    let mut bad = v2.data.clone();
+    bad.full_name = "  ".into();
+    assert!(matches!(
+        h.update(&created.id, 2, bad).await,
+        Err(StoreError::Validation(_))
+    ));
+    assert_eq!(h.get(&created.id).await.unwrap().version, 2);
+
+    // Every read and write left its row.
+    let rows = s
+        .audit_query(&baoho_store::AuditFilter {
+            object_id: Some(created.id.clone()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // create, read, update, read (the refused edits changed nothing and wrote nothing).
+    assert_eq!(rows.len(), 4);
+    assert!(s.verify_audit().await.unwrap().broken.is_none());
+});
+
+contract!(persons_outside_scope_do_not_exist, async |s: &dyn Store| {
+    let keys = setup(s).await;
+    let head = account(
+        s,
+        "head.tokyo",
+        Role::HeadOfMission,
+        AgencyKind::Mission,
+        "EMB-JP-TOKYO",
+        None,
+    )
+    .await;
+    let tokyo = account(
+        s,
+        "tokyo1",
+        Role::MissionOfficer,
+        AgencyKind::Mission,
+        "EMB-JP-TOKYO",
+        Some(&head.id),
+    )
+    .await;
+    let tokyo2 = account(
+        s,
+        "tokyo2",
+        Role::MissionOfficer,
+        AgencyKind::Mission,
+        "EMB-JP-TOKYO",
+        Some(&head.id),
+    )
+    .await;
+    let seoul = account(
+        s,
+        "seoul1",
+        Role::MissionOfficer,
+        AgencyKind::Mission,
+        "EMB-KR-SEOUL",
+        None,
+    )
+    .await;
+    let hq = account(
+        s,
+        "hq1",
+        Role::HqOfficer,
+        AgencyKind::ConsularDepartment,
+        "CD",
+        None,
+    )
+    .await;
+    let police = account(
+        s,
+        "mps1",
+        Role::PartnerLiaison,
+        AgencyKind::PublicSecurity,
+        "MPS",
+        None,
+    )
+    .await;
+    let admin = account(
+        s,
+        "admin1",
+        Role::Administrator,
+        AgencyKind::ConsularDepartment,
+        "CD",
+        None,
+    )
+    .await;
+    let h_tokyo = handle(s, &keys, &identity(s, &tokyo).await);
+    let p = h_tokyo
+        .create(person("Lê Thị Hoa", "JP", "EMB-JP-TOKYO"))
+        .await
+        .unwrap();
+
+    for (acc, h) in [
+        (&seoul, handle(s, &keys, &identity(s, &seoul).await)),
+        (&police, handle(s, &keys, &identity(s, &police).await)),
+        (&admin, handle(s, &keys, &identity(s, &admin).await)),
+    ] {
+        let before = denied_rows(s, &acc.id).await;
+        assert!(matches!(h.get(&p.id).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            h.get("no-such-person").await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(h.export(&p.id).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            h.update(&p.id, 1, p.data.clone()).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            denied_rows(s, &acc.id).await,
+            before + 4,
+            "{}",
+            acc.username
+        );
+        let found = h
+            .search(&PQ {
+                text: "le thi hoa".into(),
+                ..Default::default()
+            })
+            .await;
+        assert!(
+            matches!(&found, Ok(r) if r.hits.is_empty())
+                || matches!(found, Err(StoreError::Forbidden))
+        );
+    }
+    // HQ sees it; a referral opens it to the police, read-only.
+    let h_hq = handle(s, &keys, &identity(s, &hq).await);
+    assert!(h_hq.get(&p.id).await.is_ok());
+    h_tokyo.refer(&p.id, "MPS").await.unwrap();
+    let h_police = handle(s, &keys, &identity(s, &police).await);
+    assert!(h_police.get(&p.id).await.is_ok());
+    assert_eq!(
+        h_police
+            .search(&PQ {
+                text: "hoa".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .hits
+            .len(),
+        1
+    );
+    assert!(matches!(
+        h_police.update(&p.id, 1, p.data.clone()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        h_police.export(&p.id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Restricted: the creator is assigned; a colleague is not, and must break the glass.
+    let mut victim = person("Phạm Thị Lan", "JP", "EMB-JP-TOKYO");
+    victim.restricted = vec![R::Trafficking];
+    let v = h_tokyo.create(victim).await.unwrap();
+    assert!(h_tokyo.get(&v.id).await.is_ok());
+    let h_tokyo2 = handle(s, &keys, &identity(s, &tokyo2).await);
+    assert!(matches!(
+        h_tokyo2.get(&v.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        h_tokyo2
+            .search(&PQ {
+                text: "pham thi lan".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .hits
+            .is_empty()
+    );
+    assert!(matches!(h_hq.get(&v.id).await, Err(StoreError::NotFound)));
+    assert!(h_tokyo2.can_break_glass(&v.id).await.unwrap());
+    assert!(matches!(
+        h_tokyo2.break_glass(&v.id, "urgent").await,
+        Err(StoreError::Validation(_))
+    ));
+    h_tokyo2
+        .break_glass(&v.id, "Victim in hospital, family must be reached tonight")
+        .await
+        .unwrap();
+    let opened = h_tokyo2.get(&v.id).await.unwrap();
+    assert!(opened.via_break_glass);
+    let notes = baoho_store::Accounts::new(s)
+        .notifications(&head.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(notes.len(), 1, "the supervisor is told at once");
+    assert_eq!(notes[0].object_id, v.id);
+    // Break-glass never widens scope.
+    let h_seoul = handle(s, &keys, &identity(s, &seoul).await);
+    assert!(matches!(
+        h_seoul
+            .break_glass(&v.id, "Victim in hospital, family must be reached tonight")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(!h_seoul.can_break_glass(&v.id).await.unwrap());
+    // Roles without case access: search is refused outright.
+    let h_admin = handle(s, &keys, &identity(s, &admin).await);
+    assert!(matches!(
+        h_admin
+            .search(&PQ {
+                text: "hoa".into(),
+                ..Default::default()
+            })
+            .await,
+        Err(StoreError::Forbidden)
+    ));
+    assert!(matches!(
+        h_admin.create(person("X Y", "JP", "EMB-JP-TOKYO")).await,
+        Err(StoreError::Forbidden)
+    ));
+    // A mission officer cannot create a person in another mission's area.
+    assert!(matches!(
+        h_seoul.create(person("X Y", "JP", "EMB-JP-TOKYO")).await,
+        Err(StoreError::Validation(_))
+    ));
+    assert!(s.verify_audit().await.unwrap().broken.is_none());
+});

@@ -1,0 +1,579 @@
+//! Staff accounts, MFA material, sessions and notifications.
+//!
+//! This module stores; it does not decide. Password hashing, TOTP verification, throttling and
+//! session lifetimes are the server's `auth` module. Account rows hold no citizen's data, so
+//! they need no person scope; every change to one writes its audit row in the same transaction.
+
+use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
+use crate::db::{AuditTx, Db, Dialect, on_db};
+use crate::{Result, Store, StoreError};
+use baoho_domain::access::{Agency, AgencyKind, Identity, Role};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// A staff account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub agency: Agency,
+    /// Who is told when this account breaks the glass on a restricted record.
+    pub supervisor_id: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// TOTP secret as an encrypted envelope; `None` until enrolled.
+    pub totp_secret: Option<String>,
+    pub disabled: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    /// A demo account (created by `baoho demo`): its MFA code may be shown on the demo's login
+    /// page. Never set by anything else.
+    pub demo: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub agency: Agency,
+    pub supervisor_id: Option<String>,
+    pub password_hash: String,
+    pub demo: bool,
+}
+
+/// A server-side session. The cookie holds a random token; the database holds its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub account_id: String,
+    /// The synchronizer token every state-changing form and API call must echo.
+    pub csrf: String,
+    /// The second factor was given in this session.
+    pub mfa_ok: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A notice for one account (break-glass on a record they supervise, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: String,
+    pub recipient: String,
+    pub kind: String,
+    pub object_kind: String,
+    pub object_id: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// What a login attempt changes on the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginChange {
+    /// Reset the failure count.
+    Success,
+    /// Count one failure; lock until the given time if the caller's policy says so.
+    Failure { lock_until: Option<DateTime<Utc>> },
+    /// Nothing to change (e.g. refused because already locked), only the audit row.
+    None,
+}
+
+/// Account and session storage for one database.
+#[derive(Clone)]
+pub struct Accounts {
+    db: Db,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, agency_kind, agency_code, supervisor_id, password_hash, totp_secret, disabled, failed_logins, locked_until, demo, created_at";
+
+fn agency_kind_str(k: AgencyKind) -> &'static str {
+    match k {
+        AgencyKind::ConsularDepartment => "consular_department",
+        AgencyKind::Mission => "mission",
+        AgencyKind::PublicSecurity => "public_security",
+        AgencyKind::NationalDefence => "national_defence",
+        AgencyKind::Province => "province",
+    }
+}
+
+pub fn parse_agency_kind(s: &str) -> Option<AgencyKind> {
+    [
+        AgencyKind::ConsularDepartment,
+        AgencyKind::Mission,
+        AgencyKind::PublicSecurity,
+        AgencyKind::NationalDefence,
+        AgencyKind::Province,
+    ]
+    .into_iter()
+    .find(|k| agency_kind_str(*k) == s)
+}
+
+pub fn agency_kind_code(k: AgencyKind) -> &'static str {
+    agency_kind_str(k)
+}
+
+fn account_from_row<R: Row>(r: &R) -> Result<Account>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    bool: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    DateTime<Utc>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<DateTime<Utc>>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let role: String = r.try_get("role")?;
+    let kind: String = r.try_get("agency_kind")?;
+    Ok(Account {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Invalid(format!("stored role {role:?}")))?,
+        agency: Agency {
+            kind: parse_agency_kind(&kind)
+                .ok_or_else(|| StoreError::Invalid(format!("stored agency kind {kind:?}")))?,
+            code: r.try_get("agency_code")?,
+        },
+        supervisor_id: r.try_get("supervisor_id")?,
+        password_hash: r.try_get("password_hash")?,
+        totp_secret: r.try_get("totp_secret")?,
+        disabled: r.try_get("disabled")?,
+        failed_logins: r.try_get("failed_logins")?,
+        locked_until: r.try_get("locked_until")?,
+        demo: r.try_get("demo")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn session_from_row<R: Row>(r: &R) -> Result<Session>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    bool: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    DateTime<Utc>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Session {
+        token_hash: r.try_get("token_hash")?,
+        account_id: r.try_get("account_id")?,
+        csrf: r.try_get("csrf")?,
+        mfa_ok: r.try_get("mfa_ok")?,
+        created_at: r.try_get("created_at")?,
+        last_seen_at: r.try_get("last_seen_at")?,
+    })
+}
+
+/// The username as stored and looked up: trimmed, lower case.
+pub fn normalise_username(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+impl Accounts {
+    pub fn new(store: &dyn Store) -> Self {
+        Self { db: Db::of(store) }
+    }
+
+    /// Create an account; `audit` describes who did it (its object is filled in here).
+    pub async fn create(&self, a: &NewAccount, audit: AuditEntry) -> Result<Account> {
+        let username = normalise_username(&a.username);
+        let ok_name = !username.is_empty()
+            && username.len() <= 64
+            && username
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+        if !ok_name {
+            return Err(StoreError::Invalid(
+                "username: 1-64 ASCII letters, digits, . _ - @".into(),
+            ));
+        }
+        let id = format!("acc-{}", uuid_v7());
+        let now = audit.at;
+        let entry = audit
+            .object("account", &id)
+            .with_action(AuditAction::Create, AuditOutcome::Allowed);
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO account (id, username, display_name, role, agency_kind, agency_code, supervisor_id, password_hash, demo, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(&id)
+            .bind(&username)
+            .bind(&a.display_name)
+            .bind(a.role.as_str())
+            .bind(agency_kind_str(a.agency.kind))
+            .bind(&a.agency.code)
+            .bind(&a.supervisor_id)
+            .bind(&a.password_hash)
+            .bind(a.demo)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.audit(&entry).await?;
+            tx.commit().await?;
+        });
+        self.get(&id).await
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Account> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE id = $1");
+        on_db!(self.db, |pool| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            account_from_row(&row)
+        })
+    }
+
+    pub async fn by_username(&self, username: &str) -> Result<Option<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE username = $1");
+        let username = normalise_username(username);
+        on_db!(self.db, |pool| {
+            match sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&username)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(row) => Ok(Some(account_from_row(&row)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub async fn list(&self) -> Result<Vec<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM account ORDER BY agency_code, username");
+        on_db!(self.db, |pool| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(account_from_row)
+                .collect()
+        })
+    }
+
+    /// The identity an account acts as: role, agency, and for a mission its jurisdiction.
+    pub async fn identity(&self, a: &Account) -> Result<Identity> {
+        let jurisdiction = if a.agency.kind == AgencyKind::Mission {
+            on_db!(self.db, |pool| {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT country FROM mission_jurisdiction WHERE mission = $1 ORDER BY country",
+                )
+                .bind(&a.agency.code)
+                .fetch_all(pool)
+                .await?
+            })
+        } else {
+            Vec::new()
+        };
+        Ok(Identity {
+            account_id: a.id.clone(),
+            role: a.role,
+            agency: a.agency.clone(),
+            jurisdiction,
+        })
+    }
+
+    /// Record a login attempt: the counter change and its audit row in one transaction.
+    pub async fn record_login(
+        &self,
+        id: Option<&str>,
+        change: LoginChange,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            if let Some(id) = id {
+                match change {
+                    LoginChange::Success => {
+                        sqlx::query("UPDATE account SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    LoginChange::Failure { lock_until } => {
+                        sqlx::query("UPDATE account SET failed_logins = failed_logins + 1, locked_until = COALESCE($2, locked_until) WHERE id = $1")
+                            .bind(id)
+                            .bind(lock_until)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    LoginChange::None => {}
+                }
+            }
+            tx.audit(&audit).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Store a newly enrolled TOTP secret (an envelope) and the hashes of fresh recovery codes,
+    /// replacing any earlier ones.
+    pub async fn enrol_totp(
+        &self,
+        id: &str,
+        secret_envelope: &str,
+        step: i64,
+        recovery_hashes: &[String],
+        audit: AuditEntry,
+    ) -> Result<()> {
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("UPDATE account SET totp_secret = $2, totp_last_step = $3, updated_at = $4 WHERE id = $1")
+                .bind(id)
+                .bind(secret_envelope)
+                .bind(step)
+                .bind(audit.at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM recovery_code WHERE account_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for h in recovery_hashes {
+                sqlx::query("INSERT INTO recovery_code (account_id, code_hash) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(h)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.audit(&audit).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Accept a TOTP time step once: false if this step (or a later one) was already used.
+    pub async fn accept_totp_step(&self, id: &str, step: i64) -> Result<bool> {
+        on_db!(self.db, |pool| {
+            let r = sqlx::query("UPDATE account SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)")
+                .bind(id)
+                .bind(step)
+                .execute(pool)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        })
+    }
+
+    /// Spend a recovery code (by hash): true if it existed and was unused.
+    pub async fn use_recovery_code(
+        &self,
+        id: &str,
+        code_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        on_db!(self.db, |pool| {
+            let r = sqlx::query("UPDATE recovery_code SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL")
+                .bind(id)
+                .bind(code_hash)
+                .bind(at)
+                .execute(pool)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        })
+    }
+
+    pub async fn unused_recovery_codes(&self, id: &str) -> Result<i64> {
+        on_db!(self.db, |pool| {
+            Ok(sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM recovery_code WHERE account_id = $1 AND used_at IS NULL",
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// Disable or enable an account. Disabling ends its sessions in the same transaction.
+    pub async fn set_disabled(&self, id: &str, disabled: bool, audit: AuditEntry) -> Result<()> {
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let r = sqlx::query("UPDATE account SET disabled = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(disabled)
+                .bind(audit.at)
+                .execute(&mut *tx)
+                .await?;
+            if r.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if disabled {
+                sqlx::query("DELETE FROM session WHERE account_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.audit(&audit).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Replace the password hash; ends every session of the account and clears MFA if asked
+    /// (an administrator's reset).
+    pub async fn set_password(
+        &self,
+        id: &str,
+        hash: &str,
+        reset_mfa: bool,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let r = sqlx::query("UPDATE account SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(hash)
+                .bind(audit.at)
+                .execute(&mut *tx)
+                .await?;
+            if r.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if reset_mfa {
+                sqlx::query(
+                    "UPDATE account SET totp_secret = NULL, totp_last_step = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM recovery_code WHERE account_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM session WHERE account_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.audit(&audit).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn create_session(&self, s: &Session) -> Result<()> {
+        on_db!(self.db, |pool| {
+            sqlx::query("INSERT INTO session (token_hash, account_id, csrf, mfa_ok, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&s.token_hash)
+                .bind(&s.account_id)
+                .bind(&s.csrf)
+                .bind(s.mfa_ok)
+                .bind(s.created_at)
+                .bind(s.last_seen_at)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        on_db!(self.db, |pool| {
+            match sqlx::query("SELECT token_hash, account_id, csrf, mfa_ok, created_at, last_seen_at FROM session WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(r) => Ok(Some(session_from_row(&r)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
+        on_db!(self.db, |pool| {
+            sqlx::query("UPDATE session SET last_seen_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(at)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Replace a session by a new one (new token, new CSRF token) after the second factor:
+    /// a token seen before login is worthless after it (no session fixation).
+    pub async fn upgrade_session(&self, old_hash: &str, new: &Session) -> Result<()> {
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let r = sqlx::query("DELETE FROM session WHERE token_hash = $1")
+                .bind(old_hash)
+                .execute(&mut *tx)
+                .await?;
+            if r.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("INSERT INTO session (token_hash, account_id, csrf, mfa_ok, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&new.token_hash)
+                .bind(&new.account_id)
+                .bind(&new.csrf)
+                .bind(new.mfa_ok)
+                .bind(new.created_at)
+                .bind(new.last_seen_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        on_db!(self.db, |pool| {
+            sqlx::query("DELETE FROM session WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Remove sessions idle since before `idle_before` or created before `created_before`.
+    pub async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+    ) -> Result<u64> {
+        on_db!(self.db, |pool| {
+            let r = sqlx::query("DELETE FROM session WHERE last_seen_at < $1 OR created_at < $2")
+                .bind(idle_before)
+                .bind(created_before)
+                .execute(pool)
+                .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    pub async fn notifications(&self, recipient: &str, limit: i64) -> Result<Vec<Notification>> {
+        on_db!(self.db, |pool| {
+            let rows = sqlx::query("SELECT id, recipient, kind, object_kind, object_id, actor, at, read_at FROM notification WHERE recipient = $1 ORDER BY at DESC LIMIT $2")
+                .bind(recipient)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Notification {
+                        id: r.try_get("id")?,
+                        recipient: r.try_get("recipient")?,
+                        kind: r.try_get("kind")?,
+                        object_kind: r.try_get("object_kind")?,
+                        object_id: r.try_get("object_id")?,
+                        actor: r.try_get("actor")?,
+                        at: r.try_get("at")?,
+                        read_at: r.try_get("read_at")?,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+pub(crate) fn uuid_v7() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
