@@ -1,5 +1,6 @@
 //! The application: shared state, the router with its layers, and the server loop.
 
+use crate::auth::{self, Throttle};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::layers;
@@ -8,7 +9,8 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use baoho_store::Store;
+use baoho_store::{Keyring, Store};
+use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -18,10 +20,21 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 
+/// The clock the server reads (injected, so session expiry and locks are tested without
+/// waiting).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
+    /// Field-encryption keys (checked against the database before serving).
+    pub keys: Arc<Keyring>,
+    pub throttle: Arc<Throttle>,
+    /// `baoho demo`: demo accounts' current MFA codes are shown on the login page. Set only
+    /// by the demo command, never by configuration.
+    pub demo: bool,
+    clock: Clock,
     metrics: PrometheusHandle,
 }
 
@@ -41,12 +54,38 @@ fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+    pub fn new(store: Arc<dyn Store>, config: Config, keys: Arc<Keyring>) -> Self {
         Self {
             store,
             config: Arc::new(config),
+            keys,
+            throttle: Arc::new(Throttle::default()),
+            demo: false,
+            clock: Arc::new(Utc::now),
             metrics: metrics_handle(),
         }
+    }
+
+    pub fn with_demo(mut self, demo: bool) -> Self {
+        self.demo = demo;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Cookies get `Secure` when Baoho is reached over TLS (its public URL says https).
+    pub fn secure_cookies(&self) -> bool {
+        self.config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -55,7 +94,17 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     let mut r = Router::new();
     for route in routes::table() {
-        r = r.route(route.path, route.handler);
+        // The route's declared access is what is enforced: the guard is built from the table.
+        let (access, kind) = (route.access, route.kind);
+        let guard = axum::middleware::from_fn_with_state(
+            state.clone(),
+            move |State(s): State<AppState>,
+                  req: axum::extract::Request,
+                  next: axum::middleware::Next| {
+                auth::guard(s, access, kind, req, next)
+            },
+        );
+        r = r.route(route.path, route.handler.layer(guard));
     }
     r.fallback(fallback)
         .route_layer(axum::middleware::from_fn(layers::label_route))

@@ -32,6 +32,13 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The field-encryption key file (`baoho keys generate`). Never inside the database.
+    /// Alternatively the key file's content in the environment variable `BAOHO_KEYS`.
+    pub key_file: Option<PathBuf>,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u64,
+    /// A session ends this many hours after login, however busy.
+    pub session_absolute_hours: u64,
 }
 
 impl Default for Config {
@@ -44,6 +51,9 @@ impl Default for Config {
             public_url: None,
             request_timeout_secs: 30,
             max_body_bytes: 10 * 1024 * 1024,
+            key_file: None,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
         }
     }
 }

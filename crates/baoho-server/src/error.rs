@@ -19,6 +19,12 @@ pub struct FieldError {
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    #[error("login required")]
+    Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("invalid input")]
@@ -48,6 +54,21 @@ impl From<StoreError> for AppError {
                 errors: vec![],
             },
             StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::Forbidden => {
+                AppError::Forbidden("your role does not give access to persons' files".into())
+            }
+            StoreError::Validation(errs) => AppError::Unprocessable {
+                detail: "some fields need attention".into(),
+                errors: errs
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: e.field,
+                        message: crate::i18n::Tr::new(crate::i18n::Lang::En)
+                            .s(e.code)
+                            .to_owned(),
+                    })
+                    .collect(),
+            },
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -62,6 +83,8 @@ pub struct Problem {
     /// Extra words for the reader (English; never personal data, never internals on 5xx).
     pub detail: Option<String>,
     pub errors: Vec<FieldError>,
+    /// For 429: seconds until a retry may succeed (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -71,6 +94,7 @@ impl Problem {
             slug,
             detail,
             errors: vec![],
+            retry_after: None,
         }
     }
 
@@ -101,6 +125,20 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let problem = match self {
             AppError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", None),
+            AppError::Unauthorized => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", None),
+            AppError::Forbidden(d) => Problem::new(StatusCode::FORBIDDEN, "forbidden", Some(d)),
+            AppError::TooManyRequests { retry_after_secs } => {
+                let mut res = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-requests",
+                    Some(format!(
+                        "try again in {} minutes",
+                        retry_after_secs.div_ceil(60)
+                    )),
+                );
+                res.retry_after = Some(retry_after_secs);
+                res
+            }
             AppError::BadRequest(d) => {
                 Problem::new(StatusCode::BAD_REQUEST, "bad-request", Some(d))
             }
@@ -109,6 +147,7 @@ impl IntoResponse for AppError {
                 slug: "invalid-input",
                 detail: Some(detail),
                 errors,
+                retry_after: None,
             },
             AppError::Conflict(d) => Problem::new(StatusCode::CONFLICT, "conflict", Some(d)),
             AppError::PayloadTooLarge => {
@@ -131,6 +170,11 @@ impl IntoResponse for AppError {
             }
         };
         let mut res = problem.status.into_response();
+        if let Some(s) = problem.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
         res.extensions_mut().insert(problem);
         res
     }

@@ -3,12 +3,16 @@
 //! One module per capability (later: persons, cases, …), each with its service, its API and
 //! its pages. Everything a request passes through is assembled in [`app`].
 
+pub mod admin;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod i18n;
 mod layers;
+pub mod login;
+pub mod persons;
 pub mod reference;
 pub mod routes;
 pub mod telemetry;

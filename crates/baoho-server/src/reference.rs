@@ -7,8 +7,7 @@ use crate::extract::{Json, Query};
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use baoho_domain::text::fold;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -304,11 +303,9 @@ pub struct MissionsPage {
 /// The missions page: every mission, its host country and its consular jurisdiction.
 pub async fn missions_page(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    c: Chrome,
     Query(q): Query<MissionQuery>,
 ) -> Result<MissionsPage, AppError> {
-    let c = Chrome::new(&headers, uri.path());
     let vi = c.t.lang == crate::i18n::Lang::Vi;
     let countries = s.store.countries().await?;
     let cname = |a2: &str| {

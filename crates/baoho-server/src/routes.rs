@@ -4,13 +4,22 @@
 
 use crate::app::AppState;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post, put};
+use baoho_domain::access::Role;
 
-/// Who may call a route. Identity-bound rules arrive with accounts (issue #4).
+/// Who may call a route (enforced by `auth::guard`, built from this table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone: public facts, health probes, static assets.
+    /// Anyone: public facts, health probes, static assets, the login form.
     Public,
+    /// A session whose password was accepted, second factor not yet given (the MFA steps,
+    /// logout).
+    PasswordOnly,
+    /// Any staff account with both factors. What it may see of persons is then decided per
+    /// record by the store's scoped handles.
+    Staff,
+    /// Staff with one of these roles.
+    Roles(&'static [Role]),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,109 +56,301 @@ fn r(
 }
 
 pub fn table() -> Vec<Route> {
-    use crate::{app, reference, web};
-    use Access::Public;
+    use crate::{admin, app, login, persons, reference, web};
+    use Access::{PasswordOnly, Public, Staff};
+    const ADMIN: Access = Access::Roles(&[Role::Administrator]);
+    const AUDIT: Access = Access::Roles(&[Role::Auditor, Role::Administrator]);
+    let g = Method::GET;
+    let p = Method::POST;
     vec![
-        r(Method::GET, "/", Public, Kind::Page, get(web::home_page)),
+        r(g.clone(), "/", Public, Kind::Page, get(web::home_page)),
         r(
-            Method::GET,
+            g.clone(),
             "/lang/{code}",
             Public,
             Kind::Page,
             get(web::switch_language),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/missions",
             Public,
             Kind::Page,
             get(reference::missions_page),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/static/{name}",
             Public,
             Kind::Asset,
             get(web::static_asset),
         ),
+        r(g.clone(), "/healthz", Public, Kind::Ops, get(app::healthz)),
+        r(g.clone(), "/readyz", Public, Kind::Ops, get(app::readyz)),
+        r(g.clone(), "/metrics", Public, Kind::Ops, get(app::metrics)),
         r(
-            Method::GET,
-            "/healthz",
-            Public,
-            Kind::Ops,
-            get(app::healthz),
-        ),
-        r(Method::GET, "/readyz", Public, Kind::Ops, get(app::readyz)),
-        r(
-            Method::GET,
-            "/metrics",
-            Public,
-            Kind::Ops,
-            get(app::metrics),
-        ),
-        r(
-            Method::GET,
+            g.clone(),
             "/api/openapi.json",
             Public,
             Kind::Api,
             get(app::openapi_json),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/api/docs",
             Public,
             Kind::Asset,
             get(web::api_docs_root),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/api/docs/",
             Public,
             Kind::Asset,
             get(web::api_docs),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/api/docs/{*file}",
             Public,
             Kind::Asset,
             get(web::api_docs),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/api/v1/countries",
             Public,
             Kind::Api,
             get(reference::list_countries),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/api/v1/missions",
             Public,
             Kind::Api,
             get(reference::list_missions),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/api/v1/missions/{code}",
             Public,
             Kind::Api,
             get(reference::get_mission),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/api/v1/provinces",
             Public,
             Kind::Api,
             get(reference::list_provinces),
         ),
         r(
-            Method::GET,
+            g.clone(),
             "/api/v1/languages",
             Public,
             Kind::Api,
             get(reference::list_languages),
         ),
+        // Signing in and out.
+        r(
+            g.clone(),
+            "/login",
+            Public,
+            Kind::Page,
+            get(login::login_form),
+        ),
+        r(
+            p.clone(),
+            "/login",
+            Public,
+            Kind::Page,
+            post(login::login_submit),
+        ),
+        r(
+            g.clone(),
+            "/login/mfa",
+            PasswordOnly,
+            Kind::Page,
+            get(login::mfa_form),
+        ),
+        r(
+            p.clone(),
+            "/login/mfa",
+            PasswordOnly,
+            Kind::Page,
+            post(login::mfa_submit),
+        ),
+        r(
+            g.clone(),
+            "/mfa/enrol",
+            PasswordOnly,
+            Kind::Page,
+            get(login::enrol_form),
+        ),
+        r(
+            p.clone(),
+            "/mfa/enrol",
+            PasswordOnly,
+            Kind::Page,
+            post(login::enrol_submit),
+        ),
+        r(
+            p.clone(),
+            "/logout",
+            PasswordOnly,
+            Kind::Page,
+            post(login::logout),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/session",
+            Staff,
+            Kind::Api,
+            get(login::session_info),
+        ),
+        // The person registry (what each caller sees is decided per record by the store).
+        r(
+            g.clone(),
+            "/persons",
+            Staff,
+            Kind::Page,
+            get(persons::search_page),
+        ),
+        r(
+            p.clone(),
+            "/persons",
+            Staff,
+            Kind::Page,
+            post(persons::create_submit),
+        ),
+        r(
+            g.clone(),
+            "/persons/new",
+            Staff,
+            Kind::Page,
+            get(persons::new_page),
+        ),
+        r(
+            g.clone(),
+            "/persons/{id}",
+            Staff,
+            Kind::Page,
+            get(persons::view_page),
+        ),
+        r(
+            p.clone(),
+            "/persons/{id}",
+            Staff,
+            Kind::Page,
+            post(persons::edit_submit),
+        ),
+        r(
+            g.clone(),
+            "/persons/{id}/edit",
+            Staff,
+            Kind::Page,
+            get(persons::edit_page),
+        ),
+        r(
+            g.clone(),
+            "/persons/{id}/export",
+            Staff,
+            Kind::Page,
+            get(persons::export_page),
+        ),
+        r(
+            p.clone(),
+            "/persons/{id}/break-glass",
+            Staff,
+            Kind::Page,
+            post(persons::break_glass_submit),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/persons",
+            Staff,
+            Kind::Api,
+            get(persons::api_search),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/persons",
+            Staff,
+            Kind::Api,
+            post(persons::api_create),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/persons/{id}",
+            Staff,
+            Kind::Api,
+            get(persons::api_get),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/persons/{id}",
+            Staff,
+            Kind::Api,
+            put(persons::api_update),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/persons/{id}/export",
+            Staff,
+            Kind::Api,
+            get(persons::api_export),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/persons/{id}/break-glass",
+            Staff,
+            Kind::Api,
+            post(persons::api_break_glass),
+        ),
+        // Administration and audit.
+        r(
+            g.clone(),
+            "/admin/accounts",
+            ADMIN,
+            Kind::Page,
+            get(admin::accounts_page),
+        ),
+        r(
+            p.clone(),
+            "/admin/accounts",
+            ADMIN,
+            Kind::Page,
+            post(admin::create_account),
+        ),
+        r(
+            p.clone(),
+            "/admin/accounts/{id}/disable",
+            ADMIN,
+            Kind::Page,
+            post(admin::disable_account),
+        ),
+        r(
+            p.clone(),
+            "/admin/accounts/{id}/enable",
+            ADMIN,
+            Kind::Page,
+            post(admin::enable_account),
+        ),
+        r(
+            p.clone(),
+            "/admin/accounts/{id}/reset",
+            ADMIN,
+            Kind::Page,
+            post(admin::reset_account),
+        ),
+        r(
+            g.clone(),
+            "/audit",
+            AUDIT,
+            Kind::Page,
+            get(admin::audit_page),
+        ),
+        r(g, "/api/v1/audit", AUDIT, Kind::Api, get(admin::api_audit)),
     ]
 }
 
@@ -162,7 +363,20 @@ pub fn table() -> Vec<Route> {
         crate::reference::get_mission,
         crate::reference::list_provinces,
         crate::reference::list_languages,
+        crate::login::session_info,
+        crate::persons::api_search,
+        crate::persons::api_create,
+        crate::persons::api_get,
+        crate::persons::api_update,
+        crate::persons::api_export,
+        crate::persons::api_break_glass,
+        crate::admin::api_audit,
     ),
-    tags((name = "reference", description = "Countries, missions, provinces and languages: public reference data")),
+    tags(
+        (name = "reference", description = "Countries, missions, provinces and languages: public reference data"),
+        (name = "session", description = "Sign in on /login (password, then TOTP). API calls use the session cookie; state-changing calls send the session's CSRF token in X-CSRF-Token."),
+        (name = "persons", description = "The person registry. What you see is decided per record by your role and scope; a record outside it answers 404, like a missing one, and every access is audited."),
+        (name = "audit", description = "The hash-chained audit trail (auditors and administrators)"),
+    ),
 )]
 pub struct ApiDoc;

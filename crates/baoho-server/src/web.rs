@@ -17,6 +17,68 @@ pub struct Chrome {
     pub t: Tr,
     /// The current path (for the language switch to come back to).
     pub path: String,
+    /// The signed-in staff member, if any (navigation, logout form).
+    pub user: Option<UserChip>,
+}
+
+/// The signed-in user as the layout shows them.
+#[derive(Debug, Clone)]
+pub struct UserChip {
+    pub name: String,
+    pub role: baoho_domain::access::Role,
+    pub agency: String,
+    /// For the logout form and every other form on the page.
+    pub csrf: String,
+}
+
+impl UserChip {
+    pub fn role_key(&self) -> String {
+        format!("role.{}", self.role.as_str())
+    }
+    pub fn is_admin(&self) -> bool {
+        self.role == baoho_domain::access::Role::Administrator
+    }
+    pub fn is_auditor(&self) -> bool {
+        matches!(
+            self.role,
+            baoho_domain::access::Role::Auditor | baoho_domain::access::Role::Administrator
+        )
+    }
+    pub fn reads_files(&self) -> bool {
+        !matches!(
+            self.role,
+            baoho_domain::access::Role::Auditor
+                | baoho_domain::access::Role::Administrator
+                | baoho_domain::access::Role::Analyst
+        )
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Chrome {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.path().to_owned())
+            .unwrap_or_else(|| parts.uri.path().to_owned());
+        let mut c = Chrome::new(&parts.headers, &path);
+        c.user = parts
+            .extensions
+            .get::<crate::auth::Authed>()
+            .filter(|a| a.session.mfa_ok)
+            .map(|a| UserChip {
+                name: a.account.display_name.clone(),
+                role: a.account.role,
+                agency: a.account.agency.code.clone(),
+                csrf: a.session.csrf.clone(),
+            });
+        Ok(c)
+    }
 }
 
 impl Chrome {
@@ -24,7 +86,13 @@ impl Chrome {
         Self {
             t: Tr::new(Lang::from_headers(headers)),
             path: path.to_owned(),
+            user: None,
         }
+    }
+
+    /// The CSRF token for forms on this page (empty when nobody is signed in).
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map(|u| u.csrf.as_str()).unwrap_or("")
     }
 
     /// Link that switches to the other language and returns here.
@@ -59,11 +127,7 @@ pub struct HomePage {
     pub backend: String,
 }
 
-pub async fn home_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-) -> Result<HomePage, AppError> {
+pub async fn home_page(State(state): State<AppState>, c: Chrome) -> Result<HomePage, AppError> {
     let missions = state.store.missions().await?;
     let mut covered: Vec<&str> = missions
         .iter()
@@ -79,7 +143,7 @@ pub async fn home_page(
         .filter(|p| p.era == "2025")
         .count();
     Ok(HomePage {
-        c: Chrome::new(&headers, uri.path()),
+        c,
         missions: missions.len(),
         countries_covered: covered.len(),
         provinces,
@@ -142,6 +206,7 @@ impl ErrorPage {
             c: Chrome {
                 t,
                 path: path.to_owned(),
+                user: None,
             },
             status: status.as_u16(),
             title: title.to_owned(),
@@ -168,7 +233,7 @@ pub async fn static_asset(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Result<Response, AppError> {
     let (body, ct): (&'static [u8], &'static str) = match name.as_str() {
-        "baoho-1.css" => (
+        "baoho-2.css" => (
             include_bytes!("../static/baoho.css"),
             "text/css; charset=utf-8",
         ),

@@ -25,6 +25,8 @@ pub struct Account {
     pub password_hash: String,
     /// TOTP secret as an encrypted envelope; `None` until enrolled.
     pub totp_secret: Option<String>,
+    /// The last TOTP time step accepted (each is accepted once).
+    pub totp_last_step: Option<i64>,
     pub disabled: bool,
     pub failed_logins: i64,
     pub locked_until: Option<DateTime<Utc>>,
@@ -89,7 +91,7 @@ pub struct Accounts {
     db: Db,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, agency_kind, agency_code, supervisor_id, password_hash, totp_secret, disabled, failed_logins, locked_until, demo, created_at";
+const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, agency_kind, agency_code, supervisor_id, password_hash, totp_secret, totp_last_step, disabled, failed_logins, locked_until, demo, created_at";
 
 fn agency_kind_str(k: AgencyKind) -> &'static str {
     match k {
@@ -124,6 +126,7 @@ where
     Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     bool: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     DateTime<Utc>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     Option<DateTime<Utc>>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
@@ -143,6 +146,7 @@ where
         supervisor_id: r.try_get("supervisor_id")?,
         password_hash: r.try_get("password_hash")?,
         totp_secret: r.try_get("totp_secret")?,
+        totp_last_step: r.try_get("totp_last_step")?,
         disabled: r.try_get("disabled")?,
         failed_logins: r.try_get("failed_logins")?,
         locked_until: r.try_get("locked_until")?,

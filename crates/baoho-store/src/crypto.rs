@@ -454,6 +454,11 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
 /// Rows re-encrypted per transaction during a rotation.
 pub(crate) const ROTATE_BATCH: i64 = 500;
 
+/// 32 bytes from the operating system's CSPRNG (session tokens, TOTP secrets, recovery codes).
+pub fn random_bytes() -> Result<[u8; 32]> {
+    Ok(<[u8; 32]>::try_generate().map_err(|_| CryptoError::Random)?)
+}
+
 /// Write a key file that must not exist yet, readable by its owner only.
 pub fn write_key_file(path: &Path, ring: &Keyring) -> Result<()> {
     use std::io::Write;

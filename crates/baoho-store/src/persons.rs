@@ -284,42 +284,9 @@ impl Persons {
         let who = &self.ctx.who.account_id;
         let at = self.ctx.at;
         let entry = self.entry(AuditAction::Create, AuditOutcome::Allowed, &id);
-        let (y, m, d) = birth_parts(input.birth);
         on_db!(self.db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let rid: i64 = sqlx::query_scalar(
-                "INSERT INTO person (id, version, full_name, other_names, name_folded, birth_year, birth_month, birth_day, sex, hometown, hometown_province, nationality, country, mission_code, restricted, private_data, created_at, created_by, updated_at, updated_by) \
-                 VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $17) RETURNING rid",
-            )
-            .bind(&id)
-            .bind(&input.full_name)
-            .bind(&input.other_names)
-            .bind(input.name_folded())
-            .bind(y)
-            .bind(m)
-            .bind(d)
-            .bind(input.sex.as_str())
-            .bind(&input.hometown)
-            .bind(input.hometown_province())
-            .bind(&input.nationality)
-            .bind(&input.country)
-            .bind(&input.mission)
-            .bind(Restricted::join(&input.restricted))
-            .bind(&private)
-            .bind(at)
-            .bind(who)
-            .fetch_one(&mut *tx)
-            .await?;
-            for (doc_id, doc, number, index) in &docs {
-                sqlx::query("INSERT INTO person_document (id, person_rid, kind, number, number_index, issuing_country, issued_by, issued_on, expires_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                    .bind(doc_id).bind(rid).bind(doc.kind.as_str()).bind(number).bind(index)
-                    .bind(&doc.issuing_country).bind(&doc.issued_by).bind(&doc.issued_on).bind(&doc.expires_on)
-                    .execute(&mut *tx).await?;
-            }
-            sqlx::query("INSERT INTO person_assignment (person_rid, account_id) VALUES ($1, $2)")
-                .bind(rid)
-                .bind(who)
-                .execute(&mut *tx)
+            self.insert_person(&mut tx, &id, &input, private.as_deref(), &docs)
                 .await?;
             tx.audit(&entry).await?;
             tx.commit().await?;
@@ -529,6 +496,11 @@ impl Persons {
     /// Read one person for export (audited `export`; the export verb is narrower than read).
     pub async fn export(&self, id: &str) -> Result<PersonRecord> {
         self.read_as(id, Verb::Export, AuditAction::Export).await
+    }
+
+    /// Read one person to edit them (audited `read`, allowed only to those who may edit).
+    pub async fn get_for_edit(&self, id: &str) -> Result<PersonRecord> {
+        self.read_as(id, Verb::Edit, AuditAction::Read).await
     }
 
     /// Replace a person's data if `version` is still current; a stale version is a Conflict.
@@ -776,10 +748,23 @@ impl Persons {
             {
                 let m = p(&who.agency.code, &mut params);
                 let cs: Vec<String> = who.jurisdiction.iter().map(|c| p(c, &mut params)).collect();
-                if cs.is_empty() {
-                    format!("p.mission_code = {m}")
+                // On SQLite the unary `+` keeps these columns' indexes out of the plan: without
+                // statistics the planner would otherwise drive the search from them and probe
+                // the FTS index once per person of the mission (over a second per search with
+                // a few hundred thousand persons there; `baoho bench search`). The name or
+                // document match drives; the scope filters its rows.
+                let plus = if matches!(self.db.0, crate::db::Pools::Sqlite(_)) {
+                    "+"
                 } else {
-                    format!("(p.mission_code = {m} OR p.country IN ({}))", cs.join(", "))
+                    ""
+                };
+                if cs.is_empty() {
+                    format!("{plus}p.mission_code = {m}")
+                } else {
+                    format!(
+                        "({plus}p.mission_code = {m} OR {plus}p.country IN ({}))",
+                        cs.join(", ")
+                    )
                 }
             }
             Role::PartnerLiaison => {
@@ -902,6 +887,119 @@ impl Persons {
             tx.commit().await?;
             Ok(SearchResult { hits, more })
         })
+    }
+
+    /// Insert one checked person (its row, documents and the creator's assignment) inside
+    /// `tx`; the caller writes the audit row. Shared by [`Self::create`] and [`Self::import`].
+    async fn insert_person<'c, DB>(
+        &self,
+        tx: &mut sqlx::Transaction<'c, DB>,
+        id: &str,
+        input: &PersonInput,
+        private: Option<&str>,
+        docs: &[(String, Document, String, String)],
+    ) -> Result<i64>
+    where
+        DB: sqlx::Database,
+        for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+        DB::Arguments: sqlx::IntoArguments<DB>,
+        for<'a> &'a str: sqlx::ColumnIndex<DB::Row> + sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        i64: for<'a> sqlx::Encode<'a, DB> + for<'a> sqlx::Decode<'a, DB> + sqlx::Type<DB>,
+        Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        DateTime<Utc>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    {
+        let who = self.ctx.who.account_id.as_str();
+        let (y, m, d) = birth_parts(input.birth);
+        let folded = input.name_folded();
+        let restricted = Restricted::join(&input.restricted);
+        let row = sqlx::query(
+            "INSERT INTO person (id, version, full_name, other_names, name_folded, birth_year, birth_month, birth_day, sex, hometown, hometown_province, nationality, country, mission_code, restricted, private_data, created_at, created_by, updated_at, updated_by) \
+             VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $17) RETURNING rid",
+        )
+        .bind(id)
+        .bind(input.full_name.as_str())
+        .bind(input.other_names.as_str())
+        .bind(folded.as_str())
+        .bind(y)
+        .bind(m)
+        .bind(d)
+        .bind(input.sex.as_str())
+        .bind(input.hometown.as_str())
+        .bind(input.hometown_province())
+        .bind(input.nationality.as_str())
+        .bind(input.country.as_str())
+        .bind(input.mission.as_str())
+        .bind(restricted.as_str())
+        .bind(private)
+        .bind(self.ctx.at)
+        .bind(who)
+        .fetch_one(&mut **tx)
+        .await?;
+        let rid: i64 = row.try_get("rid")?;
+        for (doc_id, doc, number, index) in docs {
+            sqlx::query("INSERT INTO person_document (id, person_rid, kind, number, number_index, issuing_country, issued_by, issued_on, expires_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(doc_id.as_str()).bind(rid).bind(doc.kind.as_str()).bind(number.as_str()).bind(index.as_str())
+                .bind(doc.issuing_country.as_str()).bind(doc.issued_by.as_str()).bind(doc.issued_on.as_deref()).bind(doc.expires_on.as_deref())
+                .execute(&mut **tx).await?;
+        }
+        sqlx::query("INSERT INTO person_assignment (person_rid, account_id) VALUES ($1, $2)")
+            .bind(rid)
+            .bind(who)
+            .execute(&mut **tx)
+            .await?;
+        Ok(rid)
+    }
+
+    /// Create many persons at once (a registry import): every input goes through the same
+    /// checks as [`Self::create`], and the whole batch is written in one transaction with one
+    /// `import` audit row per person, or not at all. A problem in any input refuses the batch;
+    /// its field names are prefixed with the input's index (`[3].full_name`). The creator is
+    /// assigned to every person. Returns the new ids in input order. Callers pass batches
+    /// (a few thousand): the write lock is held for the whole call.
+    pub async fn import(&self, inputs: Vec<PersonInput>) -> Result<Vec<String>> {
+        if !is_case_role(&self.ctx.who) {
+            self.deny_only(AuditAction::Import, "").await?;
+            return Err(StoreError::Forbidden);
+        }
+        let mut rows = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.into_iter().enumerate() {
+            let input = match self.check_input(input) {
+                Ok(input) => input,
+                Err(StoreError::Validation(errs)) => {
+                    if errs.iter().any(|f| f.code == "person.error.outside_scope") {
+                        self.deny_only(AuditAction::Import, "").await?;
+                    }
+                    return Err(StoreError::Validation(
+                        errs.into_iter()
+                            .map(|f| FieldError {
+                                field: format!("[{i}].{}", f.field),
+                                code: f.code,
+                            })
+                            .collect(),
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+            let id = uuid_v7();
+            let private = self.encrypt_private(&id, &input)?;
+            let docs = self.document_rows(&input.documents)?;
+            rows.push((id, input, private, docs));
+        }
+        if rows.is_empty() {
+            return Ok(vec![]);
+        }
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            for (id, input, private, docs) in &rows {
+                self.insert_person(&mut tx, id, input, private.as_deref(), docs)
+                    .await?;
+                tx.audit(&self.entry(AuditAction::Import, AuditOutcome::Allowed, id))
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(rows.into_iter().map(|(id, ..)| id).collect())
     }
 }
 

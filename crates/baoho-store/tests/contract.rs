@@ -1279,3 +1279,180 @@ contract!(persons_outside_scope_do_not_exist, async |s: &dyn Store| {
     ));
     assert!(s.verify_audit().await.unwrap().broken.is_none());
 });
+
+contract!(persons_import_in_batches, async |s: &dyn Store| {
+    let keys = setup(s).await;
+    let hq = account(
+        s,
+        "hq.import",
+        Role::HqOfficer,
+        AgencyKind::ConsularDepartment,
+        "CD",
+        None,
+    )
+    .await;
+    let h = handle(s, &keys, &identity(s, &hq).await);
+    let families = ["Nguyễn", "Trần", "Lê", "Phạm", "Đặng"];
+    let givens = ["An", "Bình", "Cường", "Dũng", "Đức", "Hoa", "Lan", "Mai"];
+    let place = |i: usize| {
+        if i.is_multiple_of(2) {
+            ("JP", "EMB-JP-TOKYO")
+        } else {
+            ("KR", "EMB-KR-SEOUL")
+        }
+    };
+    let inputs = |from: usize, n: usize| -> Vec<baoho_domain::person::PersonInput> {
+        (from..from + n)
+            .map(|i| {
+                let (country, mission) = place(i);
+                let mut p = person(
+                    &format!(
+                        "{} Văn {}",
+                        families[i % families.len()],
+                        givens[i % givens.len()]
+                    ),
+                    country,
+                    mission,
+                );
+                p.documents[0].number = format!("C{:07}", 1_000_000 + i);
+                p
+            })
+            .collect()
+    };
+    let before = s.verify_audit().await.unwrap().rows;
+    let mut ids = h.import(inputs(0, 200)).await.unwrap();
+    ids.extend(h.import(inputs(200, 150)).await.unwrap());
+    assert_eq!(ids.len(), 350);
+    assert!(h.import(vec![]).await.unwrap().is_empty());
+
+    // Exactly one `import` row per person, naming it, in the trail.
+    let after = s.verify_audit().await.unwrap();
+    assert!(after.broken.is_none());
+    assert_eq!(after.rows, before + 350);
+    let rows = s
+        .audit_query(&baoho_store::AuditFilter {
+            action: Some(baoho_store::AuditAction::Import),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 350);
+    let mut named: Vec<_> = rows.iter().map(|r| r.entry.object_id.clone()).collect();
+    named.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(named, want);
+
+    // Searchable at once, folded, by the importer and (within its scope) by a mission.
+    // Person i is families[i % 5] Văn givens[i % 8]: a name recurs every 40 persons.
+    let r = h
+        .search(&PQ {
+            text: "nguyen van an".into(),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.hits.len(), 9, "i ≡ 0 (mod 40): 0, 40, …, 320");
+    assert!(r.hits.iter().all(|p| p.full_name == "Nguyễn Văn An"));
+    assert!(r.hits.iter().any(|p| p.id == ids[0] && p.country == "JP"));
+    let r = h
+        .search(&PQ {
+            text: "DANG VAN DUC".into(),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.hits.len(), 9, "i ≡ 4 (mod 40)");
+    assert!(r.hits.iter().all(|p| p.full_name == "Đặng Văn Đức"));
+    let r = h
+        .search(&PQ {
+            text: "C1000349".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.hits.len(), 1, "document numbers are indexed too");
+    assert_eq!(r.hits[0].id, ids[349]);
+    let tokyo = account(
+        s,
+        "tokyo.import",
+        Role::MissionOfficer,
+        AgencyKind::Mission,
+        "EMB-JP-TOKYO",
+        None,
+    )
+    .await;
+    let h_tokyo = handle(s, &keys, &identity(s, &tokyo).await);
+    let r = h_tokyo
+        .search(&PQ {
+            text: "dang van duc".into(),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.hits.len(), 9, "i ≡ 4 (mod 40) is even: all in Tokyo");
+    let r = h_tokyo
+        .search(&PQ {
+            text: "van".into(),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(r.hits.iter().all(|p| p.mission == "EMB-JP-TOKYO"));
+
+    // Encrypted and assigned exactly as `create` does.
+    let got = h.get(&ids[7]).await.unwrap();
+    assert_eq!(got.data.documents[0].number, "C1000007");
+    assert_eq!(got.data.next_of_kin[0].phone, "+84 912 345 678");
+    assert_eq!(got.created_by, hq.id);
+
+    // One bad input refuses the whole batch, naming its index; nothing is written.
+    let mut bad = inputs(400, 3);
+    bad[1].full_name = "  ".into();
+    let err = h.import(bad).await.unwrap_err();
+    match err {
+        StoreError::Validation(errs) => {
+            assert!(errs.iter().any(|f| f.field == "[1].full_name"), "{errs:?}")
+        }
+        e => panic!("{e:?}"),
+    }
+    // Outside the importer's scope: refused, one denied row, nothing written.
+    let before_denied = denied_rows(s, &tokyo.id).await;
+    let err = h_tokyo.import(inputs(500, 4)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Validation(_)), "{err:?}");
+    assert_eq!(denied_rows(s, &tokyo.id).await, before_denied + 1);
+    // A role without case access: Forbidden and one denied row.
+    let admin = account(
+        s,
+        "admin.import",
+        Role::Administrator,
+        AgencyKind::ConsularDepartment,
+        "CD",
+        None,
+    )
+    .await;
+    let h_admin = handle(s, &keys, &identity(s, &admin).await);
+    assert!(matches!(
+        h_admin.import(inputs(600, 2)).await,
+        Err(StoreError::Forbidden)
+    ));
+    assert_eq!(denied_rows(s, &admin.id).await, 1);
+    let end = s.verify_audit().await.unwrap();
+    assert!(end.broken.is_none());
+    // The refusals wrote their denied rows and the searches theirs; no person was added.
+    let imported = s
+        .audit_query(&baoho_store::AuditFilter {
+            action: Some(baoho_store::AuditAction::Import),
+            outcome: Some(baoho_store::AuditOutcome::Allowed),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(imported.len(), 350);
+});

@@ -24,11 +24,15 @@ enum What {
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
+    /// Latency of the person registry's folded-name search on N synthetic persons (SQLite):
+    /// p50/p90/p99/max/mean for an HQ officer and for a mission officer's scoped search.
+    Search(crate::bench_search::SearchArgs),
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     match a.what {
         What::Startup { database, runs } => startup(&database, runs.max(1)),
+        What::Search(a) => crate::bench_search::run(a),
     }
 }
 
@@ -42,12 +46,28 @@ fn startup(database: &str, runs: usize) -> anyhow::Result<()> {
     if !status.success() {
         bail!("baoho migrate failed for {database}");
     }
+    // serve needs the field-encryption key: the configured one, else a throwaway for the bench
+    // (the first run records its key check in the database; later runs check against it).
+    let key_file = match std::env::var_os("BAOHO_KEY_FILE") {
+        Some(k) => std::path::PathBuf::from(k),
+        None => {
+            let Some(path) = database.strip_prefix("sqlite://") else {
+                bail!("set BAOHO_KEY_FILE to the database's key file");
+            };
+            let p = std::path::PathBuf::from(format!("{path}.bench-keys"));
+            if !p.exists() {
+                baoho_store::crypto::generate_key_file(&p, None)?;
+            }
+            p
+        }
+    };
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t0 = Instant::now();
         let mut child = Command::new(&exe)
             .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
             .env("BAOHO_LOG_LEVEL", "warn")
+            .env("BAOHO_KEY_FILE", &key_file)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;

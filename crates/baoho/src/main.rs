@@ -1,6 +1,7 @@
 //! The `baoho` binary: a thin clap front over the crates.
 
 mod bench;
+mod bench_search;
 mod cmd_audit;
 mod cmd_gen;
 mod cmd_keys;

@@ -1,6 +1,11 @@
 //! `serve`, `demo`, `migrate` and `config`.
 
 use anyhow::Context;
+use baoho_store::Keyring;
+use std::sync::Arc;
+
+#[path = "demo_data.rs"]
+mod demo_data;
 use baoho_server::config::{Config, LogFormat, Overrides};
 use baoho_store::{DatabaseUrl, OpenMode, RefData};
 use std::net::SocketAddr;
@@ -126,6 +131,33 @@ pub fn print_config(file: Option<&Path>, a: ConfigArgs) -> anyhow::Result<()> {
 
 struct Demo;
 
+/// The field-encryption keys: the configured key file; for the demo, a key file beside the
+/// demo database, created on first start.
+fn load_keys(config: &Config, url: &DatabaseUrl, demo: bool) -> anyhow::Result<Keyring> {
+    if let Some(path) = &config.key_file {
+        return Keyring::from_key_file(path)
+            .with_context(|| format!("reading the key file {}", path.display()));
+    }
+    if demo {
+        let dir = url
+            .sqlite_path()
+            .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        let path = dir.join("baoho-demo.keys");
+        if !path.exists() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(&dir)?;
+            }
+            baoho_store::crypto::generate_key_file(&path, None)?;
+        }
+        return Ok(Keyring::from_key_file(&path)?);
+    }
+    anyhow::bail!(
+        "no field-encryption key: create one with `baoho keys generate --out /etc/baoho/keys` \
+         (keep it apart from the database) and set `key_file` in baoho.toml or BAOHO_KEY_FILE"
+    )
+}
+
 async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyhow::Result<()> {
     let started = Instant::now();
     let url = DatabaseUrl::parse(&config.database)?;
@@ -142,21 +174,42 @@ async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyho
             "reference data loaded"
         );
     }
+    let keys = Arc::new(load_keys(&config, &url, demo.is_some())?);
+    // A wrong key file must not start: it could not read what is stored, and would write
+    // values nobody else can read.
+    let check = keys
+        .check_against(store.as_ref())
+        .await
+        .context("checking the key file against the database")?;
+    if check.rotation_pending {
+        tracing::warn!(active = keys.active_kid(), stored = %check.kid, "key rotation pending: run `baoho keys rotate`");
+    }
+    let seeded = match demo {
+        Some(_) => demo_data::seed(store.as_ref(), &keys, 300).await?,
+        None => false,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let state = baoho_server::AppState::new(store, config.clone());
+    let state = baoho_server::AppState::new(store, config.clone(), keys).with_demo(demo.is_some());
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(%addr, database = %url, ready_ms, "Baoho is ready");
     println!();
     println!("  Baoho is running at http://{addr}/   (ready in {ready_ms:.0} ms)");
     println!("  database: {url}");
     if demo.is_some() {
-        println!("  demo data: synthetic reference data loaded; every person shown is invented.");
+        if seeded {
+            println!("  demo data: 300 synthetic persons created; every person shown is invented.");
+        } else {
+            println!("  demo data: synthetic; every person shown is invented.");
+        }
+        println!("  demo logins (password {}):", demo_data::DEMO_PASSWORD);
         println!(
-            "  demo logins: accounts arrive with identity and access (issue #4); pages are public for now."
+            "    hq.officer, tokyo.officer, tokyo.head, seoul.officer, police.liaison, analyst, admin, auditor"
         );
+        println!("  second step: the demo's login page shows each demo account's current code");
+        println!("  (only `baoho demo` does this; `baoho serve` never shows codes).");
     }
     println!("  stop with Ctrl-C");
     println!();

@@ -117,9 +117,20 @@ fn migrate_then_serve_then_stop_gracefully() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("missions"));
+    // Without a key file, serve refuses to start and says how to make one.
+    let out = baoho()
+        .current_dir(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("baoho keys generate"));
+    let keys = dir.path().join("keys");
+    run_ok(&["keys", "generate", "--out", keys.to_str().unwrap()]);
 
     let mut child = baoho()
         .current_dir(dir.path())
+        .env("BAOHO_KEY_FILE", &keys)
         .args([
             "serve",
             "--listen",
@@ -316,4 +327,73 @@ fn keys_generate_check_and_rotate() {
     // The rotation is in the audit trail, and the chain is intact.
     let out = run_ok(&["audit", "verify", "--database", &db]);
     assert!(out.contains("audit chain OK: 1 rows"), "{out}");
+}
+
+#[test]
+fn bench_search_prints_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("search.db").display());
+    let args = [
+        "bench",
+        "search",
+        "--persons",
+        "2000",
+        "--queries",
+        "50",
+        "--database",
+        db.as_str(),
+    ];
+    let out = baoho().current_dir(dir.path()).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("imported 2000 / 2000 persons"), "{stderr}");
+    for want in [
+        "2000 synthetic persons",
+        "database built now",
+        "persons/s",
+        "database size:",
+        "HQ officer",
+        "mission officer (EMB-JP-TOKYO, scoped)",
+        "(50 searches)",
+        "hits per query: mean",
+    ] {
+        assert!(stdout.contains(want), "{want:?} missing from:\n{stdout}");
+    }
+    let latency: Vec<&str> = stdout.lines().filter(|l| l.contains("latency:")).collect();
+    assert_eq!(latency.len(), 2, "{stdout}");
+    for l in latency {
+        for p in ["p50 ", "p90 ", "p99 ", "max ", "mean "] {
+            let rest = l.split(p).nth(1).unwrap_or_else(|| panic!("{p} in {l}"));
+            let v: f64 = rest.split(' ').next().unwrap().parse().unwrap();
+            assert!(v > 0.0, "{l}");
+        }
+    }
+    // Every query names a registry person: the HQ officer finds each one.
+    let hq_hits = stdout
+        .lines()
+        .skip_while(|l| !l.contains("HQ officer"))
+        .find(|l| l.contains("hits per query"))
+        .unwrap();
+    assert!(hq_hits.ends_with(", 0 without a hit"), "{hq_hits}");
+
+    // A rerun on the same database reuses it instead of importing again; a database the
+    // bench did not fill is refused.
+    let out = baoho().current_dir(dir.path()).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("database reused"), "{stdout}");
+    let other = format!("sqlite://{}", dir.path().join("other.db").display());
+    run_ok(&["migrate", "--database", &other]);
+    let out = baoho()
+        .current_dir(dir.path())
+        .args(["bench", "search", "--persons", "10", "--database", &other])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("remove it or choose another"));
 }

@@ -142,18 +142,3 @@ async fn swagger_ui_works_offline() {
     assert_eq!(app.get("/api/docs").await.status(), 308);
     app.stop().await;
 }
-
-#[tokio::test]
-async fn every_route_declares_its_access() {
-    use baoho_server::routes::{Access, table};
-    for r in table() {
-        // Exhaustive match: a new Access variant must be considered here.
-        match r.access {
-            Access::Public => assert!(
-                !r.path.contains("person") && !r.path.contains("case"),
-                "{} serves personal data and cannot be public",
-                r.path
-            ),
-        }
-    }
-}

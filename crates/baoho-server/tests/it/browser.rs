@@ -198,3 +198,103 @@ async fn search_missions_on_a_phone_without_diacritics() {
     b.close().await;
     app.stop().await;
 }
+
+/// The officer's main journey: sign in with the second factor, find a person typed without
+/// diacritics, open the record.
+#[tokio::test]
+async fn sign_in_with_mfa_search_unaccented_and_open_a_person() {
+    let app = crate::helpers::spawn_sqlite().await;
+    crate::helpers::personal(&["Nguyễn Thị Thu Hằng", "B2345678"]);
+    app.account(
+        "tokyo.browser",
+        baoho_domain::access::Role::MissionOfficer,
+        "EMB-JP-TOKYO",
+        true,
+    )
+    .await;
+    // The person, entered by a colleague through the API.
+    app.account(
+        "tokyo.entry",
+        baoho_domain::access::Role::MissionOfficer,
+        "EMB-JP-TOKYO",
+        true,
+    )
+    .await;
+    let entry = app.login("tokyo.entry").await;
+    let r = entry
+        .post_json(
+            "/api/v1/persons",
+            &serde_json::json!({"full_name": "Nguyễn Thị Thu Hằng", "country": "JP", "mission": "EMB-JP-TOKYO",
+                "birth": {"year": 1992, "month": 4, "day": null},
+                "documents": [{"kind": "passport", "number": "B2345678"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let Some(b) = browser(390, 844).await else {
+        app.stop().await;
+        return;
+    };
+    let c = &b.client;
+    c.goto(&app.url("/persons")).await.unwrap();
+    // Not signed in: the sign-in page.
+    wait_for_text(c, "h1", "Đăng nhập").await;
+    c.find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys("tokyo.browser")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(crate::helpers::PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "h1", "Bước hai").await;
+    let code = crate::helpers::totp_code(app.now().timestamp() as u64);
+    c.find(Locator::Css("#code"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#mfa-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Back where we wanted to go, signed in.
+    wait_for_text(c, "#who-name", "tokyo.browser").await;
+    c.find(Locator::Css("#q"))
+        .await
+        .unwrap()
+        .send_keys("nguyen thi thu hang")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#search-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "#hits", "Nguyễn Thị Thu Hằng").await;
+    c.find(Locator::Css("a.person-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "#person-name", "Nguyễn Thị Thu Hằng").await;
+    let docs = wait_for_text(c, "#documents", "B2345678").await;
+    assert!(docs.contains("Hộ chiếu"), "{docs}");
+    wait_for_text(c, "#person-birth", "1992-04").await;
+    b.close().await;
+    app.stop().await;
+}

@@ -1,14 +1,26 @@
+use baoho_domain::access::{AgencyKind, Role};
 use baoho_server::{AppState, Config};
-use baoho_store::RefData;
+use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
 use baoho_store::testing::{TestDb, fresh_postgres, fresh_sqlite};
+use baoho_store::{Accounts, Keyring, NewAccount, RefData};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use tokio::sync::oneshot;
+
+/// Every test account's password.
+pub const PASSWORD: &str = "correct horse battery staple";
+/// Every test account's TOTP secret (enrolled directly, so logins can compute codes).
+pub const TOTP_SECRET: &[u8; 20] = b"baoho-test-totp-key!";
 
 /// A running server on a random port with its own fresh database.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: TestDb,
+    pub keys: Arc<Keyring>,
+    /// Seconds added to the server's clock (session expiry, locks) without waiting.
+    pub clock_offset: Arc<AtomicI64>,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -26,8 +38,162 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Stop gracefully and wait for the server to finish.
+    /// The server's clock now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::seconds(self.clock_offset.load(Ordering::SeqCst))
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock_offset.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    /// Create a staff account with [`PASSWORD`]; enrolled in TOTP with [`TOTP_SECRET`] unless
+    /// `enrolled` is false. Returns the account id.
+    pub async fn account(
+        &self,
+        username: &str,
+        role: Role,
+        agency: &str,
+        enrolled: bool,
+    ) -> String {
+        let accounts = Accounts::new(self.db.store.as_ref());
+        let kind = match agency {
+            "CD" => AgencyKind::ConsularDepartment,
+            "MPS" => AgencyKind::PublicSecurity,
+            "MND" => AgencyKind::NationalDefence,
+            _ => AgencyKind::Mission,
+        };
+        let a = accounts
+            .create(
+                &NewAccount {
+                    username: username.into(),
+                    display_name: format!("Cán bộ {username}"),
+                    role,
+                    agency: baoho_domain::access::Agency {
+                        kind,
+                        code: agency.into(),
+                    },
+                    supervisor_id: None,
+                    password_hash: test_hash(),
+                    demo: false,
+                },
+                AuditEntry::system(
+                    chrono::Utc::now(),
+                    AuditAction::Create,
+                    AuditOutcome::Allowed,
+                ),
+            )
+            .await
+            .expect("account");
+        if enrolled {
+            let b32 = totp_rs::Secret::from(TOTP_SECRET.to_vec()).to_base32();
+            let env = self
+                .keys
+                .encrypt_str(
+                    &baoho_store::Aad::new("account", "totp_secret", &a.id),
+                    &b32,
+                )
+                .expect("encrypt");
+            accounts
+                .enrol_totp(
+                    &a.id,
+                    &env,
+                    0,
+                    &[],
+                    AuditEntry::system(
+                        chrono::Utc::now(),
+                        AuditAction::Admin,
+                        AuditOutcome::Allowed,
+                    ),
+                )
+                .await
+                .expect("enrol");
+        }
+        a.id
+    }
+
+    /// Sign in through the pages (password, then TOTP) and return the signed-in client.
+    pub async fn login(&self, username: &str) -> Staff<'_> {
+        let page = self.get("/login").await;
+        let login_cookie = cookie(&page, "baoho_login").expect("login cookie");
+        let html = page.text().await.unwrap();
+        let csrf = hidden(&html, "csrf").expect("login csrf");
+        let res = self
+            .client
+            .post(self.url("/login"))
+            .header("cookie", format!("baoho_login={login_cookie}"))
+            .form(&[
+                ("username", username),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+                ("next", "/persons"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "password step for {username}");
+        let pre = cookie(&res, "baoho_session").expect("pre-MFA session");
+        let mfa = self
+            .client
+            .get(self.url("/login/mfa"))
+            .header("cookie", format!("baoho_session={pre}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(mfa.status(), 200, "mfa page");
+        let csrf = hidden(&mfa.text().await.unwrap(), "csrf").expect("mfa csrf");
+        // A TOTP step is accepted once: a second login of the same account in the same 30 s
+        // uses the next step's code (the server accepts one step of skew).
+        for ahead in [0u64, 30] {
+            let code = totp_code(self.now().timestamp() as u64 + ahead);
+            let res = self
+                .client
+                .post(self.url("/login/mfa"))
+                .header("cookie", format!("baoho_session={pre}"))
+                .form(&[
+                    ("code", code.as_str()),
+                    ("csrf", &csrf),
+                    ("next", "/persons"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            if res.status() == 303 {
+                let session = cookie(&res, "baoho_session").expect("session");
+                let info: serde_json::Value = self
+                    .client
+                    .get(self.url("/api/v1/session"))
+                    .header("cookie", format!("baoho_session={session}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                return Staff {
+                    app: self,
+                    cookie: format!("baoho_session={session}"),
+                    csrf: info["csrf_token"].as_str().unwrap().to_owned(),
+                    account_id: info["account_id"].as_str().unwrap().to_owned(),
+                };
+            }
+        }
+        panic!("second factor refused for {username}");
+    }
+
+    /// Audit rows matching `f` (newest first).
+    pub async fn audit(&self, f: AuditFilter) -> Vec<baoho_store::AuditRecord> {
+        self.db
+            .store
+            .audit_query(&AuditFilter { limit: 1000, ..f })
+            .await
+            .unwrap()
+    }
+
+    /// Stop gracefully and wait for the server to finish; then check the whole binary's logs
+    /// so far for every personal value any test entered.
     pub async fn stop(mut self) {
+        assert_logs_hold_no_personal_data();
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
@@ -37,7 +203,60 @@ impl TestApp {
     }
 }
 
+/// Everything the test binary logs, at TRACE, for every crate (the logs a production server
+/// would write at its most verbose), kept in memory so tests can search it.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+/// Personal values the tests entered: none of them may ever appear in the logs.
+static PII: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct LogSink;
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Install the TRACE capture (once for the whole binary).
+pub fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+            .with_writer(|| LogSink)
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
+/// Remember personal values a test entered (checked against the logs at every stop).
+pub fn personal(values: &[&str]) {
+    PII.lock()
+        .unwrap()
+        .extend(values.iter().map(|v| v.to_string()));
+}
+
+/// Fail if any personal value entered so far by any test appears in the logs so far.
+pub fn assert_logs_hold_no_personal_data() {
+    let logs = String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned();
+    assert!(!logs.is_empty(), "the capture is installed");
+    for v in PII.lock().unwrap().iter() {
+        assert!(
+            !logs.contains(v.as_str()),
+            "personal value {v:?} found in the logs"
+        );
+    }
+}
+
+pub fn logs_contain(s: &str) -> bool {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).contains(s)
+}
+
 pub async fn start(db: TestDb) -> TestApp {
+    capture_logs();
     db.store
         .load_reference_data(&RefData::embedded())
         .await
@@ -51,7 +270,16 @@ pub async fn start(db: TestDb) -> TestApp {
         database: db.url.expose().to_owned(),
         ..Config::default()
     };
-    let state = AppState::new(db.store.clone(), config);
+    let keys = Arc::new(Keyring::generate("test").expect("keys"));
+    keys.check_against(db.store.as_ref())
+        .await
+        .expect("key check");
+    let clock_offset = Arc::new(AtomicI64::new(0));
+    let offset = clock_offset.clone();
+    let state =
+        AppState::new(db.store.clone(), config, keys.clone()).with_clock(Arc::new(move || {
+            chrono::Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst))
+        }));
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(baoho_server::launch(listener, state, async move {
         let _ = rx.await;
@@ -64,6 +292,8 @@ pub async fn start(db: TestDb) -> TestApp {
         addr,
         client,
         db,
+        keys,
+        clock_offset,
         stop: Some(tx),
         handle: Some(handle),
     }
@@ -102,3 +332,113 @@ macro_rules! both_backends {
     };
 }
 pub(crate) use both_backends;
+
+/// One argon2id hash of [`PASSWORD`], computed once for the whole test binary.
+pub fn test_hash() -> String {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| baoho_server::auth::hash_password(PASSWORD).unwrap())
+        .clone()
+}
+
+pub fn totp_code(unix: u64) -> String {
+    baoho_server::auth::totp(TOTP_SECRET, "t")
+        .unwrap()
+        .generate(unix)
+        .to_string()
+}
+
+/// The value of a cookie set by a response.
+pub fn cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let first = v.split(';').next()?;
+            let (k, val) = first.split_once('=')?;
+            (k == name && !val.is_empty()).then(|| val.to_owned())
+        })
+}
+
+/// The value of a hidden form field in a page.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle)? + needle.len();
+    let end = html[start..].find('"')?;
+    Some(
+        html[start..start + end]
+            .replace("&#x2b;", "+")
+            .replace("&#43;", "+")
+            .replace("&#x3d;", "=")
+            .replace("&#61;", "="),
+    )
+}
+
+/// A signed-in staff member's client.
+pub struct Staff<'a> {
+    pub app: &'a TestApp,
+    pub cookie: String,
+    pub csrf: String,
+    pub account_id: String,
+}
+
+impl Staff<'_> {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.app
+            .client
+            .get(self.app.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut f: Vec<(&str, &str)> = form.to_vec();
+        f.push(("csrf", &self.csrf));
+        self.app
+            .client
+            .post(self.app.url(path))
+            .header("cookie", &self.cookie)
+            .form(&f)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.app
+            .client
+            .post(self.app.url(path))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.app
+            .client
+            .put(self.app.url(path))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Denied audit rows written for this account so far.
+    pub async fn denied(&self) -> usize {
+        self.app
+            .audit(AuditFilter {
+                actor: Some(self.account_id.clone()),
+                outcome: Some(AuditOutcome::Denied),
+                ..Default::default()
+            })
+            .await
+            .len()
+    }
+}

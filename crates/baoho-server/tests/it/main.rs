@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod api;
 mod bad_input;
 mod browser;
 mod helpers;
 mod pages;
+mod persons;

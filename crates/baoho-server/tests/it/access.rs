@@ -1,0 +1,525 @@
+//! Identity and access over HTTP: the route guard, sign-in with MFA, lockout, sessions, CSRF,
+//! and the role × scope × verb matrix on persons of three missions.
+
+use crate::helpers::{PASSWORD, Staff, TestApp, both_backends, cookie, hidden, totp_code};
+use baoho_domain::access::Role;
+use baoho_server::routes::{Access, Kind, table};
+use baoho_store::audit::{AuditAction, AuditFilter, AuditOutcome};
+use serde_json::{Value, json};
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "0190aaaa-0000-7000-8000-000000000000")
+        .replace("{code}", "EMB-JP-TOKYO")
+        .replace("{name}", "baoho-2.css")
+        .replace("{*file}", "index.html")
+}
+
+#[tokio::test]
+async fn every_route_is_guarded_as_declared() {
+    let app = crate::helpers::spawn_sqlite().await;
+    app.account("analyst1", Role::Analyst, "CD", true).await;
+    let analyst = app.login("analyst1").await;
+    for r in table() {
+        let path = concrete(r.path);
+        let req = app.client.request(r.method.clone(), app.url(&path));
+        match r.access {
+            Access::Public => assert!(
+                ![
+                    "/persons",
+                    "/api/v1/persons",
+                    "/admin",
+                    "/audit",
+                    "/api/v1/audit",
+                    "/api/v1/session"
+                ]
+                .iter()
+                .any(|p| r.path.starts_with(p)),
+                "{} serves personal or account data and cannot be public",
+                r.path
+            ),
+            Access::PasswordOnly | Access::Staff | Access::Roles(_) => {
+                // Without a session: the API says 401, pages send to the sign-in page.
+                let res = req.send().await.unwrap();
+                match r.kind {
+                    Kind::Api => {
+                        assert_eq!(res.status(), 401, "{} {}", r.method, r.path);
+                        assert!(
+                            res.headers()["content-type"]
+                                .to_str()
+                                .unwrap()
+                                .starts_with("application/problem+json")
+                        );
+                    }
+                    _ => {
+                        assert_eq!(res.status(), 303, "{} {}", r.method, r.path);
+                        assert!(
+                            res.headers()["location"]
+                                .to_str()
+                                .unwrap()
+                                .starts_with("/login"),
+                            "{}",
+                            r.path
+                        );
+                    }
+                }
+                // With a session of a role not in the list: 403.
+                if let Access::Roles(roles) = r.access {
+                    assert!(!roles.contains(&Role::Analyst));
+                    let res = app
+                        .client
+                        .request(r.method.clone(), app.url(&path))
+                        .header("cookie", &analyst.cookie)
+                        .header("x-csrf-token", &analyst.csrf)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 403, "{} {}", r.method, r.path);
+                }
+            }
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_lockout_audit_logout_and_disable() {
+    let app = crate::helpers::spawn_sqlite().await;
+    let id = app
+        .account("lan.vu", Role::MissionOfficer, "EMB-KR-SEOUL", true)
+        .await;
+    let page = app.get("/login").await;
+    let lc = cookie(&page, "baoho_login").unwrap();
+    let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap();
+    let attempt = |pw: &'static str| {
+        let (lc, csrf) = (lc.clone(), csrf.clone());
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/login"))
+                .header("cookie", format!("baoho_login={lc}"))
+                .form(&[("username", "lan.vu"), ("password", pw), ("csrf", &csrf)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Without the login cookie (a cross-site post): refused, nothing counted.
+    let forged = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "lan.vu"),
+            ("password", PASSWORD),
+            ("csrf", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    // Unknown user and wrong password get the same answer.
+    let unknown = app
+        .client
+        .post(app.url("/login"))
+        .header("cookie", format!("baoho_login={lc}"))
+        .form(&[("username", "nobody"), ("password", "x"), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 401);
+    let unknown_body = unknown.text().await.unwrap();
+    for _ in 0..4 {
+        let r = attempt("wrong password").await;
+        assert_eq!(r.status(), 401);
+        assert!(
+            unknown_body.contains("login-error") && r.text().await.unwrap().contains("login-error")
+        );
+    }
+    // The fifth failure locks the account: even the right password gets 429 now.
+    assert_eq!(attempt("wrong again").await.status(), 401);
+    let locked = attempt(PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    let rows = app
+        .audit(AuditFilter {
+            actor: Some(id.clone()),
+            action: Some(AuditAction::Login),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.entry.outcome == AuditOutcome::Failed)
+            .count(),
+        5
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.entry.outcome == AuditOutcome::Denied)
+            .count(),
+        1
+    );
+    // The lock ends after 15 minutes (the clock is moved, not waited for).
+    app.advance(16 * 60);
+    let staff = app.login("lan.vu").await;
+    assert_eq!(staff.get("/persons").await.status(), 200);
+    // A state-changing request without the CSRF token is refused.
+    let no_csrf = app
+        .client
+        .post(app.url("/api/v1/persons"))
+        .header("cookie", &staff.cookie)
+        .json(&json!({"full_name": "X"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), 403);
+    let no_csrf_form = app
+        .client
+        .post(app.url("/persons"))
+        .header("cookie", &staff.cookie)
+        .form(&[("full_name", "X")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf_form.status(), 403);
+    // Idle timeout: 31 minutes without a request ends the session.
+    app.advance(31 * 60);
+    assert_eq!(staff.get("/persons").await.status(), 303);
+    // Logout ends the session on the server at once.
+    let staff = app.login("lan.vu").await;
+    let out = staff.post_form("/logout", &[]).await;
+    assert_eq!(out.status(), 303);
+    assert_eq!(staff.get("/persons").await.status(), 303);
+    assert_eq!(staff.get("/api/v1/session").await.status(), 401);
+    // Disabling the account ends its sessions at once.
+    app.advance(31);
+    let staff = app.login("lan.vu").await;
+    app.account("root", Role::Administrator, "CD", true).await;
+    let admin = app.login("root").await;
+    assert_eq!(
+        admin
+            .post_form(&format!("/admin/accounts/{id}/disable"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(staff.get("/api/v1/session").await.status(), 401);
+    // Administrators manage accounts but read no persons.
+    assert_eq!(admin.get("/api/v1/persons?q=nguyen").await.status(), 403);
+    assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn first_login_enrols_mfa_and_recovery_codes_work_once() {
+    let app = crate::helpers::spawn_sqlite().await;
+    app.account("new.officer", Role::HqOfficer, "CD", false)
+        .await;
+    let page = app.get("/login").await;
+    let lc = cookie(&page, "baoho_login").unwrap();
+    let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap();
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header("cookie", format!("baoho_login={lc}"))
+        .form(&[
+            ("username", "new.officer"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/mfa/enrol")
+    );
+    let pre = format!("baoho_session={}", cookie(&res, "baoho_session").unwrap());
+    // Before the second factor, nothing else opens.
+    let blocked = app
+        .client
+        .get(app.url("/persons"))
+        .header("cookie", &pre)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.headers()["location"], "/login/mfa");
+    let enrol = app
+        .client
+        .get(app.url("/mfa/enrol"))
+        .header("cookie", &pre)
+        .send()
+        .await
+        .unwrap();
+    let html = enrol.text().await.unwrap();
+    assert!(html.contains("<svg"), "a QR code is shown");
+    let secret_b32 = html
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let secret = totp_rs::Secret::try_from_base32(&secret_b32).unwrap();
+    let code = baoho_server::auth::totp(secret.as_bytes(), "x")
+        .unwrap()
+        .generate(app.now().timestamp() as u64)
+        .to_string();
+    let form = [
+        ("csrf", hidden(&html, "csrf").unwrap()),
+        ("pending", hidden(&html, "pending").unwrap()),
+        ("code", code),
+    ];
+    let done = app
+        .client
+        .post(app.url("/mfa/enrol"))
+        .header("cookie", &pre)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let session = format!("baoho_session={}", cookie(&done, "baoho_session").unwrap());
+    let codes_html = done.text().await.unwrap();
+    let codes: Vec<String> = codes_html
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(
+        app.client
+            .get(app.url("/persons"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // The pre-MFA token is worthless now (a new token was issued).
+    assert_eq!(
+        app.client
+            .get(app.url("/login/mfa"))
+            .header("cookie", &pre)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    // A recovery code signs in once.
+    for (expect, code) in [(303, &codes[0]), (401, &codes[0])] {
+        let page = app.get("/login").await;
+        let lc = cookie(&page, "baoho_login").unwrap();
+        let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap();
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header("cookie", format!("baoho_login={lc}"))
+            .form(&[
+                ("username", "new.officer"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let pre = format!("baoho_session={}", cookie(&res, "baoho_session").unwrap());
+        let mfa = app
+            .client
+            .get(app.url("/login/mfa"))
+            .header("cookie", &pre)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let res = app
+            .client
+            .post(app.url("/login/mfa"))
+            .header("cookie", &pre)
+            .form(&[
+                ("code", code.to_uppercase().as_str()),
+                ("csrf", &hidden(&mfa, "csrf").unwrap()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expect);
+    }
+    let _ = totp_code(0);
+    app.stop().await;
+}
+
+/// One person per mission, created by HQ; the Seoul person is referred to the police.
+async fn three_missions(app: &TestApp) -> Vec<(String, &'static str, &'static str)> {
+    app.account("hq.maker", Role::HqOfficer, "CD", true).await;
+    let hq = app.login("hq.maker").await;
+    let mut out = vec![];
+    for (name, country, mission) in [
+        ("Nguyễn Văn Tokyo", "JP", "EMB-JP-TOKYO"),
+        ("Trần Thị Seoul", "KR", "EMB-KR-SEOUL"),
+        ("Lê Đức Berlin", "DE", "EMB-DE-BERLIN"),
+    ] {
+        let r = hq
+            .post_json("/api/v1/persons", &json!({"full_name": name, "country": country, "mission": mission, "birth": {"year": 1990, "month": null, "day": null}, "documents": [{"kind": "passport", "number": format!("C{:07}", out.len() + 1)}]}))
+            .await;
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        out.push((v["id"].as_str().unwrap().to_owned(), name, mission));
+    }
+    // A referral to the police (through the store's handle, as a case would do it).
+    let who = baoho_store::Accounts::new(app.db.store.as_ref());
+    let acc = who.by_username("hq.maker").await.unwrap().unwrap();
+    let ident = who.identity(&acc).await.unwrap();
+    baoho_store::Persons::new(
+        app.db.store.as_ref(),
+        app.keys.clone(),
+        baoho_store::AccessCtx {
+            who: ident,
+            request_id: "test".into(),
+            purpose: String::new(),
+            at: chrono::Utc::now(),
+        },
+    )
+    .refer(&out[1].0, "MPS")
+    .await
+    .unwrap();
+    out
+}
+
+/// What the policy should allow, written out independently of the code under test.
+fn expected(role: Role, agency: &str, mission: &str, verb: &str) -> bool {
+    match role {
+        Role::HqOfficer => true,
+        Role::MissionOfficer | Role::HeadOfMission => agency == mission,
+        Role::PartnerLiaison => mission == "EMB-KR-SEOUL" && (verb == "read" || verb == "search"),
+        Role::Analyst | Role::Administrator | Role::Auditor => false,
+    }
+}
+
+both_backends!(role_scope_verb_matrix, async |app: &TestApp| {
+    let persons = three_missions(app).await;
+    let missing = "0190aaaa-0000-7000-8000-000000000000";
+    let accounts: Vec<(&str, Role, &str)> = vec![
+        ("m.tokyo", Role::MissionOfficer, "EMB-JP-TOKYO"),
+        ("m.seoul", Role::MissionOfficer, "EMB-KR-SEOUL"),
+        ("m.berlin", Role::MissionOfficer, "EMB-DE-BERLIN"),
+        ("h.tokyo", Role::HeadOfMission, "EMB-JP-TOKYO"),
+        ("hq", Role::HqOfficer, "CD"),
+        ("police", Role::PartnerLiaison, "MPS"),
+        ("analyst", Role::Analyst, "CD"),
+        ("admin", Role::Administrator, "CD"),
+        ("auditor", Role::Auditor, "CD"),
+    ];
+    let missing_api = {
+        app.account("probe", Role::HqOfficer, "CD", true).await;
+        let p = app.login("probe").await;
+        let r = p.get(&format!("/api/v1/persons/{missing}")).await;
+        assert_eq!(r.status(), 404);
+        let v: Value = r.json().await.unwrap();
+        (v["type"].clone(), v["title"].clone(), v["status"].clone())
+    };
+    let mut checked = 0;
+    for (username, role, agency) in &accounts {
+        app.account(username, *role, agency, true).await;
+        let s: Staff = app.login(username).await;
+        for (id, name, mission) in &persons {
+            for verb in [
+                "read",
+                "edit",
+                "export",
+                "page-read",
+                "page-edit",
+                "page-export",
+                "search",
+            ] {
+                let allowed = expected(*role, agency, mission, verb.trim_start_matches("page-"));
+                let before = s.denied().await;
+                let status = match verb {
+                    "read" => s.get(&format!("/api/v1/persons/{id}")).await.status(),
+                    "export" => s
+                        .get(&format!("/api/v1/persons/{id}/export"))
+                        .await
+                        .status(),
+                    "page-read" => s.get(&format!("/persons/{id}")).await.status(),
+                    "page-edit" => s.get(&format!("/persons/{id}/edit")).await.status(),
+                    "page-export" => s.get(&format!("/persons/{id}/export")).await.status(),
+                    "edit" => {
+                        // Read with HQ's eyes to know the version; then try to write.
+                        let r = s.put_json(&format!("/api/v1/persons/{id}"), &json!({"version": 1, "full_name": name, "country": &mission[4..6], "mission": mission})).await;
+                        let st = r.status();
+                        if st == 200 {
+                            // Put it back to version-independent state for the next editor.
+                            let v: Value = r.json().await.unwrap();
+                            assert!(v["version"].as_i64().unwrap() >= 2);
+                        }
+                        st
+                    }
+                    "search" => {
+                        let r = s
+                            .get(&format!(
+                                "/api/v1/persons?q={}",
+                                baoho_domain::text::fold(name).replace(' ', "+")
+                            ))
+                            .await;
+                        let st = r.status();
+                        if st == 200 {
+                            let v: Value = r.json().await.unwrap();
+                            let found = v["hits"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .any(|h| h["id"] == id.as_str());
+                            assert_eq!(found, allowed, "{username} search {name}");
+                        } else {
+                            assert_eq!(st, 403, "{username} search");
+                            assert!(!allowed);
+                        }
+                        checked += 1;
+                        continue;
+                    }
+                    _ => unreachable!(),
+                };
+                let after = s.denied().await;
+                if allowed {
+                    assert!(
+                        status == 200 || (verb == "edit" && status == 409),
+                        "{username} {verb} {name}: {status}"
+                    );
+                    assert_eq!(after, before, "{username} {verb} {name}: no denied row");
+                } else {
+                    assert_eq!(status, 404, "{username} {verb} {name}");
+                    assert_eq!(
+                        after,
+                        before + 1,
+                        "{username} {verb} {name}: one denied row"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        // Uniform 404: an out-of-scope record answers exactly like a missing one.
+        if let Some((id, _, _)) = persons
+            .iter()
+            .find(|(_, _, m)| !expected(*role, agency, m, "read"))
+        {
+            let r = s.get(&format!("/api/v1/persons/{id}")).await;
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(
+                (v["type"].clone(), v["title"].clone(), v["status"].clone()),
+                missing_api.clone(),
+                "{username}"
+            );
+            assert!(
+                !v.to_string().contains(id.as_str())
+                    || v["instance"].as_str().unwrap().contains(id.as_str())
+            );
+        }
+    }
+    assert_eq!(checked, accounts.len() * persons.len() * 7);
+    assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+});
