@@ -301,6 +301,8 @@ pub struct AuditRow {
     pub seq: i64,
     pub at: chrono::DateTime<Utc>,
     pub actor: String,
+    /// The actor's username (accounts are not personal files: auditors may see them).
+    pub actor_name: String,
     pub role: String,
     pub agency: String,
     pub object_kind: String,
@@ -318,6 +320,7 @@ impl From<&AuditRecord> for AuditRow {
             seq: r.seq,
             at: e.at,
             actor: e.actor.clone(),
+            actor_name: String::new(),
             role: e.role.clone(),
             agency: e.agency.clone(),
             object_kind: e.object_kind.clone(),
@@ -420,8 +423,24 @@ async fn answer(state: &AppState, p: &AuditParams) -> Result<AuditAnswer, AppErr
     }
     let mut touched: Vec<Touched> = touched.into_values().collect();
     touched.sort_by_key(|t| std::cmp::Reverse(t.last_at));
+    let names: std::collections::HashMap<String, String> = accounts
+        .list()
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.username))
+        .collect();
     Ok(AuditAnswer {
-        rows: rows.iter().map(AuditRow::from).collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let mut row = AuditRow::from(r);
+                row.actor_name = names
+                    .get(&row.actor)
+                    .cloned()
+                    .unwrap_or_else(|| row.actor.clone());
+                row
+            })
+            .collect(),
         touched,
         next_before,
     })

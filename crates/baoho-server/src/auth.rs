@@ -342,6 +342,20 @@ pub async fn complete_mfa(state: &AppState, authed: &Authed) -> Result<String, A
     Ok(token)
 }
 
+/// An audit row about a known account's own authentication (with its role and agency).
+pub fn account_audit(
+    state: &AppState,
+    a: &Account,
+    action: AuditAction,
+    outcome: AuditOutcome,
+    request_id: &str,
+    what: &str,
+) -> AuditEntry {
+    auth_audit(state, &a.id, action, outcome, request_id, what)
+        .role(a.role.as_str())
+        .agency(&a.agency.code)
+}
+
 /// An audit row about an account's own authentication.
 pub fn auth_audit(
     state: &AppState,
@@ -495,4 +509,80 @@ async fn guard_inner(
         }
     }
     Ok(Some(authed))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("a long enough passphrase").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("a long enough passphrase", &h));
+        assert!(!verify_password("a long enough passphrasf", &h));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(!password_acceptable("short"));
+        assert!(password_acceptable("twelve chars"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_eq!(token_hash(&a).len(), 64);
+        assert!(constant_eq(b"abc", b"abc"));
+        assert!(!constant_eq(b"abc", b"abd"));
+        assert!(!constant_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn recovery_codes_compare_loosely_and_are_distinct() {
+        let codes = new_recovery_codes().unwrap();
+        assert_eq!(codes.len(), 10);
+        let mut d = codes.clone();
+        d.dedup();
+        assert_eq!(d.len(), 10);
+        let c = &codes[0];
+        assert_eq!(
+            recovery_hash(c),
+            recovery_hash(&c.to_uppercase().replace('-', " "))
+        );
+    }
+
+    #[test]
+    fn totp_matches_rfc_6238_and_checks_one_step_of_skew() {
+        // RFC 6238 appendix B, SHA-1, secret "12345678901234567890", T = 59 s: 94287082 (8
+        // digits); the 6-digit code is its last six digits.
+        let t = totp(b"12345678901234567890", "x").unwrap();
+        assert_eq!(t.generate(59).to_string(), "287082");
+        assert_eq!(t.check("287082", 59 + 30), Some(1));
+        assert_eq!(t.check("287082", 59 + 90), None);
+        assert!(
+            qr_svg("otpauth://totp/Baoho:x?secret=ABC")
+                .unwrap()
+                .contains("<svg")
+        );
+    }
+
+    #[test]
+    fn an_address_is_throttled_after_the_limit_then_forgiven() {
+        let t = Throttle::default();
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let now = Utc::now();
+        for _ in 0..ADDRESS_LIMIT {
+            assert!(t.allowed(ip, now));
+            t.failed(ip, now);
+        }
+        assert!(!t.allowed(ip, now));
+        assert!(
+            t.allowed("192.0.2.8".parse().unwrap(), now),
+            "another address is not affected"
+        );
+        assert!(t.allowed(ip, now + Duration::minutes(ADDRESS_WINDOW_MINUTES + 1)));
+    }
 }

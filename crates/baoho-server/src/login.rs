@@ -40,6 +40,9 @@ pub struct MfaPage {
     pub error: Option<String>,
     /// `baoho demo` only: the current code of a demo account.
     pub demo_code: Option<String>,
+    /// `baoho demo` only: this demo account used its codes of this window; the next one comes
+    /// within 30 seconds.
+    pub demo_wait: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -201,14 +204,7 @@ pub async fn login_submit(
         return Ok(again(c, "login.error.wrong", StatusCode::UNAUTHORIZED));
     };
     let audit = |outcome, what: &str| {
-        auth::auth_audit(
-            &state,
-            &account.id,
-            AuditAction::Login,
-            outcome,
-            &rid.0,
-            what,
-        )
+        auth::account_audit(&state, &account, AuditAction::Login, outcome, &rid.0, what)
     };
     if let Some(until) = account.locked_until
         && until > now
@@ -324,6 +320,9 @@ pub async fn mfa_form(
         next,
         error: None,
         demo_code: demo_code(&state, &authed.account, &secret),
+        demo_wait: state.demo
+            && authed.account.demo
+            && demo_code(&state, &authed.account, &secret).is_none(),
     }
     .into_response())
 }
@@ -379,7 +378,7 @@ pub async fn mfa_submit(
     let now = state.now();
     let accounts = Accounts::new(state.store.as_ref());
     let audit = |outcome, what: &str| {
-        auth::auth_audit(&state, &a.id, AuditAction::Login, outcome, &rid.0, what)
+        auth::account_audit(&state, a, AuditAction::Login, outcome, &rid.0, what)
     };
     let locked = a.locked_until.is_some_and(|u| u > now);
     if locked || !state.throttle.allowed(ip, now) {
@@ -396,6 +395,7 @@ pub async fn mfa_submit(
             next,
             error: Some("login.error.locked".into()),
             demo_code: None,
+            demo_wait: false,
         };
         return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
     }
@@ -416,6 +416,7 @@ pub async fn mfa_submit(
             next,
             error: Some("mfa.error.wrong".into()),
             demo_code: demo_code(&state, a, &secret),
+            demo_wait: false,
         };
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     }
@@ -545,9 +546,9 @@ pub async fn enrol_submit(
             &envelope,
             step as i64,
             &hashes,
-            auth::auth_audit(
+            auth::account_audit(
                 &state,
-                &a.id,
+                a,
                 AuditAction::Admin,
                 AuditOutcome::Allowed,
                 &rid.0,
@@ -575,9 +576,9 @@ pub async fn logout(
         .record_login(
             None,
             LoginChange::None,
-            auth::auth_audit(
+            auth::account_audit(
                 &state,
-                &authed.account.id,
+                &authed.account,
                 AuditAction::Logout,
                 AuditOutcome::Allowed,
                 &rid.0,

@@ -125,9 +125,39 @@ pub struct HomePage {
     pub countries_covered: usize,
     pub provinces: usize,
     pub backend: String,
+    /// The signed-in user's notices (break-glass on records they supervise), newest first.
+    pub notices: Vec<Notice>,
 }
 
-pub async fn home_page(State(state): State<AppState>, c: Chrome) -> Result<HomePage, AppError> {
+/// One notice as the home page shows it.
+pub struct Notice {
+    pub kind_key: String,
+    pub href: String,
+    pub at: String,
+    pub actor: String,
+}
+
+pub async fn home_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    authed: Option<axum::Extension<crate::auth::Authed>>,
+) -> Result<HomePage, AppError> {
+    let mut notices = Vec::new();
+    if let Some(axum::Extension(a)) = authed {
+        let accounts = baoho_store::Accounts::new(state.store.as_ref());
+        for n in accounts.notifications(&a.account.id, 20).await? {
+            let actor = match accounts.get(&n.actor).await {
+                Ok(x) => x.display_name,
+                Err(_) => n.actor.clone(),
+            };
+            notices.push(Notice {
+                kind_key: format!("home.notice.{}", n.kind),
+                href: format!("/persons/{}", n.object_id),
+                at: n.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                actor,
+            });
+        }
+    }
     let missions = state.store.missions().await?;
     let mut covered: Vec<&str> = missions
         .iter()
@@ -148,6 +178,7 @@ pub async fn home_page(State(state): State<AppState>, c: Chrome) -> Result<HomeP
         countries_covered: covered.len(),
         provinces,
         backend: state.store.backend().to_string(),
+        notices,
     })
 }
 

@@ -117,20 +117,32 @@ pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> any
             .await?;
         ids.insert(*username, a.id);
     }
-    let hq = accounts
-        .get(ids.get("hq.officer").context("hq account")?)
-        .await?;
-    let who = accounts.identity(&hq).await?;
-    let handle = Persons::new(
-        store,
-        keys.clone(),
-        AccessCtx {
-            who,
-            request_id: "demo-seed".into(),
-            purpose: "demo seed".into(),
-            at: now,
-        },
-    );
+    // Each person is entered by the officer who would: Tokyo's and Seoul's by their mission
+    // officers, the rest by headquarters. The creator is assigned to the record.
+    let mut handles = std::collections::HashMap::new();
+    for (username, key) in [
+        ("tokyo.officer", "EMB-JP-TOKYO"),
+        ("seoul.officer", "EMB-KR-SEOUL"),
+        ("hq.officer", ""),
+    ] {
+        let a = accounts
+            .get(ids.get(username).context("demo account")?)
+            .await?;
+        let who = accounts.identity(&a).await?;
+        handles.insert(
+            key,
+            Persons::new(
+                store,
+                keys.clone(),
+                AccessCtx {
+                    who,
+                    request_id: "demo-seed".into(),
+                    purpose: "demo seed".into(),
+                    at: now,
+                },
+            ),
+        );
+    }
     let mut g = baoho_gen::Generator::new(20261123);
     let total: u32 = PLACES.iter().map(|p| p.2).sum();
     for i in 0..persons {
@@ -211,13 +223,11 @@ pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> any
             notes: String::new(),
             ..Default::default()
         };
+        let handle = handles
+            .get(place.1)
+            .or_else(|| handles.get(""))
+            .context("demo handle")?;
         let rec = handle.create(input).await?;
-        if !rec.data.restricted.is_empty()
-            && place.1 == "EMB-JP-TOKYO"
-            && let Some(t) = ids.get("tokyo.officer")
-        {
-            handle.assign(&rec.id, t).await?;
-        }
         if i % 11 == 3 {
             handle.refer(&rec.id, "MPS").await?;
         }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_search;
+mod cmd_account;
 mod cmd_audit;
 mod cmd_gen;
 mod cmd_keys;
@@ -45,6 +46,8 @@ enum Command {
     Audit(cmd_audit::AuditArgs),
     /// Field-encryption keys: generate, check, rotate.
     Keys(cmd_keys::KeysArgs),
+    /// Staff accounts: `baoho account create` (the first administrator).
+    Account(cmd_account::AccountArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Audit(a) => cmd_audit::run(cli.config.as_deref(), a),
         Command::Keys(a) => cmd_keys::run(cli.config.as_deref(), a),
+        Command::Account(a) => cmd_account::run(cli.config.as_deref(), a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -244,6 +244,12 @@ both_backends!(registry_story, async |app: &TestApp| {
         .await
         .unwrap();
     assert_eq!(notes.len(), 1);
+    let head_client = app.login("tokyo.head").await;
+    let home = head_client.get("/").await.text().await.unwrap();
+    assert!(
+        home.contains("id=\"notices\"") && home.contains(&format!("/persons/{vid}")),
+        "the supervisor sees the notice"
+    );
 
     // The auditor sees what tokyo.b touched in the last 30 days, and no file.
     app.account("aud", Role::Auditor, "CD", true).await;
