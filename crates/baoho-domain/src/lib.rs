@@ -4,6 +4,7 @@
 //! partial dates in [`date`]; reference data (countries, missions, provinces) in [`refdata`].
 
 pub mod access;
+pub mod case;
 pub mod date;
 pub mod person;
 pub mod refdata;

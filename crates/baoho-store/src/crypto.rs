@@ -449,6 +449,16 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         id_column: "id",
         column: "reason",
     },
+    EncryptedColumn {
+        table: "case_file",
+        id_column: "id",
+        column: "private_data",
+    },
+    EncryptedColumn {
+        table: "case_event",
+        id_column: "id",
+        column: "body",
+    },
 ];
 
 /// Rows re-encrypted per transaction during a rotation.

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cases;
 pub mod crypto;
 mod db;
 mod error;
@@ -24,6 +25,9 @@ pub use accounts::{Account, Accounts, LoginChange, NewAccount, Notification, Ses
 pub use audit::{
     AuditAction, AuditBreak, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, AuditVerification,
     BreakKind, append_pg, append_sqlite,
+};
+pub use cases::{
+    CaseEvent, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, Cases, NewEvent,
 };
 pub use crypto::{Aad, CryptoError, EncryptedColumn, KeyCheck, Keyring};
 pub use db::Db;

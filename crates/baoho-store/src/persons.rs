@@ -105,9 +105,9 @@ pub struct Persons {
 }
 
 /// The scope columns of a person row, as loaded in one query.
-struct ScopeRow {
-    rid: i64,
-    id: String,
+pub(crate) struct ScopeRow {
+    pub(crate) rid: i64,
+    pub(crate) id: String,
     scope: Scope,
     glass: bool,
 }
@@ -333,7 +333,7 @@ impl Persons {
 
     /// Load the scope of `id` and decide; on refusal write the denied row and answer NotFound.
     /// On success returns the scope row and whether break-glass was needed. Runs in `tx`.
-    async fn gate<'c, DB>(
+    pub(crate) async fn gate<'c, DB>(
         &self,
         tx: &mut sqlx::Transaction<'c, DB>,
         agg: &str,

@@ -1456,3 +1456,359 @@ contract!(persons_import_in_batches, async |s: &dyn Store| {
         .unwrap();
     assert_eq!(imported.len(), 350);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Protection cases.
+
+mod cases_support {
+    use baoho_store::{AccessCtx, Cases, Keyring, Store};
+    use std::sync::Arc;
+
+    pub fn cases_at(
+        s: &dyn Store,
+        keys: &Arc<Keyring>,
+        who: &baoho_domain::access::Identity,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Cases {
+        Cases::new(
+            s,
+            keys.clone(),
+            AccessCtx {
+                who: who.clone(),
+                request_id: "req-case".into(),
+                purpose: String::new(),
+                at,
+            },
+        )
+    }
+
+    pub fn intake(ty: &str, persons: Vec<String>) -> baoho_store::CaseIntake {
+        baoho_store::CaseIntake {
+            case_type: ty.into(),
+            priority: "urgent".into(),
+            channel: "hotline".into(),
+            country: "JP".into(),
+            city: "Osaka".into(),
+            mission: "EMB-JP-TOKYO".into(),
+            summary: "Arrested at a factory raid; family called the hotline".into(),
+            reporter: "Trần Văn Cha".into(),
+            reporter_contact: "+84 90 000 1111".into(),
+            persons,
+        }
+    }
+
+    pub fn clock_now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
+
+contract!(
+    cases_intake_workflow_and_close_approval,
+    async |s: &dyn Store| {
+        use baoho_domain::case::{Escalation, Rag, Status};
+        use baoho_store::{CaseFilter, NewEvent};
+        use cases_support::*;
+        let keys = setup(s).await;
+        let head = account(
+            s,
+            "head.tokyo",
+            Role::HeadOfMission,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let officer = account(
+            s,
+            "tokyo1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&head.id),
+        )
+        .await;
+        let seoul = account(
+            s,
+            "seoul1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-KR-SEOUL",
+            None,
+        )
+        .await;
+        let who = identity(s, &officer).await;
+        let t0 = clock_now();
+        let p = handle(s, &keys, &who)
+            .create(person("Ngô Văn Bắt", "JP", "EMB-JP-TOKYO"))
+            .await
+            .unwrap();
+        let c = cases_at(s, &keys, &who, t0);
+        let rec = c
+            .create(intake("arrest", vec![p.id.clone()]))
+            .await
+            .unwrap();
+        assert!(rec.summary.reference.starts_with("BH-"));
+        assert_eq!(rec.summary.status, Status::New);
+        assert_eq!(
+            rec.summary.lead_officer.as_deref(),
+            Some(officer.id.as_str())
+        );
+        assert_eq!(rec.persons, vec![p.id.clone()]);
+        assert_eq!(
+            rec.description,
+            "Arrested at a factory raid; family called the hotline"
+        );
+        assert_eq!(
+            rec.summary.due_at - rec.summary.opened_at,
+            chrono::Duration::hours(24)
+        );
+        assert_eq!(rec.summary.rag, Rag::Green);
+        // Bad intake changes nothing.
+        let mut bad = intake("kidnapping", vec![]);
+        assert!(matches!(
+            c.create(bad.clone()).await,
+            Err(StoreError::Validation(_))
+        ));
+        bad.case_type = "arrest".into();
+        bad.persons = vec!["no-such-person".into()];
+        assert!(matches!(
+            c.create(bad).await,
+            Err(StoreError::Validation(_))
+        ));
+        // Another mission cannot see it, or link a Tokyo person to its own case.
+        let cs = cases_at(s, &keys, &identity(s, &seoul).await, t0);
+        assert!(matches!(
+            cs.get(&rec.summary.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            cs.add_event(
+                &rec.summary.id,
+                NewEvent {
+                    kind: "note".into(),
+                    body: "x".into(),
+                    ..Default::default()
+                }
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(cs.list(&CaseFilter::default()).await.unwrap().total, 0);
+        let mut other = intake("arrest", vec![p.id.clone()]);
+        other.country = "KR".into();
+        other.mission = "EMB-KR-SEOUL".into();
+        assert!(matches!(
+            cs.create(other).await,
+            Err(StoreError::Validation(_))
+        ));
+        // Timeline, checklist, workflow with optimistic concurrency.
+        c.add_event(
+            &rec.summary.id,
+            NewEvent {
+                kind: "consular_visit".into(),
+                body: "Visited at Osaka detention centre".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            c.add_event(
+                &rec.summary.id,
+                NewEvent {
+                    kind: "money_advanced".into(),
+                    body: "ticket".into(),
+                    amount_minor: None,
+                    currency: None
+                }
+            )
+            .await,
+            Err(StoreError::Validation(_))
+        ));
+        c.add_event(
+            &rec.summary.id,
+            NewEvent {
+                kind: "money_advanced".into(),
+                body: "Bus ticket, repayment signed".into(),
+                amount_minor: Some(12000),
+                currency: Some("JPY".into()),
+            },
+        )
+        .await
+        .unwrap();
+        c.check(&rec.summary.id, 1, true).await.unwrap();
+        c.set_status(&rec.summary.id, 1, Status::Assessed, "")
+            .await
+            .unwrap();
+        assert!(matches!(
+            c.set_status(&rec.summary.id, 1, Status::InProgress, "")
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            c.set_status(&rec.summary.id, 2, Status::Closed, "").await,
+            Err(StoreError::Validation(_))
+        ));
+        c.set_status(&rec.summary.id, 2, Status::Resolved, "")
+            .await
+            .unwrap();
+        // Closing needs a supervisor, who is not the requester.
+        c.request_close(&rec.summary.id, 3).await.unwrap();
+        assert!(matches!(
+            c.approve_close(&rec.summary.id, 4).await,
+            Err(StoreError::Forbidden)
+        ));
+        let h = cases_at(s, &keys, &identity(s, &head).await, t0);
+        let queue = h
+            .list(&CaseFilter {
+                awaiting_approval: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(queue.cases.len(), 1);
+        h.approve_close(&rec.summary.id, 4).await.unwrap();
+        let closed = c.get(&rec.summary.id).await.unwrap();
+        assert_eq!(closed.summary.status, Status::Closed);
+        assert_eq!(closed.checks_done, vec![1]);
+        let kinds: Vec<&str> = closed.events.iter().map(|e| e.kind.as_str()).collect();
+        assert!(kinds.contains(&"consular_visit") && kinds.contains(&"money_advanced"));
+        assert_eq!(closed.summary.escalation, Escalation::Officer);
+        // Reopening needs a reason.
+        assert!(
+            c.set_status(&rec.summary.id, 5, Status::InProgress, "no")
+                .await
+                .is_err()
+        );
+        c.set_status(
+            &rec.summary.id,
+            5,
+            Status::InProgress,
+            "the family sent new documents",
+        )
+        .await
+        .unwrap();
+        assert!(s.verify_audit().await.unwrap().broken.is_none());
+    }
+);
+
+contract!(
+    overdue_cases_escalate_up_the_chain_through_the_outbox,
+    async |s: &dyn Store| {
+        use baoho_domain::case::{Escalation, Rag};
+        use baoho_store::CaseFilter;
+        use baoho_store::cases::{drain_outbox, escalate_overdue};
+        use cases_support::*;
+        let keys = setup(s).await;
+        let head = account(
+            s,
+            "head.tokyo",
+            Role::HeadOfMission,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let section = account(
+            s,
+            "section.tokyo",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let officer = account(
+            s,
+            "tokyo1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&section.id),
+        )
+        .await;
+        let hq = account(
+            s,
+            "hq1",
+            Role::HqOfficer,
+            AgencyKind::ConsularDepartment,
+            "CD",
+            None,
+        )
+        .await;
+        let who = identity(s, &officer).await;
+        // An injected clock: the case is opened at t0; nothing sleeps.
+        let t0 = clock_now();
+        let rec = cases_at(s, &keys, &who, t0)
+            .create(intake("arrest", vec![]))
+            .await
+            .unwrap();
+        let id = rec.summary.id.clone();
+        let at = |h: i64| t0 + chrono::Duration::hours(h);
+        let notices = |acc: &str| {
+            let acc = acc.to_owned();
+            async move {
+                baoho_store::Accounts::new(s)
+                    .notifications(&acc, 50)
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(
+            escalate_overdue(s, &keys, at(23)).await.unwrap(),
+            0,
+            "within the deadline"
+        );
+        assert_eq!(
+            cases_at(s, &keys, &who, at(19))
+                .get(&id)
+                .await
+                .unwrap()
+                .summary
+                .rag,
+            Rag::Amber
+        );
+        // Overdue: the officer's supervisor (head of the consular section).
+        assert_eq!(escalate_overdue(s, &keys, at(25)).await.unwrap(), 1);
+        assert_eq!(
+            escalate_overdue(s, &keys, at(26)).await.unwrap(),
+            0,
+            "once per level"
+        );
+        assert_eq!(drain_outbox(s, at(25), 100).await.unwrap(), 1);
+        assert_eq!(notices(&section.id).await, 1);
+        // Half the allowed time again: the head of mission; the whole again: headquarters.
+        assert_eq!(escalate_overdue(s, &keys, at(37)).await.unwrap(), 1);
+        drain_outbox(s, at(37), 100).await.unwrap();
+        assert_eq!(notices(&head.id).await, 1);
+        assert_eq!(escalate_overdue(s, &keys, at(49)).await.unwrap(), 1);
+        drain_outbox(s, at(49), 100).await.unwrap();
+        assert_eq!(notices(&hq.id).await, 1);
+        assert_eq!(
+            drain_outbox(s, at(50), 100).await.unwrap(),
+            0,
+            "each delivery once"
+        );
+        let c = cases_at(s, &keys, &who, at(49)).get(&id).await.unwrap();
+        assert_eq!(c.summary.escalation, Escalation::Headquarters);
+        assert_eq!(c.summary.rag, Rag::Red);
+        let overdue = cases_at(s, &keys, &who, at(49))
+            .list(&CaseFilter {
+                overdue_only: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(overdue.total, 1);
+        let not_yet = cases_at(s, &keys, &who, at(1))
+            .list(&CaseFilter {
+                overdue_only: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(not_yet.total, 0);
+        assert!(s.verify_audit().await.unwrap().broken.is_none());
+    }
+);

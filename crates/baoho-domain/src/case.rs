@@ -1,0 +1,436 @@
+//! Protection cases: types (as data), priorities, the workflow, deadlines and escalation.
+//!
+//! Pure rules. Time is always passed in, so deadlines and escalation are tested without
+//! waiting.
+
+use crate::access::Restricted;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+use utoipa::ToSchema;
+
+/// How urgent a case is; decides its deadline.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Urgent,
+    High,
+    Normal,
+    Low,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Urgent,
+        Priority::High,
+        Priority::Normal,
+        Priority::Low,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Priority> {
+        Priority::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// Where a case is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    New,
+    Assessed,
+    InProgress,
+    AwaitingPartner,
+    Resolved,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::New,
+        Status::Assessed,
+        Status::InProgress,
+        Status::AwaitingPartner,
+        Status::Resolved,
+        Status::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Assessed => "assessed",
+            Status::InProgress => "in_progress",
+            Status::AwaitingPartner => "awaiting_partner",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Open cases count against deadlines.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Resolved | Status::Closed)
+    }
+
+    /// The officer's own moves. Closing needs a supervisor ([`may_approve_close`]);
+    /// reopening needs a reason.
+    pub fn next(self) -> &'static [Status] {
+        match self {
+            Status::New => &[Status::Assessed, Status::InProgress],
+            Status::Assessed => &[
+                Status::InProgress,
+                Status::AwaitingPartner,
+                Status::Resolved,
+            ],
+            Status::InProgress => &[Status::AwaitingPartner, Status::Resolved],
+            Status::AwaitingPartner => &[Status::InProgress, Status::Resolved],
+            Status::Resolved => &[Status::InProgress],
+            Status::Closed => &[],
+        }
+    }
+}
+
+/// Why a status change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("this status change is not allowed")]
+    NotAllowed,
+    #[error("closing needs a supervisor's approval")]
+    NeedsApproval,
+    #[error("reopening needs a reason")]
+    NeedsReason,
+}
+
+/// Check a status change. `Closed` is reached only by [`Status::Resolved`] → approval;
+/// `Closed` → `InProgress` is a reopening and needs a reason.
+pub fn check_transition(from: Status, to: Status, reason: &str) -> Result<(), TransitionError> {
+    if to == Status::Closed {
+        return Err(TransitionError::NeedsApproval);
+    }
+    if from == Status::Closed && to == Status::InProgress {
+        return if reason
+            .split_whitespace()
+            .collect::<String>()
+            .chars()
+            .count()
+            >= 10
+        {
+            Ok(())
+        } else {
+            Err(TransitionError::NeedsReason)
+        };
+    }
+    if from.next().contains(&to) {
+        Ok(())
+    } else {
+        Err(TransitionError::NotAllowed)
+    }
+}
+
+/// Red, amber or green against the deadline.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Rag {
+    /// Overdue.
+    Red,
+    /// Three quarters of the time used.
+    Amber,
+    Green,
+}
+
+impl Rag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rag::Red => "red",
+            Rag::Amber => "amber",
+            Rag::Green => "green",
+        }
+    }
+}
+
+pub fn rag(opened: DateTime<Utc>, due: DateTime<Utc>, now: DateTime<Utc>) -> Rag {
+    if now >= due {
+        Rag::Red
+    } else if (now - opened) * 4 >= (due - opened) * 3 {
+        Rag::Amber
+    } else {
+        Rag::Green
+    }
+}
+
+/// Who an overdue case is escalated to, step by step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Escalation {
+    /// Within its deadline: the lead officer.
+    Officer,
+    /// Overdue: the head of the consular section (the lead's supervisor).
+    Section,
+    /// Overdue by half its allowed time again: the head of mission.
+    Mission,
+    /// Overdue by its whole allowed time again: headquarters.
+    Headquarters,
+}
+
+impl Escalation {
+    pub fn level(self) -> i64 {
+        match self {
+            Escalation::Officer => 0,
+            Escalation::Section => 1,
+            Escalation::Mission => 2,
+            Escalation::Headquarters => 3,
+        }
+    }
+
+    pub fn from_level(l: i64) -> Escalation {
+        match l {
+            i64::MIN..=0 => Escalation::Officer,
+            1 => Escalation::Section,
+            2 => Escalation::Mission,
+            _ => Escalation::Headquarters,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Escalation::Officer => "officer",
+            Escalation::Section => "section",
+            Escalation::Mission => "mission",
+            Escalation::Headquarters => "headquarters",
+        }
+    }
+}
+
+/// The escalation an open case should be at, `now`.
+pub fn escalation(opened: DateTime<Utc>, due: DateTime<Utc>, now: DateTime<Utc>) -> Escalation {
+    let allowed = due - opened;
+    if now < due {
+        Escalation::Officer
+    } else if now < due + allowed / 2 {
+        Escalation::Section
+    } else if now < due + allowed {
+        Escalation::Mission
+    } else {
+        Escalation::Headquarters
+    }
+}
+
+/// One checklist item, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct ChecklistItem {
+    pub vi: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct Deadlines {
+    pub urgent: i64,
+    pub high: i64,
+    pub normal: i64,
+    pub low: i64,
+}
+
+/// A case type as the data file defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct CaseType {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// The Vienna Convention (art. 36) consular-access clock applies.
+    pub consular_access: bool,
+    /// Restricted categories every case of this type carries.
+    pub restricted: Vec<Restricted>,
+    /// Hours from intake to the deadline, by priority.
+    pub deadline_hours: Deadlines,
+    pub checklist: Vec<ChecklistItem>,
+}
+
+impl CaseType {
+    pub fn deadline(&self, priority: Priority) -> Duration {
+        let h = match priority {
+            Priority::Urgent => self.deadline_hours.urgent,
+            Priority::High => self.deadline_hours.high,
+            Priority::Normal => self.deadline_hours.normal,
+            Priority::Low => self.deadline_hours.low,
+        };
+        Duration::hours(h)
+    }
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(rename = "type")]
+    types: Vec<CaseType>,
+}
+
+static TYPES: LazyLock<Vec<CaseType>> = LazyLock::new(|| {
+    // Checked by the unit tests: a build that passed them parses this file.
+    toml::from_str::<File>(include_str!("../refdata/case_types.toml"))
+        .map(|f| f.types)
+        .unwrap_or_default()
+});
+
+pub fn case_types() -> &'static [CaseType] {
+    &TYPES
+}
+
+pub fn case_type(code: &str) -> Option<&'static CaseType> {
+    TYPES.iter().find(|t| t.code == code)
+}
+
+/// How the case came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Hotline,
+    Mission,
+    Partner,
+    Portal,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Hotline,
+        Channel::Mission,
+        Channel::Partner,
+        Channel::Portal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Hotline => "hotline",
+            Channel::Mission => "mission",
+            Channel::Partner => "partner",
+            Channel::Portal => "portal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Kinds of timeline entries.
+pub const EVENT_KINDS: &[&str] = &[
+    "note",
+    "call",
+    "visit",
+    "consular_visit",
+    "court_hearing",
+    "money_advanced",
+    "document_issued",
+    "family_message",
+    "status",
+    "assignment",
+    "escalation",
+];
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn t(h: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::hours(h)
+    }
+
+    #[test]
+    fn case_types_parse_with_both_languages_and_sane_deadlines() {
+        let types = case_types();
+        assert_eq!(types.len(), 15);
+        for ty in types {
+            assert!(
+                !ty.name_vi.is_empty() && !ty.name_en.is_empty(),
+                "{}",
+                ty.code
+            );
+            assert!(crate::text::is_nfc(&ty.name_vi));
+            assert!(!ty.checklist.is_empty(), "{}", ty.code);
+            let d = &ty.deadline_hours;
+            assert!(
+                0 < d.urgent && d.urgent <= d.high && d.high <= d.normal && d.normal <= d.low,
+                "{}",
+                ty.code
+            );
+        }
+        assert_eq!(
+            case_type("trafficking").unwrap().restricted,
+            vec![Restricted::Trafficking]
+        );
+        assert!(case_type("arrest").unwrap().consular_access);
+        assert!(case_type("nope").is_none());
+    }
+
+    #[test]
+    fn workflow_moves_and_refusals() {
+        use Status::*;
+        assert!(check_transition(New, Assessed, "").is_ok());
+        assert!(check_transition(Assessed, InProgress, "").is_ok());
+        assert!(check_transition(InProgress, AwaitingPartner, "").is_ok());
+        assert!(check_transition(AwaitingPartner, Resolved, "").is_ok());
+        assert_eq!(
+            check_transition(New, Resolved, ""),
+            Err(TransitionError::NotAllowed)
+        );
+        assert_eq!(
+            check_transition(Resolved, Closed, ""),
+            Err(TransitionError::NeedsApproval)
+        );
+        assert_eq!(
+            check_transition(Closed, InProgress, "oops"),
+            Err(TransitionError::NeedsReason)
+        );
+        assert!(check_transition(Closed, InProgress, "family sent new information").is_ok());
+        assert_eq!(
+            check_transition(Closed, New, "family sent new information"),
+            Err(TransitionError::NotAllowed)
+        );
+    }
+
+    #[test]
+    fn red_amber_green_against_the_deadline() {
+        let (open, due) = (t(0), t(48));
+        assert_eq!(rag(open, due, t(1)), Rag::Green);
+        assert_eq!(rag(open, due, t(35)), Rag::Green);
+        assert_eq!(rag(open, due, t(36)), Rag::Amber);
+        assert_eq!(rag(open, due, t(47)), Rag::Amber);
+        assert_eq!(rag(open, due, t(48)), Rag::Red);
+    }
+
+    #[test]
+    fn escalation_climbs_the_chain_as_time_passes() {
+        let (open, due) = (t(0), t(24));
+        assert_eq!(escalation(open, due, t(23)), Escalation::Officer);
+        assert_eq!(escalation(open, due, t(24)), Escalation::Section);
+        assert_eq!(escalation(open, due, t(35)), Escalation::Section);
+        assert_eq!(escalation(open, due, t(36)), Escalation::Mission);
+        assert_eq!(escalation(open, due, t(47)), Escalation::Mission);
+        assert_eq!(escalation(open, due, t(48)), Escalation::Headquarters);
+        assert_eq!(escalation(open, due, t(1000)), Escalation::Headquarters);
+        for l in 0..4 {
+            assert_eq!(Escalation::from_level(l).level(), l);
+        }
+    }
+
+    #[test]
+    fn deadlines_follow_type_and_priority() {
+        let arrest = case_type("arrest").unwrap();
+        assert_eq!(arrest.deadline(Priority::Urgent), Duration::hours(24));
+        assert!(arrest.deadline(Priority::Low) > arrest.deadline(Priority::High));
+    }
+}

@@ -1,0 +1,1102 @@
+//! Protection cases behind the same authorization layer as persons.
+//!
+//! [`Cases`] is issued for one identity. Each method loads the case's scope (mission, country,
+//! restricted categories, members) in its transaction, asks
+//! [`baoho_domain::access::decide`], and writes its audit row there; a case outside the scope
+//! answers [`StoreError::NotFound`] with a `denied` row. Persons are linked only if this
+//! identity may read them (the person handle's gate decides, and audits).
+
+use crate::accounts::uuid_v7;
+use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
+use crate::crypto::{Aad, Keyring};
+use crate::db::{AuditTx, Db, Dialect, on_db};
+use crate::persons::{AccessCtx, Persons};
+use crate::{Result, Store, StoreError};
+use baoho_domain::access::{AgencyKind, Decision, Identity, Restricted, Role, Scope, Verb, decide};
+use baoho_domain::case::{
+    Channel, Escalation, Priority, Rag, Status, case_type, check_transition, escalation, rag,
+};
+use baoho_domain::person::FieldError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::sync::Arc;
+
+/// What intake records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CaseIntake {
+    /// A case type code (`arrest`, `trafficking`, …; see `GET /api/v1/case-types`).
+    pub case_type: String,
+    /// `urgent`, `high`, `normal` or `low`.
+    pub priority: String,
+    /// `hotline`, `mission`, `partner` or `portal`.
+    pub channel: String,
+    /// ISO alpha-2 of where it happened.
+    pub country: String,
+    #[serde(default)]
+    pub city: String,
+    /// Responsible mission; empty for headquarters.
+    #[serde(default)]
+    pub mission: String,
+    /// What happened (restricted: encrypted at rest).
+    pub summary: String,
+    /// Who reported it and how to reach them (restricted).
+    #[serde(default)]
+    pub reporter: String,
+    #[serde(default)]
+    pub reporter_contact: String,
+    /// Ids of the persons affected (each must be readable by you).
+    #[serde(default)]
+    pub persons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Private {
+    summary: String,
+    reporter: String,
+    reporter_contact: String,
+}
+
+/// A case as its list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CaseSummary {
+    pub id: String,
+    pub reference: String,
+    pub case_type: String,
+    pub priority: Priority,
+    pub status: Status,
+    pub mission: String,
+    pub country: String,
+    pub lead_officer: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub rag: Rag,
+    pub escalation: Escalation,
+    pub restricted: bool,
+    pub close_requested: bool,
+}
+
+/// One timeline entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CaseEvent {
+    pub id: String,
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub body: String,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+}
+
+/// A case opened by an authorised reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CaseRecord {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub version: i64,
+    pub channel: Channel,
+    pub city: String,
+    pub description: String,
+    pub reporter: String,
+    pub reporter_contact: String,
+    /// Person ids.
+    pub persons: Vec<String>,
+    /// Account ids working on the case.
+    pub members: Vec<String>,
+    /// Checklist items done (by index in the type's checklist).
+    pub checks_done: Vec<i64>,
+    pub events: Vec<CaseEvent>,
+}
+
+/// A new timeline entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewEvent {
+    /// One of `note`, `call`, `visit`, `consular_visit`, `court_hearing`, `money_advanced`,
+    /// `document_issued`, `family_message`.
+    pub kind: String,
+    pub body: String,
+    /// For `money_advanced`: amount in minor units (cents) and ISO 4217 currency.
+    #[serde(default)]
+    pub amount_minor: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// Filters for the case list; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    pub case_type: Option<String>,
+    pub status: Option<Status>,
+    pub mission: Option<String>,
+    pub country: Option<String>,
+    pub lead_officer: Option<String>,
+    pub open_only: bool,
+    pub overdue_only: bool,
+    /// Only cases this account works on.
+    pub mine: bool,
+    /// Only cases whose closure awaits approval.
+    pub awaiting_approval: bool,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One page of cases and how many match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CasePage {
+    pub cases: Vec<CaseSummary>,
+    pub total: i64,
+}
+
+const USER_EVENTS: &[&str] = &[
+    "note",
+    "call",
+    "visit",
+    "consular_visit",
+    "court_hearing",
+    "money_advanced",
+    "document_issued",
+    "family_message",
+];
+
+/// The scoped case handle.
+pub struct Cases {
+    db: Db,
+    keys: Arc<Keyring>,
+    ctx: AccessCtx,
+    persons: Persons,
+}
+
+struct CaseScope {
+    rid: i64,
+    id: String,
+    version: i64,
+    status: Status,
+    scope: Scope,
+    close_requested_by: Option<String>,
+}
+
+fn invalid(field: &str, code: &'static str) -> StoreError {
+    StoreError::Validation(vec![FieldError {
+        field: field.into(),
+        code,
+    }])
+}
+
+fn is_case_role(who: &Identity) -> bool {
+    !matches!(
+        who.role,
+        Role::Administrator | Role::Auditor | Role::Analyst
+    )
+}
+
+/// Supervisors approve closures: heads of mission of the case's mission, and headquarters.
+fn may_approve_close(who: &Identity, scope: &Scope) -> bool {
+    match who.role {
+        Role::HeadOfMission => {
+            who.agency.kind == AgencyKind::ConsularDepartment
+                || scope.missions.contains(&who.agency.code)
+        }
+        Role::HqOfficer => who.agency.kind == AgencyKind::ConsularDepartment,
+        _ => false,
+    }
+}
+
+const SCOPE_COLUMNS: &str = "c.rid, c.id, c.version, c.status, c.mission_code, c.country, c.restricted, c.close_requested_by, \
+     EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = $2) AS member";
+
+const SUMMARY_COLUMNS: &str = "c.id, c.reference, c.case_type, c.priority, c.status, c.mission_code, c.country, c.lead_officer, c.opened_at, c.due_at, c.escalation, c.restricted, c.close_requested_by";
+
+impl Cases {
+    pub fn new(store: &dyn Store, keys: Arc<Keyring>, ctx: AccessCtx) -> Self {
+        Self {
+            db: Db::of(store),
+            persons: Persons::new(store, keys.clone(), ctx.clone()),
+            keys,
+            ctx,
+        }
+    }
+
+    fn entry(&self, action: AuditAction, outcome: AuditOutcome, id: &str) -> AuditEntry {
+        let ok = id.len() <= 128
+            && id.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'@')
+            });
+        AuditEntry::new(self.ctx.at, &self.ctx.who.account_id, action, outcome)
+            .role(self.ctx.who.role.as_str())
+            .agency(&self.ctx.who.agency.code)
+            .object("case", if ok { id } else { "" })
+            .purpose(&self.ctx.purpose)
+            .request(&self.ctx.request_id)
+    }
+
+    fn scope_from_row<R: Row>(&self, r: &R) -> Result<CaseScope>
+    where
+        for<'a> &'a str: sqlx::ColumnIndex<R>,
+        String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        bool: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    {
+        let mission: String = r.try_get("mission_code")?;
+        let country: String = r.try_get("country")?;
+        let restricted: String = r.try_get("restricted")?;
+        let status: String = r.try_get("status")?;
+        let member: bool = r.try_get("member")?;
+        Ok(CaseScope {
+            rid: r.try_get("rid")?,
+            id: r.try_get("id")?,
+            version: r.try_get("version")?,
+            status: Status::parse(&status).unwrap_or(Status::New),
+            close_requested_by: r.try_get("close_requested_by")?,
+            scope: Scope {
+                missions: if mission.is_empty() {
+                    vec![]
+                } else {
+                    vec![mission]
+                },
+                countries: if country.is_empty() {
+                    vec![]
+                } else {
+                    vec![country]
+                },
+                referred_to: vec![],
+                restricted: Restricted::split(&restricted),
+                assigned: if member {
+                    vec![self.ctx.who.account_id.clone()]
+                } else {
+                    vec![]
+                },
+            },
+        })
+    }
+
+    fn summary_from_row<R: Row>(&self, r: &R) -> Result<CaseSummary>
+    where
+        for<'a> &'a str: sqlx::ColumnIndex<R>,
+        String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        DateTime<Utc>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    {
+        let priority: String = r.try_get("priority")?;
+        let status: String = r.try_get("status")?;
+        let status = Status::parse(&status).unwrap_or(Status::New);
+        let opened_at: DateTime<Utc> = r.try_get("opened_at")?;
+        let due_at: DateTime<Utc> = r.try_get("due_at")?;
+        let restricted: String = r.try_get("restricted")?;
+        let close: Option<String> = r.try_get("close_requested_by")?;
+        Ok(CaseSummary {
+            id: r.try_get("id")?,
+            reference: r.try_get("reference")?,
+            case_type: r.try_get("case_type")?,
+            priority: Priority::parse(&priority).unwrap_or(Priority::Normal),
+            status,
+            mission: r.try_get("mission_code")?,
+            country: r.try_get("country")?,
+            lead_officer: r.try_get("lead_officer")?,
+            opened_at,
+            due_at,
+            rag: if status.is_open() {
+                rag(opened_at, due_at, self.ctx.at)
+            } else {
+                Rag::Green
+            },
+            escalation: Escalation::from_level(r.try_get("escalation")?),
+            restricted: !restricted.is_empty(),
+            close_requested: close.is_some(),
+        })
+    }
+
+    /// Load the case's scope and decide; on refusal write the denied row, answer NotFound.
+    async fn gate<'c, DB>(
+        &self,
+        tx: &mut sqlx::Transaction<'c, DB>,
+        id: &str,
+        verb: Verb,
+        action: AuditAction,
+    ) -> Result<CaseScope>
+    where
+        DB: sqlx::Database,
+        sqlx::Transaction<'c, DB>: AuditTx,
+        for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+        DB::Arguments: sqlx::IntoArguments<DB>,
+        for<'a> &'a str: sqlx::ColumnIndex<DB::Row> + sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        String: for<'a> sqlx::Decode<'a, DB> + sqlx::Type<DB>,
+        Option<String>: for<'a> sqlx::Decode<'a, DB> + sqlx::Type<DB>,
+        bool: for<'a> sqlx::Decode<'a, DB> + sqlx::Type<DB>,
+        i64: for<'a> sqlx::Decode<'a, DB> + sqlx::Type<DB>,
+    {
+        let sql = format!("SELECT {SCOPE_COLUMNS} FROM case_file c WHERE c.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(self.ctx.who.account_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(r) = row {
+            let s = self.scope_from_row(&r)?;
+            let d = decide(&self.ctx.who, verb, &s.scope, None);
+            if d == Decision::Allow {
+                return Ok(s);
+            }
+            tracing::info!(reason = ?d, action = %action, "case access denied");
+        }
+        tx.audit(&self.entry(action, AuditOutcome::Denied, id))
+            .await?;
+        Err(StoreError::NotFound)
+    }
+
+    fn encrypt(&self, table: &str, column: &str, id: &str, plain: &str) -> Result<String> {
+        self.keys.encrypt_str(&Aad::new(table, column, id), plain)
+    }
+
+    /// Record a new case. The creator becomes a member (and the lead, unless an HQ officer
+    /// records it for a mission). Deadline from the type and priority.
+    pub async fn create(&self, intake: CaseIntake) -> Result<CaseRecord> {
+        let who = &self.ctx.who;
+        if !is_case_role(who) || who.role == Role::PartnerLiaison {
+            return Err(StoreError::Forbidden);
+        }
+        let ty = case_type(intake.case_type.trim())
+            .ok_or_else(|| invalid("case_type", "case.error.type"))?;
+        let priority = Priority::parse(intake.priority.trim())
+            .ok_or_else(|| invalid("priority", "case.error.priority"))?;
+        let channel = Channel::parse(intake.channel.trim())
+            .ok_or_else(|| invalid("channel", "case.error.channel"))?;
+        let country = intake.country.trim().to_ascii_uppercase();
+        let mission = intake.mission.trim().to_ascii_uppercase();
+        let mut errs = Vec::new();
+        if baoho_domain::refdata::country(&country).is_none() {
+            errs.push(FieldError {
+                field: "country".into(),
+                code: "person.error.unknown_country",
+            });
+        }
+        if !mission.is_empty() && baoho_domain::refdata::mission(&mission).is_none() {
+            errs.push(FieldError {
+                field: "mission".into(),
+                code: "person.error.unknown_mission",
+            });
+        }
+        let summary = baoho_domain::text::nfc(intake.summary.trim());
+        if summary.is_empty() || summary.chars().count() > 20_000 {
+            errs.push(FieldError {
+                field: "summary".into(),
+                code: "case.error.summary",
+            });
+        }
+        if !errs.is_empty() {
+            return Err(StoreError::Validation(errs));
+        }
+        let scope = Scope {
+            missions: if mission.is_empty() {
+                vec![]
+            } else {
+                vec![mission.clone()]
+            },
+            countries: vec![country.clone()],
+            restricted: ty.restricted.clone(),
+            assigned: vec![who.account_id.clone()],
+            ..Default::default()
+        };
+        if !decide(who, Verb::Create, &scope, None).is_allowed() {
+            return Err(invalid("mission", "person.error.outside_scope"));
+        }
+        let id = uuid_v7();
+        let private = Private {
+            summary,
+            reporter: baoho_domain::text::nfc(intake.reporter.trim()),
+            reporter_contact: baoho_domain::text::nfc(intake.reporter_contact.trim()),
+        };
+        let json =
+            serde_json::to_string(&private).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let envelope = self.encrypt("case_file", "private_data", &id, &json)?;
+        let at = self.ctx.at;
+        let due = at + ty.deadline(priority);
+        let lead = (who.role == Role::MissionOfficer || who.role == Role::HeadOfMission)
+            .then(|| who.account_id.clone());
+        let restricted = Restricted::join(&ty.restricted);
+        let entry = self.entry(AuditAction::Create, AuditOutcome::Allowed, &id);
+        let person_ids = intake.persons.clone();
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            // Each person must be readable by this identity (audited, denied rows on refusal).
+            let mut person_rids = Vec::new();
+            for pid in &person_ids {
+                match self
+                    .persons
+                    .gate(&mut tx, pool.agg(), pid, Verb::Read, AuditAction::Read)
+                    .await
+                {
+                    Ok((s, _)) => person_rids.push(s.rid),
+                    Err(StoreError::NotFound) => {
+                        tx.commit().await?;
+                        return Err(invalid("persons", "case.error.person"));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let rid: i64 = sqlx::query_scalar(
+                "INSERT INTO case_file (id, reference, version, case_type, priority, status, channel, mission_code, country, city, restricted, private_data, lead_officer, opened_at, due_at, created_by, updated_at, updated_by) \
+                 VALUES ($1, $1, 1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $11, $13) RETURNING rid",
+            )
+            .bind(&id)
+            .bind(&ty.code)
+            .bind(priority.as_str())
+            .bind(channel.as_str())
+            .bind(&mission)
+            .bind(&country)
+            .bind(baoho_domain::text::nfc(intake.city.trim()))
+            .bind(&restricted)
+            .bind(&envelope)
+            .bind(&lead)
+            .bind(at)
+            .bind(due)
+            .bind(&who.account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let reference = format!("BH-{}-{rid:06}", at.format("%Y"));
+            sqlx::query("UPDATE case_file SET reference = $2 WHERE rid = $1")
+                .bind(rid)
+                .bind(&reference)
+                .execute(&mut *tx)
+                .await?;
+            for p in &person_rids {
+                sqlx::query("INSERT INTO case_person (case_rid, person_rid) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(rid)
+                    .bind(p)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("INSERT INTO case_member (case_rid, account_id) VALUES ($1, $2)")
+                .bind(rid)
+                .bind(&who.account_id)
+                .execute(&mut *tx)
+                .await?;
+            self.insert_event(&mut tx, rid, "status", "new", None, None)
+                .await?;
+            tx.audit(&entry).await?;
+            tx.commit().await?;
+        });
+        self.get(&id).await
+    }
+
+    async fn insert_event<'c, DB>(
+        &self,
+        tx: &mut sqlx::Transaction<'c, DB>,
+        rid: i64,
+        kind: &str,
+        body: &str,
+        amount: Option<i64>,
+        currency: Option<&str>,
+    ) -> Result<()>
+    where
+        DB: sqlx::Database,
+        for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+        DB::Arguments: sqlx::IntoArguments<DB>,
+        for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        for<'a> String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        for<'a> i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        for<'a> Option<i64>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        for<'a> DateTime<Utc>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    {
+        let eid = uuid_v7();
+        let env = self.encrypt("case_event", "body", &eid, body)?;
+        sqlx::query("INSERT INTO case_event (id, case_rid, kind, at, author, body, amount_minor, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(eid)
+            .bind(rid)
+            .bind(kind)
+            .bind(self.ctx.at)
+            .bind(self.ctx.who.account_id.clone())
+            .bind(env)
+            .bind(amount)
+            .bind(currency)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Open a case (audited `read`).
+    pub async fn get(&self, id: &str) -> Result<CaseRecord> {
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let s = match self.gate(&mut tx, id, Verb::Read, AuditAction::Read).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tx.commit().await?;
+                    return Err(e);
+                }
+            };
+            let sql = format!(
+                "SELECT {SUMMARY_COLUMNS}, c.version, c.channel, c.city, c.private_data FROM case_file c WHERE c.rid = $1"
+            );
+            let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(s.rid)
+                .fetch_one(&mut *tx)
+                .await?;
+            let summary = self.summary_from_row(&r)?;
+            let env: Option<String> = r.try_get("private_data")?;
+            let private: Private = match env {
+                Some(e) => {
+                    let json = self
+                        .keys
+                        .decrypt_string(&Aad::new("case_file", "private_data", &s.id), &e)?;
+                    serde_json::from_str(&json).map_err(|e| StoreError::Invalid(e.to_string()))?
+                }
+                None => Private::default(),
+            };
+            let channel: String = r.try_get("channel")?;
+            let persons: Vec<String> = sqlx::query_scalar("SELECT p.id FROM case_person cp JOIN person p ON p.rid = cp.person_rid WHERE cp.case_rid = $1 ORDER BY p.rid")
+                .bind(s.rid).fetch_all(&mut *tx).await?;
+            let members: Vec<String> = sqlx::query_scalar(
+                "SELECT account_id FROM case_member WHERE case_rid = $1 ORDER BY account_id",
+            )
+            .bind(s.rid)
+            .fetch_all(&mut *tx)
+            .await?;
+            let checks_done: Vec<i64> =
+                sqlx::query_scalar("SELECT item FROM case_check WHERE case_rid = $1 ORDER BY item")
+                    .bind(s.rid)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let rows = sqlx::query("SELECT id, kind, at, author, body, amount_minor, currency FROM case_event WHERE case_rid = $1 ORDER BY at DESC, id DESC")
+                .bind(s.rid).fetch_all(&mut *tx).await?;
+            let mut events = Vec::with_capacity(rows.len());
+            for e in &rows {
+                let eid: String = e.try_get("id")?;
+                let body: Option<String> = e.try_get("body")?;
+                events.push(CaseEvent {
+                    body: match body {
+                        Some(b) => self
+                            .keys
+                            .decrypt_string(&Aad::new("case_event", "body", &eid), &b)?
+                            .to_string(),
+                        None => String::new(),
+                    },
+                    id: eid,
+                    kind: e.try_get("kind")?,
+                    at: e.try_get("at")?,
+                    author: e.try_get("author")?,
+                    amount_minor: e.try_get("amount_minor")?,
+                    currency: e.try_get("currency")?,
+                });
+            }
+            tx.audit(&self.entry(AuditAction::Read, AuditOutcome::Allowed, &s.id))
+                .await?;
+            tx.commit().await?;
+            Ok(CaseRecord {
+                version: s.version,
+                channel: Channel::parse(&channel).unwrap_or(Channel::Mission),
+                city: r.try_get("city")?,
+                description: private.summary,
+                reporter: private.reporter,
+                reporter_contact: private.reporter_contact,
+                persons,
+                members,
+                checks_done,
+                events,
+                summary,
+            })
+        })
+    }
+
+    /// Run one audited change on a case the identity may edit. `f` gets the transaction and
+    /// the case's scope.
+    async fn change(
+        &self,
+        id: &str,
+        action: AuditAction,
+        purpose: &str,
+        op: ChangeOp<'_>,
+    ) -> Result<()> {
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let s = match self.gate(&mut tx, id, Verb::Edit, action).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tx.commit().await?;
+                    return Err(e);
+                }
+            };
+            let now = self.ctx.at;
+            let me = self.ctx.who.account_id.as_str();
+            match op {
+                ChangeOp::Event(ev) => {
+                    self.insert_event(
+                        &mut tx,
+                        s.rid,
+                        &ev.kind,
+                        &ev.body,
+                        ev.amount_minor,
+                        ev.currency.as_deref(),
+                    )
+                    .await?;
+                }
+                ChangeOp::Status {
+                    version,
+                    to,
+                    reason,
+                } => {
+                    if s.version != version {
+                        return Err(StoreError::Conflict(
+                            "the case was changed by someone else since you opened it".into(),
+                        ));
+                    }
+                    check_transition(s.status, to, reason)
+                        .map_err(|_| invalid("status", "case.error.transition"))?;
+                    sqlx::query("UPDATE case_file SET status = $2, version = version + 1, close_requested_by = NULL, closed_at = NULL, closed_by = NULL, updated_at = $3, updated_by = $4 WHERE rid = $1")
+                        .bind(s.rid).bind(to.as_str()).bind(now).bind(me).execute(&mut *tx).await?;
+                    let body = if reason.is_empty() {
+                        to.as_str().to_owned()
+                    } else {
+                        format!("{}: {reason}", to.as_str())
+                    };
+                    self.insert_event(&mut tx, s.rid, "status", &body, None, None)
+                        .await?;
+                }
+                ChangeOp::Assign { account } => {
+                    sqlx::query("UPDATE case_file SET lead_officer = $2, version = version + 1, updated_at = $3, updated_by = $4 WHERE rid = $1")
+                        .bind(s.rid).bind(account).bind(now).bind(me).execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO case_member (case_rid, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(s.rid).bind(account).execute(&mut *tx).await?;
+                    self.insert_event(&mut tx, s.rid, "assignment", account, None, None)
+                        .await?;
+                    outbox_push(&mut tx, "notify", &serde_json::json!({"recipient": account, "kind": "case_assigned", "object_id": s.id, "actor": me}), now).await?;
+                }
+                ChangeOp::Check { item, done } => {
+                    if done {
+                        sqlx::query("INSERT INTO case_check (case_rid, item, done_at, done_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                            .bind(s.rid).bind(item).bind(now).bind(me).execute(&mut *tx).await?;
+                    } else {
+                        sqlx::query("DELETE FROM case_check WHERE case_rid = $1 AND item = $2")
+                            .bind(s.rid)
+                            .bind(item)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                ChangeOp::RequestClose { version } => {
+                    if s.version != version {
+                        return Err(StoreError::Conflict(
+                            "the case was changed by someone else since you opened it".into(),
+                        ));
+                    }
+                    if s.status != Status::Resolved {
+                        return Err(invalid("status", "case.error.close_needs_resolved"));
+                    }
+                    sqlx::query("UPDATE case_file SET close_requested_by = $2, version = version + 1, updated_at = $3, updated_by = $4 WHERE rid = $1")
+                        .bind(s.rid).bind(me).bind(now).bind(me).execute(&mut *tx).await?;
+                    self.insert_event(&mut tx, s.rid, "status", "close requested", None, None)
+                        .await?;
+                    let mission = s.scope.missions.first().cloned().unwrap_or_default();
+                    outbox_push(&mut tx, "notify_supervisors", &serde_json::json!({"mission": mission, "kind": "case_close_requested", "object_id": s.id, "actor": me}), now).await?;
+                }
+                ChangeOp::ApproveClose { version } => {
+                    if s.version != version {
+                        return Err(StoreError::Conflict(
+                            "the case was changed by someone else since you opened it".into(),
+                        ));
+                    }
+                    if s.status != Status::Resolved || s.close_requested_by.is_none() {
+                        return Err(invalid("status", "case.error.close_not_requested"));
+                    }
+                    if !may_approve_close(&self.ctx.who, &s.scope)
+                        || s.close_requested_by.as_deref() == Some(me)
+                    {
+                        return Err(StoreError::Forbidden);
+                    }
+                    sqlx::query("UPDATE case_file SET status = 'closed', closed_at = $2, closed_by = $3, version = version + 1, updated_at = $2, updated_by = $3 WHERE rid = $1")
+                        .bind(s.rid).bind(now).bind(me).execute(&mut *tx).await?;
+                    self.insert_event(&mut tx, s.rid, "status", "closed (approved)", None, None)
+                        .await?;
+                }
+            }
+            let entry = self
+                .entry(action, AuditOutcome::Allowed, &s.id)
+                .purpose(purpose);
+            tx.audit(&entry).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Add a timeline entry.
+    pub async fn add_event(&self, id: &str, ev: NewEvent) -> Result<()> {
+        let kind = ev.kind.trim().to_owned();
+        if !USER_EVENTS.contains(&kind.as_str()) {
+            return Err(invalid("kind", "case.error.event_kind"));
+        }
+        let body = baoho_domain::text::nfc(ev.body.trim());
+        if body.is_empty() || body.chars().count() > 20_000 {
+            return Err(invalid("body", "case.error.body"));
+        }
+        if kind == "money_advanced" {
+            let ok_amount = ev.amount_minor.is_some_and(|a| a > 0);
+            let ok_cur = ev
+                .currency
+                .as_deref()
+                .is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
+            if !ok_amount || !ok_cur {
+                return Err(invalid("amount", "case.error.amount"));
+            }
+        }
+        let ev = NewEvent { kind, body, ..ev };
+        self.change(id, AuditAction::Update, "timeline", ChangeOp::Event(&ev))
+            .await
+    }
+
+    /// Move the case along its workflow (a stale `version` is a Conflict).
+    pub async fn set_status(&self, id: &str, version: i64, to: Status, reason: &str) -> Result<()> {
+        let reason = baoho_domain::text::nfc(reason.trim());
+        self.change(
+            id,
+            AuditAction::Update,
+            "status",
+            ChangeOp::Status {
+                version,
+                to,
+                reason: &reason,
+            },
+        )
+        .await
+    }
+
+    /// Make `account` the lead officer (and a member).
+    pub async fn assign(&self, id: &str, account: &str) -> Result<()> {
+        self.change(
+            id,
+            AuditAction::Update,
+            "assign",
+            ChangeOp::Assign { account },
+        )
+        .await
+    }
+
+    pub async fn check(&self, id: &str, item: i64, done: bool) -> Result<()> {
+        if !(0..100).contains(&item) {
+            return Err(invalid("item", "case.error.item"));
+        }
+        self.change(
+            id,
+            AuditAction::Update,
+            "checklist",
+            ChangeOp::Check { item, done },
+        )
+        .await
+    }
+
+    /// Ask a supervisor to close a resolved case.
+    pub async fn request_close(&self, id: &str, version: i64) -> Result<()> {
+        self.change(
+            id,
+            AuditAction::Update,
+            "close requested",
+            ChangeOp::RequestClose { version },
+        )
+        .await
+    }
+
+    /// A supervisor (not the requester) closes the case.
+    pub async fn approve_close(&self, id: &str, version: i64) -> Result<()> {
+        self.change(
+            id,
+            AuditAction::Update,
+            "close approved",
+            ChangeOp::ApproveClose { version },
+        )
+        .await
+    }
+
+    /// Whether this identity may approve closing this case (for the page's buttons).
+    pub fn can_approve(&self, c: &CaseRecord) -> bool {
+        let scope = Scope {
+            missions: if c.summary.mission.is_empty() {
+                vec![]
+            } else {
+                vec![c.summary.mission.clone()]
+            },
+            ..Default::default()
+        };
+        may_approve_close(&self.ctx.who, &scope) && c.summary.close_requested
+    }
+
+    /// The SQL condition for cases this identity may list (mirrors [`decide`]; every row is
+    /// re-checked).
+    fn list_scope(&self, params: &mut Vec<String>) -> String {
+        let who = &self.ctx.who;
+        let mut p = |v: &str| {
+            params.push(v.to_owned());
+            format!("${}", params.len() + 1)
+        };
+        let place = match who.role {
+            Role::HqOfficer | Role::HeadOfMission
+                if who.agency.kind == AgencyKind::ConsularDepartment =>
+            {
+                "1 = 1".to_owned()
+            }
+            Role::MissionOfficer | Role::HeadOfMission
+                if who.agency.kind == AgencyKind::Mission =>
+            {
+                let m = p(&who.agency.code);
+                let cs: Vec<String> = who.jurisdiction.iter().map(|c| p(c)).collect();
+                if cs.is_empty() {
+                    format!("c.mission_code = {m}")
+                } else {
+                    format!("(c.mission_code = {m} OR c.country IN ({}))", cs.join(", "))
+                }
+            }
+            _ => "1 = 0".to_owned(),
+        };
+        format!(
+            "{place} AND (c.restricted = '' OR EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = $1))"
+        )
+    }
+
+    /// Cases in scope, by urgency (overdue first, then the nearest deadline).
+    pub async fn list(&self, f: &CaseFilter) -> Result<CasePage> {
+        if !is_case_role(&self.ctx.who) || self.ctx.who.role == Role::PartnerLiaison {
+            return Err(StoreError::Forbidden);
+        }
+        let mut params: Vec<String> = Vec::new();
+        let mut cond = self.list_scope(&mut params);
+        let add = |c: &str, v: &str, params: &mut Vec<String>| {
+            params.push(v.to_owned());
+            format!(" AND {c} = ${}", params.len() + 1)
+        };
+        if let Some(t) = &f.case_type {
+            cond.push_str(&add("c.case_type", t, &mut params));
+        }
+        if let Some(s) = f.status {
+            cond.push_str(&add("c.status", s.as_str(), &mut params));
+        }
+        if let Some(m) = &f.mission {
+            cond.push_str(&add("c.mission_code", m, &mut params));
+        }
+        if let Some(c) = &f.country {
+            cond.push_str(&add("c.country", c, &mut params));
+        }
+        if let Some(o) = &f.lead_officer {
+            cond.push_str(&add("c.lead_officer", o, &mut params));
+        }
+        if f.open_only || f.overdue_only {
+            cond.push_str(" AND c.status NOT IN ('resolved', 'closed')");
+        }
+        if f.awaiting_approval {
+            cond.push_str(" AND c.status = 'resolved' AND c.close_requested_by IS NOT NULL");
+        }
+        if f.mine {
+            cond.push_str(" AND EXISTS (SELECT 1 FROM case_member m2 WHERE m2.case_rid = c.rid AND m2.account_id = $1)");
+        }
+        let now_param = params.len() + 2;
+        if f.overdue_only {
+            cond.push_str(&format!(" AND c.due_at <= ${now_param}"));
+        }
+        let limit = if f.limit == 0 { 50 } else { f.limit.min(500) };
+        let sql_count = format!("SELECT COUNT(*) FROM case_file c WHERE {cond}");
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, {SCOPE_COLUMNS} FROM case_file c WHERE {cond} ORDER BY c.due_at, c.rid LIMIT {limit} OFFSET {}",
+            f.offset
+        );
+        on_db!(self.db, |pool| {
+            let mut q =
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.ctx.who.account_id.as_str());
+            let mut qc = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql_count))
+                .bind(self.ctx.who.account_id.as_str());
+            for p in &params {
+                q = q.bind(p.as_str());
+                qc = qc.bind(p.as_str());
+            }
+            if f.overdue_only {
+                q = q.bind(self.ctx.at);
+                qc = qc.bind(self.ctx.at);
+            }
+            let rows = q.fetch_all(pool).await?;
+            let total = qc.fetch_one(pool).await?;
+            let mut cases = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let s = self.scope_from_row(r)?;
+                if !decide(&self.ctx.who, Verb::Search, &s.scope, None).is_allowed() {
+                    continue;
+                }
+                cases.push(self.summary_from_row(r)?);
+            }
+            let mut tx = pool.begin_write().await?;
+            tx.audit(&self.entry(AuditAction::Search, AuditOutcome::Allowed, ""))
+                .await?;
+            tx.commit().await?;
+            Ok(CasePage { cases, total })
+        })
+    }
+}
+
+enum ChangeOp<'a> {
+    Event(&'a NewEvent),
+    Status {
+        version: i64,
+        to: Status,
+        reason: &'a str,
+    },
+    Assign {
+        account: &'a str,
+    },
+    Check {
+        item: i64,
+        done: bool,
+    },
+    RequestClose {
+        version: i64,
+    },
+    ApproveClose {
+        version: i64,
+    },
+}
+
+async fn outbox_push<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'a> String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> DateTime<Utc>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)")
+        .bind(uuid_v7())
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Escalate every open case whose deadline has passed further than its recorded escalation:
+/// raise its level, add a timeline entry, and queue a notice (outbox) to the next level up —
+/// all in one transaction per case, audited as the system. Returns the cases escalated.
+pub async fn escalate_overdue(
+    store: &dyn Store,
+    keys: &Keyring,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let db = Db::of(store);
+    let mut n = 0;
+    on_db!(db, |pool| {
+        let rows = sqlx::query("SELECT rid, id, mission_code, lead_officer, opened_at, due_at, escalation FROM case_file WHERE status NOT IN ('resolved', 'closed') AND due_at <= $1 AND escalation < 3 ORDER BY due_at LIMIT 10000")
+            .bind(now)
+            .fetch_all(pool)
+            .await?;
+        for r in &rows {
+            let rid: i64 = r.try_get("rid")?;
+            let id: String = r.try_get("id")?;
+            let opened: DateTime<Utc> = r.try_get("opened_at")?;
+            let due: DateTime<Utc> = r.try_get("due_at")?;
+            let current: i64 = r.try_get("escalation")?;
+            let target = escalation(opened, due, now);
+            if target.level() <= current {
+                continue;
+            }
+            let mission: String = r.try_get("mission_code")?;
+            let lead: Option<String> = r.try_get("lead_officer")?;
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE case_file SET escalation = $2 WHERE rid = $1 AND escalation = $3",
+            )
+            .bind(rid)
+            .bind(target.level())
+            .bind(current)
+            .execute(&mut *tx)
+            .await?;
+            if changed.rows_affected() == 0 {
+                tx.commit().await?;
+                continue;
+            }
+            let eid = uuid_v7();
+            let body = keys.encrypt_str(
+                &Aad::new("case_event", "body", &eid),
+                &format!("escalated to {}", target.as_str()),
+            )?;
+            sqlx::query("INSERT INTO case_event (id, case_rid, kind, at, author, body) VALUES ($1, $2, 'escalation', $3, 'system', $4)")
+                .bind(&eid).bind(rid).bind(now).bind(&body).execute(&mut *tx).await?;
+            let payload = serde_json::json!({"kind": "case_escalated", "object_id": id, "mission": mission, "lead": lead, "level": target.as_str(), "actor": "system"});
+            sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'escalate', $2, $3, $3)")
+                .bind(uuid_v7()).bind(payload.to_string()).bind(now).execute(&mut *tx).await?;
+            let entry = AuditEntry::system(now, AuditAction::Update, AuditOutcome::Allowed)
+                .object("case", &id)
+                .purpose(format!("escalated to {}", target.as_str()));
+            tx.audit(&entry).await?;
+            tx.commit().await?;
+            n += 1;
+        }
+    });
+    Ok(n)
+}
+
+/// Deliver pending outbox rows (in-app notices), oldest first, each in its own transaction
+/// (claim, deliver, mark done). Returns how many were delivered. Tests call it directly (no background timer).
+pub async fn drain_outbox(store: &dyn Store, now: DateTime<Utc>, limit: i64) -> Result<u64> {
+    let db = Db::of(store);
+    let mut delivered = 0;
+    on_db!(db, |pool| {
+        let rows = sqlx::query("SELECT id, kind, payload, attempts FROM outbox WHERE done_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $2")
+            .bind(now).bind(limit).fetch_all(pool).await?;
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let kind: String = r.try_get("kind")?;
+            let payload: String = r.try_get("payload")?;
+            let attempts: i64 = r.try_get("attempts")?;
+            let p: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+            let s = |k: &str| {
+                p.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let mut tx = pool.begin_write().await?;
+            // Claim: only one drainer delivers a row.
+            let claimed = sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = $1 AND done_at IS NULL AND attempts = $2")
+                .bind(&id).bind(attempts).execute(&mut *tx).await?;
+            if claimed.rows_affected() == 0 {
+                tx.commit().await?;
+                continue;
+            }
+            let mission = s("mission");
+            let recipients: Vec<String> = match kind.as_str() {
+                "notify" => vec![s("recipient")],
+                "notify_supervisors" => sqlx::query_scalar("SELECT id FROM account WHERE disabled = $3 AND ((role = $1 AND agency_code = $2) OR ($2 = '' AND role = 'hq_officer'))")
+                    .bind(Role::HeadOfMission.as_str()).bind(&mission).bind(false).fetch_all(&mut *tx).await?,
+                "escalate" => {
+                    let level = s("level");
+                    let lead = s("lead");
+                    match level.as_str() {
+                        "section" => sqlx::query_scalar("SELECT supervisor_id FROM account WHERE id = $1 AND supervisor_id IS NOT NULL")
+                            .bind(&lead).fetch_all(&mut *tx).await?,
+                        "mission" => sqlx::query_scalar("SELECT id FROM account WHERE disabled = $3 AND role = $1 AND agency_code = $2")
+                            .bind(Role::HeadOfMission.as_str()).bind(&mission).bind(false).fetch_all(&mut *tx).await?,
+                        _ => sqlx::query_scalar("SELECT id FROM account WHERE disabled = $2 AND role = $1 AND agency_kind = 'consular_department'")
+                            .bind(Role::HqOfficer.as_str()).bind(false).fetch_all(&mut *tx).await?,
+                    }
+                }
+                _ => vec![],
+            };
+            let notice_kind = s("kind");
+            for rcpt in recipients.iter().filter(|r| !r.is_empty()) {
+                sqlx::query("INSERT INTO notification (id, recipient, kind, object_kind, object_id, actor, at) VALUES ($1, $2, $3, 'case', $4, $5, $6)")
+                    .bind(uuid_v7()).bind(rcpt).bind(&notice_kind).bind(s("object_id")).bind(s("actor")).bind(now)
+                    .execute(&mut *tx).await?;
+            }
+            sqlx::query("UPDATE outbox SET done_at = $2 WHERE id = $1")
+                .bind(&id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            delivered += 1;
+        }
+    });
+    Ok(delivered)
+}
