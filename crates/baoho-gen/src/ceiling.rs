@@ -76,6 +76,10 @@ pub struct Ceiling {
     pub full_scans: usize,
     /// One-paragraph description of the method (for the `.ceiling.json` reader).
     pub method: String,
+    /// Per list row: the size of its consistent set (0 for rows without a true person).
+    /// Not written to `.ceiling.json`.
+    #[serde(skip)]
+    pub row_sizes: Vec<u32>,
 }
 
 const METHOD: &str = "For each list row made from a registry person, count the registry people \
@@ -271,12 +275,13 @@ pub fn ceiling(registry: &[SynthPerson], rows: &[ListRow], truth: &[Truth]) -> C
         true_inconsistent: 0,
         full_scans: 0,
         method: METHOD.to_owned(),
+        row_sizes: vec![0; rows.len()],
     };
     for k in ["1", "2", "3-5", "6-20", "21+"] {
         out.consistent_sizes.insert(k.to_owned(), 0);
     }
 
-    for (row, t) in rows.iter().zip(truth) {
+    for (ri, (row, t)) in rows.iter().zip(truth).enumerate() {
         let Some(ti) = t
             .registry_id
             .as_deref()
@@ -376,6 +381,7 @@ pub fn ceiling(registry: &[SynthPerson], rows: &[ListRow], truth: &[Truth]) -> C
             out.true_inconsistent += 1;
         }
         let size = consistent.len().max(1);
+        out.row_sizes[ri] = u32::try_from(size).unwrap_or(u32::MAX);
         if size == 1 && consistent.first() == Some(&ti) {
             out.settleable += 1;
         }

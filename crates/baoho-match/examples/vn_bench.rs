@@ -95,7 +95,11 @@ fn main() {
     // Reset the peak-RSS counter so VmHWM reports the linkage's own peak.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let rss_before = peak_rss_mib();
-    let cfg = LinkConfig::default();
+    // Keep the compared pairs so blocking recall is exact (`--no-pairs` to leave them out).
+    let cfg = LinkConfig {
+        keep_compared: !args.iter().any(|a| a == "--no-pairs"),
+        ..LinkConfig::default()
+    };
     let t = Instant::now();
     let cpu0 = cpu_secs();
     let res = link(&registry, &list, &cfg);
@@ -148,8 +152,12 @@ fn main() {
             }
             shown += 1;
             println!(
-                "ROW {:?} {:?}\n  TRUE {:?}",
-                list[i], truth[i].applied, registry[*j]
+                "ROW {:?} {:?}\n  TRUE {:?}\n  oracle {} compared {}",
+                list[i],
+                truth[i].applied,
+                registry[*j],
+                ceil.as_ref().map_or(0, |c| c.row_sizes[i]),
+                res.was_compared(i, *j)
             );
             let cands: Vec<_> = res.candidates.iter().filter(|c| c.list_idx == i).collect();
             if !cands.iter().any(|c| c.reg_idx == *j) {
@@ -216,6 +224,47 @@ fn main() {
     let coverage = covered.iter().filter(|&&c| c).count() as f64 / with_match.max(1) as f64;
     let listed_share = listed.iter().filter(|&&c| c).count() as f64 / with_match.max(1) as f64;
     println!("true person among returned candidates (any decision): {listed_share:.5}");
+    if cfg.keep_compared {
+        // Rows whose true person is not on screen, by where it was lost.
+        let (mut blocked, mut not_blocked, mut cut, mut non_match) = (0usize, 0, 0, 0);
+        for (i, t) in true_of.iter().enumerate() {
+            let Some(j) = *t else { continue };
+            let was = res.was_compared(i, j);
+            blocked += usize::from(was);
+            if covered[i] {
+                continue;
+            }
+            if !was {
+                not_blocked += 1;
+            } else if listed[i] {
+                non_match += 1;
+            } else {
+                cut += 1;
+            }
+        }
+        println!(
+            "blocking recall (exact) {:.5} | true person off screen: not compared {not_blocked}, compared but not returned {cut}, returned as non-match {non_match}",
+            blocked as f64 / with_match.max(1) as f64
+        );
+        if let Some(c) = &ceil {
+            // Off-screen rows by the oracle's consistent-set size: above REVIEW_TIE_CAP no
+            // screen of that size can be sure to hold the person.
+            let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+            for (i, t) in true_of.iter().enumerate() {
+                if t.is_some() && !covered[i] {
+                    let k = match c.row_sizes[i] {
+                        0..=1 => "1",
+                        2..=5 => "2-5",
+                        6..=20 => "6-20",
+                        21..=50 => "21-50",
+                        _ => "51+",
+                    };
+                    *by.entry(k).or_default() += 1;
+                }
+            }
+            println!("off-screen rows by oracle consistent-set size: {by:?}");
+        }
+    }
     println!(
         "registry {n_reg} list {n_list} (with match {with_match}) | wall {wall:.3}s cpu {cpu:.2}s | peak RSS {rss:.0} MiB (base {rss_before:.0}) | pairs {}",
         res.stats.pairs_compared

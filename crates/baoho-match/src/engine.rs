@@ -324,9 +324,18 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
         })
         .collect();
     stats.scoring_ms += ms(t);
+    let compared = if cfg.keep_compared {
+        pairs.iter().map(|p| (p.a, p.b)).collect()
+    } else {
+        Vec::new()
+    };
     stats.total_ms = ms(t0);
     mem_note("decided");
-    LinkResult { candidates, stats }
+    LinkResult {
+        candidates,
+        compared,
+        stats,
+    }
 }
 
 fn dedupe_inner(records: &[Record], cfg: &LinkConfig) -> DedupeResult {

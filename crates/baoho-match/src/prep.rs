@@ -526,10 +526,32 @@ fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("")
 }
 
-/// Words that decorate a place name without naming it.
-const PLACE_NOISE: &[&str] = &[
-    "tinh", "thanh", "pho", "tp", "province", "city", "viet", "nam",
-];
+/// Words that decorate a place name without naming it: leading (`Tỉnh`, `Thành phố`, `TP`)
+/// and trailing (`province`, `city`, `Việt Nam`). Only at the ends: inside a name they are
+/// part of it (`Nam Định`, `Thanh Hóa`, `Hà Nam`).
+const PLACE_PREFIX: &[&[&str]] = &[&["tinh"], &["thanh", "pho"], &["tp"]];
+const PLACE_SUFFIX: &[&[&str]] = &[&["province"], &["city"], &["viet", "nam"], &["vietnam"]];
+
+/// The folded place name without its decorations (`tinh ninh binh` → `ninh binh`).
+fn strip_place_noise(folded: &str) -> Vec<&str> {
+    let mut t: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+    loop {
+        let before = t.len();
+        for p in PLACE_PREFIX {
+            if t.len() > p.len() && t[..p.len()] == **p {
+                t.drain(..p.len());
+            }
+        }
+        for p in PLACE_SUFFIX {
+            if t.len() > p.len() && t[t.len() - p.len()..] == **p {
+                t.truncate(t.len() - p.len());
+            }
+        }
+        if t.len() == before {
+            return t;
+        }
+    }
+}
 
 fn prepare_chunk(records: &[Record], out: &mut [Prep], want: u8) -> Chunk {
     let mut c = Chunk::default();
@@ -547,10 +569,7 @@ fn prepare_chunk(records: &[Record], out: &mut [Prep], want: u8) -> Chunk {
         let home = {
             fold_into(opt(&r.hometown), &mut buf);
             buf2.clear();
-            for t in buf
-                .split(' ')
-                .filter(|t| !t.is_empty() && !PLACE_NOISE.contains(t))
-            {
+            for t in strip_place_noise(&buf) {
                 if !buf2.is_empty() {
                     buf2.push(' ');
                 }

@@ -101,6 +101,10 @@ pub struct LinkConfig {
     pub u_sample_pairs: usize,
     /// Seed for the random pair sample (runs are reproducible).
     pub seed: u64,
+    /// Return every pair blocking compared in [`LinkResult::compared`] (for measuring blocking
+    /// recall exactly; 8 bytes per pair).
+    #[serde(default)]
+    pub keep_compared: bool,
 }
 
 impl Default for LinkConfig {
@@ -116,6 +120,7 @@ impl Default for LinkConfig {
             em_tolerance: 1e-6,
             u_sample_pairs: 300_000,
             seed: 0x0ba0_0b0a,
+            keep_compared: false,
         }
     }
 }
@@ -158,7 +163,22 @@ pub struct LinkResult {
     /// Sorted by `list_idx`, then probability descending; at most `max_candidates` per row,
     /// plus tying namesakes sent to review (at most [`crate::REVIEW_TIE_CAP`] in all).
     pub candidates: Vec<Candidate>,
+    /// Every (list row, registry row) pair blocking compared, sorted; empty unless
+    /// [`LinkConfig::keep_compared`] was set.
+    #[serde(default)]
+    pub compared: Vec<(u32, u32)>,
     pub stats: RunStats,
+}
+
+impl LinkResult {
+    /// Whether blocking compared this pair (only meaningful with
+    /// [`LinkConfig::keep_compared`]).
+    pub fn was_compared(&self, list_idx: usize, reg_idx: usize) -> bool {
+        let (Ok(a), Ok(b)) = (u32::try_from(list_idx), u32::try_from(reg_idx)) else {
+            return false;
+        };
+        self.compared.binary_search(&(a, b)).is_ok()
+    }
 }
 
 /// Deduplication of one file.
