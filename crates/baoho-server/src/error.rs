@@ -54,9 +54,7 @@ impl From<StoreError> for AppError {
                 errors: vec![],
             },
             StoreError::Unavailable(m) => AppError::Unavailable(m),
-            StoreError::Forbidden => {
-                AppError::Forbidden("your role does not give access to persons' files".into())
-            }
+            StoreError::Forbidden => AppError::Forbidden("your role does not allow this".into()),
             StoreError::Validation(errs) => AppError::Unprocessable {
                 detail: "some fields need attention".into(),
                 errors: errs

@@ -186,6 +186,27 @@ mod tests {
         }
     }
 
+    /// Every literal key a template asks for exists (a missing key would show as the key).
+    #[test]
+    fn every_key_the_templates_use_exists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let vi = keys(Lang::Vi);
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            for part in text.split("c.t.s(\"").skip(1) {
+                let key = part.split('"').next().unwrap_or_default();
+                if !vi.iter().any(|k| k == key) {
+                    missing.push(format!("{}: {key}", entry.file_name().to_string_lossy()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "keys used by templates but not in the catalogues: {missing:?}"
+        );
+    }
+
     #[test]
     fn accept_language() {
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(Lang::En));

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod cases;
 pub mod config;
 pub mod error;
 pub mod extract;

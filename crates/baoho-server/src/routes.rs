@@ -56,7 +56,7 @@ fn r(
 }
 
 pub fn table() -> Vec<Route> {
-    use crate::{admin, app, login, persons, reference, web};
+    use crate::{admin, app, cases, login, persons, reference, web};
     use Access::{PasswordOnly, Public, Staff};
     const ADMIN: Access = Access::Roles(&[Role::Administrator]);
     const AUDIT: Access = Access::Roles(&[Role::Auditor, Role::Administrator]);
@@ -307,6 +307,133 @@ pub fn table() -> Vec<Route> {
             Kind::Api,
             post(persons::api_break_glass),
         ),
+        // Protection cases.
+        r(
+            g.clone(),
+            "/cases",
+            Staff,
+            Kind::Page,
+            get(cases::queue_page),
+        ),
+        r(
+            p.clone(),
+            "/cases",
+            Staff,
+            Kind::Page,
+            post(cases::create_submit),
+        ),
+        r(
+            g.clone(),
+            "/cases/new",
+            Staff,
+            Kind::Page,
+            get(cases::new_page),
+        ),
+        r(
+            g.clone(),
+            "/cases/list",
+            Staff,
+            Kind::Page,
+            get(cases::list_page),
+        ),
+        r(
+            g.clone(),
+            "/cases/export.csv",
+            Staff,
+            Kind::Page,
+            get(cases::export_csv),
+        ),
+        r(
+            g.clone(),
+            "/cases/{id}",
+            Staff,
+            Kind::Page,
+            get(cases::case_page),
+        ),
+        r(
+            p.clone(),
+            "/cases/{id}/events",
+            Staff,
+            Kind::Page,
+            post(cases::event_submit),
+        ),
+        r(
+            p.clone(),
+            "/cases/{id}/status",
+            Staff,
+            Kind::Page,
+            post(cases::status_submit),
+        ),
+        r(
+            p.clone(),
+            "/cases/{id}/assign",
+            Staff,
+            Kind::Page,
+            post(cases::assign_submit),
+        ),
+        r(
+            p.clone(),
+            "/cases/{id}/check",
+            Staff,
+            Kind::Page,
+            post(cases::check_submit),
+        ),
+        r(
+            p.clone(),
+            "/cases/{id}/close-request",
+            Staff,
+            Kind::Page,
+            post(cases::close_request_submit),
+        ),
+        r(
+            p.clone(),
+            "/cases/{id}/close-approve",
+            Staff,
+            Kind::Page,
+            post(cases::close_approve_submit),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/case-types",
+            Staff,
+            Kind::Api,
+            get(cases::api_case_types),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/cases",
+            Staff,
+            Kind::Api,
+            get(cases::api_list),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/cases",
+            Staff,
+            Kind::Api,
+            post(cases::api_create),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/cases/{id}",
+            Staff,
+            Kind::Api,
+            get(cases::api_get),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/cases/{id}/events",
+            Staff,
+            Kind::Api,
+            post(cases::api_add_event),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/cases/{id}/status",
+            Staff,
+            Kind::Api,
+            post(cases::api_status),
+        ),
         // Administration and audit.
         r(
             g.clone(),
@@ -371,11 +498,18 @@ pub fn table() -> Vec<Route> {
         crate::persons::api_export,
         crate::persons::api_break_glass,
         crate::admin::api_audit,
+        crate::cases::api_case_types,
+        crate::cases::api_list,
+        crate::cases::api_create,
+        crate::cases::api_get,
+        crate::cases::api_add_event,
+        crate::cases::api_status,
     ),
     tags(
         (name = "reference", description = "Countries, missions, provinces and languages: public reference data"),
         (name = "session", description = "Sign in on /login (password, then TOTP). API calls use the session cookie; state-changing calls send the session's CSRF token in X-CSRF-Token."),
         (name = "persons", description = "The person registry. What you see is decided per record by your role and scope; a record outside it answers 404, like a missing one, and every access is audited."),
+        (name = "cases", description = "Protection cases: intake, workflow, timeline, deadlines. A case outside your scope answers 404 and every access is audited."),
         (name = "audit", description = "The hash-chained audit trail (auditors and administrators)"),
     ),
 )]

@@ -152,7 +152,15 @@ pub async fn home_page(
             };
             notices.push(Notice {
                 kind_key: format!("home.notice.{}", n.kind),
-                href: format!("/persons/{}", n.object_id),
+                href: format!(
+                    "/{}/{}",
+                    if n.object_kind == "case" {
+                        "cases"
+                    } else {
+                        "persons"
+                    },
+                    n.object_id
+                ),
                 at: n.at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 actor,
             });

@@ -120,6 +120,7 @@ pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> any
     // Each person is entered by the officer who would: Tokyo's and Seoul's by their mission
     // officers, the rest by headquarters. The creator is assigned to the record.
     let mut handles = std::collections::HashMap::new();
+    let mut identities = std::collections::HashMap::new();
     for (username, key) in [
         ("tokyo.officer", "EMB-JP-TOKYO"),
         ("seoul.officer", "EMB-KR-SEOUL"),
@@ -129,6 +130,7 @@ pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> any
             .get(ids.get(username).context("demo account")?)
             .await?;
         let who = accounts.identity(&a).await?;
+        identities.insert(key, who.clone());
         handles.insert(
             key,
             Persons::new(
@@ -145,6 +147,7 @@ pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> any
     }
     let mut g = baoho_gen::Generator::new(20261123);
     let total: u32 = PLACES.iter().map(|p| p.2).sum();
+    let mut created: Vec<(String, &str, &str, bool)> = Vec::new();
     for i in 0..persons {
         let sp = g.person();
         let mut pick = (i as u32 * 7919) % total;
@@ -231,6 +234,106 @@ pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> any
         if i % 11 == 3 {
             handle.refer(&rec.id, "MPS").await?;
         }
+        created.push((rec.id, place.0, place.1, !rec.data.restricted.is_empty()));
     }
+    seed_cases(store, keys, &identities, &created, now).await?;
     Ok(true)
+}
+
+/// Cases for most demo persons: types weighted as consular work is, opened over the last
+/// three weeks (so some are overdue and escalated), and moved along their workflow.
+async fn seed_cases(
+    store: &dyn Store,
+    keys: &Arc<Keyring>,
+    identities: &std::collections::HashMap<&str, baoho_domain::access::Identity>,
+    persons: &[(String, &str, &str, bool)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use baoho_domain::case::Status;
+    use baoho_store::{CaseIntake, Cases, NewEvent};
+    const TYPES: &[(&str, &str)] = &[
+        ("arrest", "Bị cảnh sát bắt giữ khi làm việc không phép"),
+        ("detention", "Đang bị tạm giam chờ xét xử"),
+        ("lost_documents", "Mất hộ chiếu trên tàu điện"),
+        ("accident", "Tai nạn lao động tại công trường"),
+        ("illness", "Nhập viện cấp cứu, gia đình chưa sang được"),
+        ("financial", "Bị chủ sử dụng lao động quỵt lương"),
+        (
+            "death",
+            "Tử vong do đột quỵ, gia đình đề nghị đưa tro cốt về nước",
+        ),
+        (
+            "scam_centre",
+            "Bị lừa sang làm việc tại cơ sở lừa đảo trực tuyến",
+        ),
+        ("legal", "Tranh chấp hợp đồng lao động"),
+        ("missing", "Gia đình mất liên lạc hơn hai tuần"),
+    ];
+    for (i, (pid, country, mission, restricted)) in persons.iter().enumerate() {
+        if i % 6 == 5 {
+            continue;
+        }
+        let (ty, summary) = if *restricted {
+            ("trafficking", "Nạn nhân bị ép làm việc, đã được giải cứu")
+        } else {
+            TYPES[(i * 7) % TYPES.len()]
+        };
+        let who = identities
+            .get(mission)
+            .or_else(|| identities.get(""))
+            .context("demo identity")?;
+        let hours_ago = ((i * 37) % 480) as i64;
+        let at = now - chrono::Duration::hours(hours_ago);
+        let cases = Cases::new(
+            store,
+            keys.clone(),
+            AccessCtx {
+                who: who.clone(),
+                request_id: "demo-seed".into(),
+                purpose: "demo seed".into(),
+                at,
+            },
+        );
+        let priority = ["urgent", "high", "normal", "normal", "low"][i % 5];
+        let rec = cases
+            .create(CaseIntake {
+                case_type: ty.into(),
+                priority: priority.into(),
+                channel: ["hotline", "mission", "partner"][i % 3].into(),
+                country: (*country).into(),
+                city: String::new(),
+                mission: (*mission).into(),
+                summary: summary.into(),
+                reporter: String::new(),
+                reporter_contact: String::new(),
+                persons: vec![pid.clone()],
+            })
+            .await?;
+        let id = rec.summary.id;
+        // Older cases have moved on.
+        let steps: &[Status] = match hours_ago {
+            0..=24 => &[],
+            25..=120 => &[Status::Assessed],
+            121..=300 => &[Status::InProgress],
+            _ => &[Status::InProgress, Status::Resolved],
+        };
+        for (v, to) in steps.iter().enumerate() {
+            cases.set_status(&id, v as i64 + 1, *to, "").await?;
+        }
+        if !steps.is_empty() {
+            cases
+                .add_event(
+                    &id,
+                    NewEvent {
+                        kind: "call".into(),
+                        body: "Đã liên lạc với đương sự và gia đình".into(),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+        }
+    }
+    baoho_store::cases::escalate_overdue(store, keys, now).await?;
+    baoho_store::cases::drain_outbox(store, now, 10_000).await?;
+    Ok(())
 }

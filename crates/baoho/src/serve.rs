@@ -200,7 +200,9 @@ async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyho
     println!("  database: {url}");
     if demo.is_some() {
         if seeded {
-            println!("  demo data: 300 synthetic persons created; every person shown is invented.");
+            println!(
+                "  demo data: 300 synthetic persons and their cases created; every person shown is invented."
+            );
         } else {
             println!("  demo data: synthetic; every person shown is invented.");
         }
@@ -213,7 +215,29 @@ async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyho
     }
     println!("  stop with Ctrl-C");
     println!();
+    // The deadline watcher: escalates overdue cases and delivers the outbox, once a minute.
+    let worker_store = state.store.clone();
+    let worker_keys = state.keys.clone();
+    let worker = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now();
+            match baoho_store::cases::escalate_overdue(worker_store.as_ref(), &worker_keys, now)
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(escalated = n, "overdue cases escalated"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "escalation pass failed"),
+            }
+            if let Err(e) = baoho_store::cases::drain_outbox(worker_store.as_ref(), now, 500).await
+            {
+                tracing::warn!(error = %e, "outbox delivery failed");
+            }
+        }
+    });
     baoho_server::launch(listener, state, shutdown_signal()).await?;
+    worker.abort();
     tracing::info!("stopped");
     Ok(())
 }

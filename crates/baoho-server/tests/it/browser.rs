@@ -298,3 +298,173 @@ async fn sign_in_with_mfa_search_unaccented_and_open_a_person() {
     b.close().await;
     app.stop().await;
 }
+
+async fn sign_in(c: &Client, app: &crate::helpers::TestApp, username: &str, ahead: u64) {
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(crate::helpers::PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "h1", "Bước hai").await;
+    let code = crate::helpers::totp_code(app.now().timestamp() as u64 + ahead);
+    c.find(Locator::Css("#code"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#mfa-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "#who-name", username).await;
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The case journey: hotline intake with a duplicate warning → assign → consular visit logged
+/// → resolved → closure requested → the head of mission approves it.
+#[tokio::test]
+async fn hotline_intake_to_approved_closure() {
+    use baoho_domain::access::Role;
+    let app = crate::helpers::spawn_sqlite().await;
+    crate::helpers::personal(&["Lý Văn Tâm"]);
+    app.account("hotline.hq", Role::HqOfficer, "CD", true).await;
+    app.account("tokyo.lead", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        .await;
+    app.account("tokyo.boss", Role::HeadOfMission, "EMB-JP-TOKYO", true)
+        .await;
+    let hq = app.login("hotline.hq").await;
+    let r = hq
+        .post_json("/api/v1/persons", &serde_json::json!({"full_name": "Lý Văn Tâm", "country": "JP", "mission": "EMB-JP-TOKYO", "birth": {"year": 1988, "month": null, "day": null}}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let Some(b) = browser(1280, 1000).await else {
+        app.stop().await;
+        return;
+    };
+    let c = &b.client;
+    // HQ's hotline takes the call (its API login above used this 30 s step: use the next).
+    sign_in(c, &app, "hotline.hq", 30).await;
+    c.goto(&app.url("/cases/new")).await.unwrap();
+    c.find(Locator::Css("#case_type option[value='arrest']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#country option[value='JP']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#mission option[value='EMB-JP-TOKYO']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#summary"))
+        .await
+        .unwrap()
+        .send_keys("Vợ gọi: chồng bị bắt ở Osaka")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#person_name"))
+        .await
+        .unwrap()
+        .send_keys("ly van tam")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#person_birth"))
+        .await
+        .unwrap()
+        .send_keys("1988")
+        .await
+        .unwrap();
+    click(c, "#intake-submit").await;
+    // The duplicate warning: the known person is offered; choose them.
+    wait_for_text(c, "#duplicate-warning", "Lý Văn Tâm").await;
+    click(c, "#duplicate-warning input[name='person_id']").await;
+    click(c, "#intake-submit").await;
+    wait_for_text(c, "#case-persons", "Lý Văn Tâm").await;
+    // Assign the Tokyo officer as lead.
+    let options = c.find_all(Locator::Css("#account option")).await.unwrap();
+    for o in options {
+        if o.text().await.unwrap().contains("tokyo.lead") {
+            o.click().await.unwrap();
+        }
+    }
+    click(c, "#assign-submit").await;
+    wait_for_text(c, "#case-lead", "tokyo.lead").await;
+    // The consular visit, logged by the lead officer from Tokyo.
+    let url = c.current_url().await.unwrap().to_string();
+    c.delete_all_cookies().await.unwrap();
+    sign_in(c, &app, "tokyo.lead", 0).await;
+    c.goto(&url).await.unwrap();
+    c.find(Locator::Css("#kind option[value='consular_visit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#body"))
+        .await
+        .unwrap()
+        .send_keys("Thăm lãnh sự tại đồn Osaka, sức khỏe ổn định")
+        .await
+        .unwrap();
+    click(c, "#event-submit").await;
+    wait_for_text(c, "#timeline", "Thăm lãnh sự tại đồn Osaka").await;
+    for to in ["in_progress", "resolved"] {
+        c.find(Locator::Css(&format!("#status option[value='{to}']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        click(c, "#status-submit").await;
+        let want = if to == "resolved" {
+            "Đã giải quyết"
+        } else {
+            "Đang xử lý"
+        };
+        wait_for_text(c, "#case-status", want).await;
+    }
+    click(c, "#close-request").await;
+    wait_for_text(c, "#close-pending", "chờ cấp trên duyệt").await;
+    // The head of mission approves the closure from the work queue.
+    c.delete_all_cookies().await.unwrap();
+    sign_in(c, &app, "tokyo.boss", 0).await;
+    c.goto(&app.url("/cases")).await.unwrap();
+    wait_for_text(c, "#q-approvals", "BH-").await;
+    click(c, "#q-approvals a.case-link").await;
+    click(c, "#close-approve").await;
+    wait_for_text(c, "#case-status", "Đã kết thúc").await;
+    b.close().await;
+    app.stop().await;
+}

@@ -7,6 +7,7 @@ mod access;
 mod api;
 mod bad_input;
 mod browser;
+mod cases;
 mod helpers;
 mod pages;
 mod persons;

@@ -1,0 +1,1056 @@
+//! Protection cases: the officer's work queue, intake with a duplicate warning, the case page
+//! (timeline, checklist, workflow, assignment, closure), lists with filters, and the JSON API.
+//! Every handler reaches cases only through the scoped handle issued for the caller.
+
+use crate::app::AppState;
+use crate::auth::Authed;
+use crate::error::{AppError, ProblemBody};
+use crate::extract::{Form, Json, Query};
+use crate::i18n::Lang;
+use crate::layers::RequestId;
+use crate::web::Chrome;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use baoho_domain::access::{AgencyKind, Role};
+use baoho_domain::case::{CaseType, Status, case_type, case_types};
+use baoho_domain::person::{Document, DocumentKind, PersonInput, PersonQuery};
+use baoho_domain::refdata;
+use baoho_store::{
+    AccessCtx, Accounts, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, Cases,
+    NewEvent, PersonSummary, StoreError,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+fn cases(state: &AppState, authed: &Authed, rid: &RequestId, purpose: &str) -> Cases {
+    Cases::new(
+        state.store.as_ref(),
+        state.keys.clone(),
+        AccessCtx {
+            who: authed.identity.clone(),
+            request_id: rid.0.clone(),
+            purpose: purpose.chars().take(200).collect(),
+            at: state.now(),
+        },
+    )
+}
+
+fn type_name(lang: Lang, code: &str) -> String {
+    match case_type(code) {
+        Some(t) if lang == Lang::Vi => t.name_vi.clone(),
+        Some(t) => t.name_en.clone(),
+        None => code.to_owned(),
+    }
+}
+
+fn country_name(lang: Lang, code: &str) -> String {
+    match refdata::country(code) {
+        Some(c) if lang == Lang::Vi => c.name_vi.clone(),
+        Some(c) => c.name_en.clone(),
+        None => code.to_owned(),
+    }
+}
+
+/// A case row as lists show it.
+pub struct Row {
+    pub id: String,
+    pub reference: String,
+    pub type_name: String,
+    pub priority: String,
+    pub status: String,
+    pub rag: String,
+    pub due: String,
+    pub place: String,
+    pub restricted: bool,
+    pub escalation: String,
+}
+
+fn rows(lang: Lang, cs: &[CaseSummary]) -> Vec<Row> {
+    cs.iter()
+        .map(|c| Row {
+            id: c.id.clone(),
+            reference: c.reference.clone(),
+            type_name: type_name(lang, &c.case_type),
+            priority: c.priority.as_str().to_owned(),
+            status: c.status.as_str().to_owned(),
+            rag: c.rag.as_str().to_owned(),
+            due: c.due_at.format("%Y-%m-%d %H:%M").to_string(),
+            place: format!("{} · {}", country_name(lang, &c.country), c.mission),
+            restricted: c.restricted,
+            escalation: c.escalation.as_str().to_owned(),
+        })
+        .collect()
+}
+
+// --- the work queue ------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases_queue.html")]
+pub struct QueuePage {
+    pub c: Chrome,
+    pub mine: Vec<Row>,
+    pub overdue: Vec<Row>,
+    pub approvals: Vec<Row>,
+    pub unassigned: Vec<Row>,
+    pub can_intake: bool,
+}
+
+/// `GET /cases`: what needs me.
+pub async fn queue_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<QueuePage, AppError> {
+    let h = cases(&state, &authed, &rid, "work queue");
+    let lang = c.t.lang;
+    let mine = h
+        .list(&CaseFilter {
+            mine: true,
+            open_only: true,
+            ..Default::default()
+        })
+        .await?;
+    let overdue = h
+        .list(&CaseFilter {
+            overdue_only: true,
+            ..Default::default()
+        })
+        .await?;
+    let approvals = if matches!(authed.account.role, Role::HeadOfMission | Role::HqOfficer) {
+        h.list(&CaseFilter {
+            awaiting_approval: true,
+            ..Default::default()
+        })
+        .await?
+    } else {
+        CasePage {
+            cases: vec![],
+            total: 0,
+        }
+    };
+    let unassigned = h
+        .list(&CaseFilter {
+            status: Some(Status::New),
+            ..Default::default()
+        })
+        .await?;
+    Ok(QueuePage {
+        mine: rows(lang, &mine.cases),
+        overdue: rows(lang, &overdue.cases),
+        approvals: rows(lang, &approvals.cases),
+        unassigned: rows(lang, &unassigned.cases),
+        can_intake: authed.account.role != Role::PartnerLiaison,
+        c,
+    })
+}
+
+// --- lists ---------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams, Default)]
+pub struct ListParams {
+    /// A case type code.
+    #[serde(default)]
+    pub case_type: Option<String>,
+    /// `new`, `assessed`, `in_progress`, `awaiting_partner`, `resolved`, `closed`.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub mission: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Lead officer's account id.
+    #[serde(default)]
+    pub officer: Option<String>,
+    /// `1`: only overdue cases.
+    #[serde(default)]
+    pub overdue: Option<String>,
+    /// Page number from 1 (50 per page).
+    #[serde(default)]
+    pub page: Option<u32>,
+}
+
+fn some(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+impl ListParams {
+    fn filter(&self) -> Result<CaseFilter, AppError> {
+        let status = match some(&self.status) {
+            Some(s) => Some(
+                Status::parse(&s).ok_or_else(|| AppError::BadRequest("unknown status".into()))?,
+            ),
+            None => None,
+        };
+        Ok(CaseFilter {
+            case_type: some(&self.case_type),
+            status,
+            mission: some(&self.mission).map(|m| m.to_ascii_uppercase()),
+            country: some(&self.country).map(|m| m.to_ascii_uppercase()),
+            lead_officer: some(&self.officer),
+            overdue_only: self.overdue.as_deref() == Some("1"),
+            limit: 50,
+            offset: self.page.unwrap_or(1).clamp(1, 10_000).saturating_sub(1) * 50,
+            ..Default::default()
+        })
+    }
+}
+
+/// Cases in your scope, filtered, 50 per page, most urgent first.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(ListParams),
+    responses((status = 200, body = CasePage), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Query(p): Query<ListParams>,
+) -> Result<Json<CasePage>, AppError> {
+    Ok(Json(
+        cases(&state, &authed, &rid, "").list(&p.filter()?).await?,
+    ))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases_list.html")]
+pub struct ListPage {
+    pub c: Chrome,
+    pub rows: Vec<Row>,
+    pub total: i64,
+    pub page: u32,
+    pub pages: u32,
+    pub types: Vec<(String, String)>,
+    pub statuses: Vec<&'static str>,
+    pub f: ListParams,
+    pub query: String,
+}
+
+/// `GET /cases/list`
+pub async fn list_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Query(p): Query<ListParams>,
+) -> Result<ListPage, AppError> {
+    let r = cases(&state, &authed, &rid, "").list(&p.filter()?).await?;
+    let lang = c.t.lang;
+    let query = serde_urlencoded::to_string([
+        ("case_type", p.case_type.clone().unwrap_or_default()),
+        ("status", p.status.clone().unwrap_or_default()),
+        ("mission", p.mission.clone().unwrap_or_default()),
+        ("country", p.country.clone().unwrap_or_default()),
+        ("overdue", p.overdue.clone().unwrap_or_default()),
+    ])
+    .unwrap_or_default();
+    Ok(ListPage {
+        rows: rows(lang, &r.cases),
+        total: r.total,
+        page: p.page.unwrap_or(1).max(1),
+        pages: ((r.total + 49) / 50).max(1) as u32,
+        types: case_types()
+            .iter()
+            .map(|t| (t.code.clone(), type_name(lang, &t.code)))
+            .collect(),
+        statuses: Status::ALL.iter().map(|s| s.as_str()).collect(),
+        f: p,
+        query,
+        c,
+    })
+}
+
+/// `GET /cases/export.csv`: the filtered list as CSV (audited as an export).
+pub async fn export_csv(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    if !matches!(
+        authed.account.role,
+        Role::MissionOfficer | Role::HqOfficer | Role::HeadOfMission
+    ) {
+        return Err(AppError::Forbidden("your role may not export lists".into()));
+    }
+    let mut f = p.filter()?;
+    f.limit = 500;
+    let h = cases(&state, &authed, &rid, "export");
+    let page = h.list(&f).await?;
+    let mut out = csv_line(&[
+        "reference",
+        "type",
+        "priority",
+        "status",
+        "rag",
+        "country",
+        "mission",
+        "opened_at",
+        "due_at",
+        "escalation",
+    ]);
+    for c in &page.cases {
+        out.push_str(&csv_line(&[
+            &c.reference,
+            &c.case_type,
+            c.priority.as_str(),
+            c.status.as_str(),
+            c.rag.as_str(),
+            &c.country,
+            &c.mission,
+            &c.opened_at.to_rfc3339(),
+            &c.due_at.to_rfc3339(),
+            c.escalation.as_str(),
+        ]));
+    }
+    state
+        .store
+        .append_audit(
+            &baoho_store::audit::AuditEntry::new(
+                state.now(),
+                &authed.account.id,
+                baoho_store::audit::AuditAction::Export,
+                baoho_store::audit::AuditOutcome::Allowed,
+            )
+            .role(authed.account.role.as_str())
+            .agency(&authed.account.agency.code)
+            .object("case", "")
+            .purpose(format!("case list export, {} rows", page.cases.len()))
+            .request(&rid.0),
+        )
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"cases.csv\"",
+            ),
+        ],
+        format!("\u{feff}{out}"),
+    )
+        .into_response())
+}
+
+fn csv_line(fields: &[&str]) -> String {
+    let mut s = fields
+        .iter()
+        .map(|f| {
+            // Quote everything; neutralise spreadsheet formulas.
+            let f = if f.starts_with(['=', '+', '-', '@']) {
+                format!("'{f}")
+            } else {
+                (*f).to_owned()
+            };
+            format!("\"{}\"", f.replace('"', "\"\""))
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    s.push_str("\r\n");
+    s
+}
+
+// --- intake --------------------------------------------------------------------------------
+
+/// The intake form as posted (flat, works without JavaScript).
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct IntakeForm {
+    #[serde(default)]
+    pub case_type: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub channel: String,
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub mission: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub reporter: String,
+    #[serde(default)]
+    pub reporter_contact: String,
+    /// An existing person chosen (from the duplicate warning or a search).
+    #[serde(default)]
+    pub person_id: String,
+    /// A new person's name, birth and passport (checked for duplicates first).
+    #[serde(default)]
+    pub person_name: String,
+    #[serde(default)]
+    pub person_birth: String,
+    #[serde(default)]
+    pub person_passport: String,
+    /// `1` after the officer saw the duplicate warning and chose to create a new person.
+    #[serde(default)]
+    pub confirm_new: String,
+}
+
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case_new.html")]
+pub struct IntakePage {
+    pub c: Chrome,
+    pub f: IntakeForm,
+    pub types: Vec<Opt>,
+    pub countries: Vec<Opt>,
+    pub missions: Vec<Opt>,
+    pub errors: Vec<(String, String)>,
+    /// Likely existing persons for the new person typed (the duplicate warning).
+    pub duplicates: Vec<PersonSummary>,
+}
+
+impl IntakePage {
+    pub fn err(&self, field: &str) -> String {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, k)| self.c.t.s(k).to_owned())
+            .unwrap_or_default()
+    }
+}
+
+fn intake_page(
+    c: Chrome,
+    f: IntakeForm,
+    errors: Vec<(String, String)>,
+    duplicates: Vec<PersonSummary>,
+) -> IntakePage {
+    let lang = c.t.lang;
+    let label = |vi: &str, en: &str| {
+        if lang == Lang::Vi {
+            vi.to_owned()
+        } else {
+            en.to_owned()
+        }
+    };
+    let mut countries: Vec<Opt> = refdata::countries()
+        .iter()
+        .map(|x| Opt {
+            value: x.alpha2.clone(),
+            label: label(&x.name_vi, &x.name_en),
+        })
+        .collect();
+    countries.sort_by_key(|o| baoho_domain::text::fold(&o.label));
+    let mut missions: Vec<Opt> = refdata::missions()
+        .iter()
+        .map(|m| Opt {
+            value: m.code.clone(),
+            label: label(&m.name_vi, &m.name_en),
+        })
+        .collect();
+    missions.sort_by_key(|o| baoho_domain::text::fold(&o.label));
+    let types = case_types()
+        .iter()
+        .map(|t: &CaseType| Opt {
+            value: t.code.clone(),
+            label: label(&t.name_vi, &t.name_en),
+        })
+        .collect();
+    IntakePage {
+        c,
+        f,
+        types,
+        countries,
+        missions,
+        errors,
+        duplicates,
+    }
+}
+
+/// `GET /cases/new`
+pub async fn new_page(c: Chrome, Extension(authed): Extension<Authed>) -> IntakePage {
+    let mut f = IntakeForm {
+        priority: "normal".into(),
+        channel: "hotline".into(),
+        ..Default::default()
+    };
+    if authed.account.agency.kind == AgencyKind::Mission {
+        f.mission = authed.account.agency.code.clone();
+        f.channel = "mission".into();
+        if let Some(m) = refdata::mission(&f.mission) {
+            f.country = m.country.clone();
+        }
+    }
+    intake_page(c, f, vec![], vec![])
+}
+
+/// Likely existing records of the person typed at intake: same folded name words (any order),
+/// narrowed by birth year when given, or the same passport number.
+async fn duplicate_candidates(
+    persons: &baoho_store::Persons,
+    f: &IntakeForm,
+) -> Result<Vec<PersonSummary>, AppError> {
+    let year = baoho_domain::date::PartialDate::parse(&f.person_birth)
+        .ok()
+        .map(|d| d.year);
+    let mut found: Vec<PersonSummary> = Vec::new();
+    if !f.person_passport.trim().is_empty() {
+        let r = persons
+            .search(&PersonQuery {
+                text: f.person_passport.clone(),
+                birth_year: None,
+                limit: 10,
+            })
+            .await?;
+        found.extend(r.hits);
+    }
+    let r = persons
+        .search(&PersonQuery {
+            text: f.person_name.clone(),
+            birth_year: year,
+            limit: 10,
+        })
+        .await?;
+    for h in r.hits {
+        if !found.iter().any(|x| x.id == h.id) {
+            found.push(h);
+        }
+    }
+    Ok(found)
+}
+
+/// `POST /cases`: record the case. A new person is checked against the registry first: if
+/// likely existing persons are found, the form comes back with them (the duplicate warning)
+/// until the officer picks one or confirms a new person.
+pub async fn create_submit(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Form(f): Form<IntakeForm>,
+) -> Result<Response, AppError> {
+    let persons = authed.persons(&state, &rid, "case intake");
+    let mut person_ids = Vec::new();
+    if !f.person_id.trim().is_empty() {
+        person_ids.push(f.person_id.trim().to_owned());
+    } else if !f.person_name.trim().is_empty() {
+        if f.confirm_new != "1" {
+            let dups = duplicate_candidates(&persons, &f).await?;
+            if !dups.is_empty() {
+                let mut f2 = f.clone();
+                f2.confirm_new.clear();
+                return Ok((StatusCode::OK, intake_page(c, f2, vec![], dups)).into_response());
+            }
+        }
+        let birth = match f.person_birth.trim() {
+            "" => None,
+            b => match baoho_domain::date::PartialDate::parse(b) {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    let errs = vec![("person_birth".to_owned(), "person.error.date".to_owned())];
+                    return Ok((
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        intake_page(c, f, errs, vec![]),
+                    )
+                        .into_response());
+                }
+            },
+        };
+        let mut input = PersonInput {
+            full_name: f.person_name.clone(),
+            birth,
+            country: f.country.clone(),
+            mission: f.mission.clone(),
+            ..Default::default()
+        };
+        if !f.person_passport.trim().is_empty() {
+            input.documents.push(Document {
+                kind: DocumentKind::Passport,
+                number: f.person_passport.clone(),
+                issuing_country: "VN".into(),
+                issued_by: String::new(),
+                issued_on: None,
+                expires_on: None,
+            });
+        }
+        if let Some(ty) = case_type(&f.case_type) {
+            input.restricted = ty.restricted.clone();
+        }
+        match persons.create(input).await {
+            Ok(p) => person_ids.push(p.id),
+            Err(StoreError::Validation(errs)) => {
+                let errs = errs
+                    .into_iter()
+                    .map(|e| {
+                        let field = match e.field.as_str() {
+                            "full_name" => "person_name".to_owned(),
+                            f if f.starts_with("documents") => "person_passport".to_owned(),
+                            f => f.to_owned(),
+                        };
+                        (field, e.code.to_owned())
+                    })
+                    .collect();
+                return Ok((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    intake_page(c, f, errs, vec![]),
+                )
+                    .into_response());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let intake = CaseIntake {
+        case_type: f.case_type.clone(),
+        priority: f.priority.clone(),
+        channel: f.channel.clone(),
+        country: f.country.clone(),
+        city: f.city.clone(),
+        mission: f.mission.clone(),
+        summary: f.summary.clone(),
+        reporter: f.reporter.clone(),
+        reporter_contact: f.reporter_contact.clone(),
+        persons: person_ids,
+    };
+    match cases(&state, &authed, &rid, "intake").create(intake).await {
+        Ok(rec) => Ok(Redirect::to(&format!("/cases/{}", rec.summary.id)).into_response()),
+        Err(StoreError::Validation(errs)) => {
+            let errs = errs
+                .into_iter()
+                .map(|e| (e.field, e.code.to_owned()))
+                .collect();
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                intake_page(c, f, errs, vec![]),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Record a case.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CaseIntake,
+    responses((status = 201, body = CaseRecord), (status = 422, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn api_create(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Json(intake): Json<CaseIntake>,
+) -> Result<Response, AppError> {
+    let rec = cases(&state, &authed, &rid, "intake")
+        .create(intake)
+        .await?;
+    let loc = format!("/api/v1/cases/{}", rec.summary.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, loc)], Json(rec)).into_response())
+}
+
+// --- the case page -------------------------------------------------------------------------
+
+/// Open a case. Outside your scope, or missing: 404.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = CaseRecord), (status = 404, body = ProblemBody)))]
+pub async fn api_get(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Json<CaseRecord>, AppError> {
+    Ok(Json(cases(&state, &authed, &rid, "").get(&id).await?))
+}
+
+/// Add a timeline entry.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/events", tag = "cases", params(("id" = String, Path)), request_body = NewEvent,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_add_event(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(ev): Json<NewEvent>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "").add_event(&id, ev).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A status change: the version you read, the new status, a reason for reopening.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusChange {
+    pub version: i64,
+    pub status: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Move a case along its workflow (`closed` goes through close request and approval).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/status", tag = "cases", params(("id" = String, Path)), request_body = StatusChange,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_status(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(s): Json<StatusChange>,
+) -> Result<StatusCode, AppError> {
+    let to = Status::parse(&s.status).ok_or_else(|| AppError::Unprocessable {
+        detail: "unknown status".into(),
+        errors: vec![],
+    })?;
+    cases(&state, &authed, &rid, "")
+        .set_status(&id, s.version, to, &s.reason)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The case types with their checklists and deadlines.
+#[utoipa::path(get, path = "/api/v1/case-types", tag = "cases",
+    responses((status = 200, body = Vec<CaseType>)))]
+pub async fn api_case_types() -> Json<Vec<CaseType>> {
+    Json(case_types().to_vec())
+}
+
+pub struct EventRow {
+    pub kind_key: String,
+    pub at: String,
+    pub author: String,
+    pub body: String,
+    pub amount: String,
+}
+
+pub struct CheckRow {
+    pub index: usize,
+    pub label: String,
+    pub done: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+pub struct CasePageT {
+    pub c: Chrome,
+    pub k: CaseRecord,
+    pub type_name: String,
+    pub place: String,
+    pub persons: Vec<(String, String)>,
+    pub checks: Vec<CheckRow>,
+    pub events: Vec<EventRow>,
+    pub next: Vec<&'static str>,
+    pub can_request_close: bool,
+    pub can_approve: bool,
+    pub officers: Vec<Opt>,
+    pub lead_name: String,
+    pub consular_access: bool,
+}
+
+/// `GET /cases/{id}`
+pub async fn case_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<CasePageT, AppError> {
+    let h = cases(&state, &authed, &rid, "");
+    let k = h.get(&id).await?;
+    let lang = c.t.lang;
+    let persons_h = authed.persons(&state, &rid, &format!("case {}", k.summary.reference));
+    let mut persons = Vec::new();
+    for pid in &k.persons {
+        // Each person is opened through the person handle (audited; hidden if not allowed).
+        match persons_h.get(pid).await {
+            Ok(p) => persons.push((p.id.clone(), p.data.full_name.clone())),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let ty = case_type(&k.summary.case_type);
+    let checks = ty
+        .map(|t| {
+            t.checklist
+                .iter()
+                .enumerate()
+                .map(|(i, item)| CheckRow {
+                    index: i,
+                    label: if lang == Lang::Vi {
+                        item.vi.clone()
+                    } else {
+                        item.en.clone()
+                    },
+                    done: k.checks_done.contains(&(i as i64)),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let accounts = Accounts::new(state.store.as_ref()).list().await?;
+    let name_of = |id: &str| {
+        accounts
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.display_name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    // System entries hold codes; show them in the reader's language.
+    let t = c.t;
+    let known = |key: String, raw: &str| {
+        let v = t.s(&key);
+        if v == key {
+            raw.to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
+    let events = k
+        .events
+        .iter()
+        .map(|e| EventRow {
+            kind_key: format!("case.event.{}", e.kind),
+            at: e.at.format("%Y-%m-%d %H:%M").to_string(),
+            author: if e.author == "system" {
+                "Baoho".into()
+            } else {
+                name_of(&e.author)
+            },
+            body: match e.kind.as_str() {
+                "status" => match e.body.split_once(": ") {
+                    Some((code, reason)) => {
+                        format!("{} — {reason}", known(format!("case.status.{code}"), code))
+                    }
+                    None => known(format!("case.status.{}", e.body), &e.body),
+                },
+                "escalation" => known(format!("case.escalation.{}", e.body), &e.body),
+                "assignment" => name_of(&e.body),
+                _ => e.body.clone(),
+            },
+            amount: match (e.amount_minor, &e.currency) {
+                (Some(a), Some(cur)) => format!("{}.{:02} {cur}", a / 100, a % 100),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    let officers = accounts
+        .iter()
+        .filter(|a| {
+            !a.disabled
+                && matches!(
+                    a.role,
+                    Role::MissionOfficer | Role::HeadOfMission | Role::HqOfficer
+                )
+                && (a.agency.code == k.summary.mission
+                    || a.agency.kind == AgencyKind::ConsularDepartment)
+        })
+        .map(|a| Opt {
+            value: a.id.clone(),
+            label: format!("{} ({})", a.display_name, a.agency.code),
+        })
+        .collect();
+    let lead_name = k
+        .summary
+        .lead_officer
+        .as_deref()
+        .map(name_of)
+        .unwrap_or_default();
+    Ok(CasePageT {
+        type_name: type_name(lang, &k.summary.case_type),
+        place: format!(
+            "{}{}{}",
+            if k.city.is_empty() {
+                String::new()
+            } else {
+                format!("{}, ", k.city)
+            },
+            country_name(lang, &k.summary.country),
+            if k.summary.mission.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", k.summary.mission)
+            }
+        ),
+        persons,
+        checks,
+        events,
+        next: k.summary.status.next().iter().map(|s| s.as_str()).collect(),
+        can_request_close: k.summary.status == Status::Resolved && !k.summary.close_requested,
+        can_approve: h.can_approve(&k),
+        officers,
+        lead_name,
+        consular_access: ty.is_some_and(|t| t.consular_access),
+        k,
+        c,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+}
+
+fn parse_amount(s: &str) -> Option<i64> {
+    let s = s.trim().replace(',', ".");
+    if s.is_empty() {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    (v.is_finite() && v > 0.0 && v < 1e12).then(|| (v * 100.0).round() as i64)
+}
+
+fn back(id: &str) -> Response {
+    Redirect::to(&format!("/cases/{id}")).into_response()
+}
+
+/// Store errors on a case page form: problems show as a readable page (422/409/404).
+fn form_error(e: StoreError) -> AppError {
+    e.into()
+}
+
+/// `POST /cases/{id}/events`
+pub async fn event_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<EventForm>,
+) -> Result<Response, AppError> {
+    let ev = NewEvent {
+        kind: f.kind,
+        body: f.body,
+        amount_minor: parse_amount(&f.amount),
+        currency: Some(f.currency.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()),
+    };
+    cases(&state, &authed, &rid, "")
+        .add_event(&id, ev)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /cases/{id}/status`
+pub async fn status_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    let to =
+        Status::parse(&f.status).ok_or_else(|| AppError::BadRequest("unknown status".into()))?;
+    cases(&state, &authed, &rid, "")
+        .set_status(&id, f.version, to, &f.reason)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    account: String,
+}
+
+/// `POST /cases/{id}/assign`
+pub async fn assign_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, AppError> {
+    let target = Accounts::new(state.store.as_ref())
+        .get(f.account.trim())
+        .await
+        .map_err(|_| AppError::Unprocessable {
+            detail: "no such officer".into(),
+            errors: vec![],
+        })?;
+    if target.disabled
+        || !matches!(
+            target.role,
+            Role::MissionOfficer | Role::HeadOfMission | Role::HqOfficer
+        )
+    {
+        return Err(AppError::Unprocessable {
+            detail: "this account cannot lead a case".into(),
+            errors: vec![],
+        });
+    }
+    cases(&state, &authed, &rid, "")
+        .assign(&id, &target.id)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CheckForm {
+    #[serde(default)]
+    item: i64,
+    #[serde(default)]
+    done: String,
+}
+
+/// `POST /cases/{id}/check`
+pub async fn check_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<CheckForm>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "")
+        .check(&id, f.item, f.done == "1")
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VersionForm {
+    #[serde(default)]
+    version: i64,
+}
+
+/// `POST /cases/{id}/close-request`
+pub async fn close_request_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<VersionForm>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "")
+        .request_close(&id, f.version)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+/// `POST /cases/{id}/close-approve`
+pub async fn close_approve_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<VersionForm>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "")
+        .approve_close(&id, f.version)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}

@@ -1,0 +1,297 @@
+//! Protection cases over HTTP: intake with the duplicate warning, the work queue, the case
+//! page's actions, supervisor-approved closure, CSV export, and every case route refusing
+//! other missions (404 and one denied audit row each).
+
+use crate::helpers::{TestApp, both_backends, personal};
+use baoho_domain::access::Role;
+use serde_json::{Value, json};
+
+both_backends!(intake_queue_actions_and_closure, async |app: &TestApp| {
+    personal(&["Phan Thị Duyên", "K1234987", "Chồng gọi đường dây nóng"]);
+    app.account("head.t", Role::HeadOfMission, "EMB-JP-TOKYO", true)
+        .await;
+    app.account("off.t", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        .await;
+    let officer = app.login("off.t").await;
+    // The person is already known.
+    let r = officer
+        .post_json("/api/v1/persons", &json!({"full_name": "Phan Thị Duyên", "country": "JP", "mission": "EMB-JP-TOKYO", "birth": {"year": 1993, "month": null, "day": null}}))
+        .await;
+    let known: Value = r.json().await.unwrap();
+    let known_id: &'static str =
+        Box::leak(known["id"].as_str().unwrap().to_owned().into_boxed_str());
+    let form = |extra: Vec<(&'static str, &'static str)>| {
+        let mut f = vec![
+            ("case_type", "detention"),
+            ("priority", "high"),
+            ("channel", "hotline"),
+            ("country", "JP"),
+            ("city", "Nagoya"),
+            ("mission", "EMB-JP-TOKYO"),
+            (
+                "summary",
+                "Chồng gọi đường dây nóng: vợ bị tạm giữ tại Nagoya",
+            ),
+            ("person_name", "PHAN THI DUYEN"),
+            ("person_birth", "1993"),
+        ];
+        f.extend(extra);
+        f
+    };
+    // Intake of a name already in the registry: the duplicate warning, nothing recorded.
+    let r = officer.post_form("/cases", &form(vec![])).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("duplicate-warning") && html.contains(known["id"].as_str().unwrap()),
+        "warning lists the known person"
+    );
+    let v: Value = officer.get("/api/v1/cases").await.json().await.unwrap();
+    assert_eq!(v["total"], 0);
+    // The officer picks the existing person.
+    let r = officer
+        .post_form("/cases", &form(vec![("person_id", known_id)]))
+        .await;
+    assert_eq!(r.status(), 303);
+    let case_url = r.headers()["location"].to_str().unwrap().to_owned();
+    let id = case_url.trim_start_matches("/cases/").to_owned();
+    let page = officer.get(&case_url).await.text().await.unwrap();
+    assert!(
+        page.contains("Phan Thị Duyên") && page.contains("Nagoya"),
+        "persons and place shown"
+    );
+    assert!(
+        page.contains("điều 36"),
+        "the consular-access reminder for detention cases: {}",
+        &page[page.find("case-persons").unwrap_or(0)..][..600]
+    );
+    // In my queue.
+    let q = officer.get("/cases").await.text().await.unwrap();
+    assert!(q.contains(&id) && q.contains("q-mine"));
+    // Consular visit, checklist, status moves.
+    assert_eq!(
+        officer
+            .post_form(
+                &format!("/cases/{id}/events"),
+                &[
+                    ("kind", "consular_visit"),
+                    ("body", "Gặp đương sự tại đồn cảnh sát Nagoya")
+                ]
+            )
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        officer
+            .post_form(
+                &format!("/cases/{id}/events"),
+                &[
+                    ("kind", "money_advanced"),
+                    ("body", "Vé xe"),
+                    ("amount", "35.50"),
+                    ("currency", "usd")
+                ]
+            )
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        officer
+            .post_form(
+                &format!("/cases/{id}/events"),
+                &[("kind", "nonsense"), ("body", "x")]
+            )
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        officer
+            .post_form(
+                &format!("/cases/{id}/check"),
+                &[("item", "1"), ("done", "1")]
+            )
+            .await
+            .status(),
+        303
+    );
+    for (v, to) in [("1", "in_progress"), ("2", "resolved")] {
+        assert_eq!(
+            officer
+                .post_form(
+                    &format!("/cases/{id}/status"),
+                    &[("version", v), ("status", to)]
+                )
+                .await
+                .status(),
+            303,
+            "{to}"
+        );
+    }
+    // A stale version is a conflict; closing directly is refused.
+    assert_eq!(
+        officer
+            .post_form(
+                &format!("/cases/{id}/status"),
+                &[("version", "1"), ("status", "in_progress")]
+            )
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(
+        officer
+            .post_form(
+                &format!("/cases/{id}/status"),
+                &[("version", "3"), ("status", "closed")]
+            )
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        officer
+            .post_form(&format!("/cases/{id}/close-request"), &[("version", "3")])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        officer
+            .post_form(&format!("/cases/{id}/close-approve"), &[("version", "4")])
+            .await
+            .status(),
+        403,
+        "not one's own closure"
+    );
+    // The head of mission sees it awaiting approval, and approves.
+    let head = app.login("head.t").await;
+    let q = head.get("/cases").await.text().await.unwrap();
+    assert!(q.contains("q-approvals") && q.contains(&id));
+    assert_eq!(
+        head.post_form(&format!("/cases/{id}/close-approve"), &[("version", "4")])
+            .await
+            .status(),
+        303
+    );
+    let v: Value = officer
+        .get(&format!("/api/v1/cases/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "closed");
+    let kinds: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"consular_visit") && kinds.contains(&"money_advanced"));
+    assert!(
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["amount_minor"] == 3550 && e["currency"] == "USD")
+    );
+    // Lists, filters, export.
+    let list = officer
+        .get("/cases/list?case_type=detention&status=closed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&id));
+    let list = officer
+        .get("/cases/list?case_type=arrest")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains(&id));
+    let csv = officer.get("/cases/export.csv?case_type=detention").await;
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("cases.csv")
+    );
+    assert!(csv.text().await.unwrap().contains("detention"));
+    assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+});
+
+both_backends!(case_routes_refuse_other_missions, async |app: &TestApp| {
+    app.account("off.tokyo", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        .await;
+    app.account("off.seoul", Role::MissionOfficer, "EMB-KR-SEOUL", true)
+        .await;
+    app.account("police.c", Role::PartnerLiaison, "MPS", true)
+        .await;
+    app.account("auditor.c", Role::Auditor, "CD", true).await;
+    let tokyo = app.login("off.tokyo").await;
+    let r = tokyo
+        .post_json("/api/v1/cases", &json!({"case_type": "arrest", "priority": "urgent", "channel": "mission", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "Arrested in Tokyo"}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for username in ["off.seoul", "police.c", "auditor.c"] {
+        let s = app.login(username).await;
+        let mut n = 0;
+        for (method, path, form) in [
+            ("GET", format!("/cases/{id}"), vec![]),
+            ("GET", format!("/api/v1/cases/{id}"), vec![]),
+            (
+                "POST",
+                format!("/cases/{id}/events"),
+                vec![("kind", "note"), ("body", "x")],
+            ),
+            (
+                "POST",
+                format!("/cases/{id}/status"),
+                vec![("version", "1"), ("status", "assessed")],
+            ),
+            (
+                "POST",
+                format!("/cases/{id}/check"),
+                vec![("item", "0"), ("done", "1")],
+            ),
+            (
+                "POST",
+                format!("/cases/{id}/close-request"),
+                vec![("version", "1")],
+            ),
+            (
+                "POST",
+                format!("/cases/{id}/close-approve"),
+                vec![("version", "1")],
+            ),
+        ] {
+            let before = s.denied().await;
+            let res = if method == "GET" {
+                s.get(&path).await
+            } else {
+                s.post_form(&path, &form).await
+            };
+            assert_eq!(res.status(), 404, "{username} {method} {path}");
+            assert_eq!(
+                s.denied().await,
+                before + 1,
+                "{username} {path}: one denied row"
+            );
+            n += 1;
+        }
+        assert_eq!(n, 7);
+        let list = s.get("/api/v1/cases").await;
+        if username == "off.seoul" {
+            assert_eq!(list.json::<Value>().await.unwrap()["total"], 0);
+        } else {
+            assert_eq!(list.status(), 403);
+        }
+    }
+});
