@@ -9,12 +9,12 @@ use crate::record::BlockingRuleStats;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-pub const RULES: [&str; 14] = [
+pub const RULES: [&str; 15] = [
     "document number",
     "document number, one digit off",
     "family+given phonetic, birth year",
     "given phonetic, birth day+month (either order)",
-    "birth date, family phonetic",
+    "birth date (day and month either order), family phonetic",
     "family+given phonetic, place (hometown, locality or postcode)",
     "phone",
     "birth date, place",
@@ -24,13 +24,14 @@ pub const RULES: [&str; 14] = [
     "family + given within one edit, birth year",
     "family + given within one edit, place",
     "family + given within one edit (small blocks only)",
+    "family + given within one edit, birth day+month (either order)",
 ];
 
 /// Rules whose blocks are capped at a sixteenth of the configured size (the name-only typo
 /// rule at a fortieth): broad keys that only help where names or places are rare.
 pub fn rule_cap(rule: usize, max_block: usize) -> usize {
     match rule {
-        8..=12 => (max_block / 16).max(8),
+        8..=12 | 14 => (max_block / 16).max(8),
         13 => (max_block / 40).max(8),
         _ => max_block,
     }
@@ -55,7 +56,7 @@ pub fn rule_fields(rule: usize) -> &'static [usize] {
         7 => &[DOB, HOMETOWN, LOCALITY, POSTCODE],
         8 => &[FAMILY, HOMETOWN, LOCALITY, POSTCODE],
         10 | 13 => &[FAMILY, GIVEN, MIDDLE, SEX],
-        11 => &[FAMILY, GIVEN, MIDDLE, SEX, DOB],
+        11 | 14 => &[FAMILY, GIVEN, MIDDLE, SEX, DOB],
         12 => &[FAMILY, GIVEN, MIDDLE, SEX, HOMETOWN, LOCALITY, POSTCODE],
         _ => &[GIVEN, SEX, MIDDLE, HOMETOWN, LOCALITY, POSTCODE],
     }
@@ -190,6 +191,11 @@ fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
                 out.push((12, key(12, &[famc, dk, kind, v])));
             }
             out.push((13, key(13, &[famc, dk])));
+            if d.month != 0 && d.day != 0 {
+                // A typo in the name and a wrong year (one digit off) together.
+                let (lo, hi) = (u64::from(d.month.min(d.day)), u64::from(d.month.max(d.day)));
+                out.push((14, key(14, &[famc, dk, lo, hi])));
+            }
         }
     }
     if d.month != 0 && d.day != 0 {
@@ -198,7 +204,8 @@ fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
             out.push((3, key(3, &[u64::from(giv), lo, hi])));
         }
         if fam != NONE {
-            out.push((4, key(4, &[u64::from(fam), u64::from(d.packed())])));
+            // Day and month unordered: a swapped date keeps the key.
+            out.push((4, key(4, &[u64::from(fam), u64::from(d.year), lo, hi])));
         }
     }
 }
@@ -648,12 +655,30 @@ mod tests {
             &rec("NGUYEM THI LNA", "", "NGHE AN"),
         );
         assert!(r.contains(&12), "{r:?}");
+        // Typo in the given name and the year one digit off: day and month still hold.
+        let r = shared_rules(
+            &rec("Trần Thị Phương", "1998-03-17", ""),
+            &rec("TRAN THI PHUOGN", "17/03/1988", ""),
+        );
+        assert!(r.contains(&14), "{r:?}");
+        // First two letters swapped.
+        let r = shared_rules(
+            &rec("Phan Văn Nam", "1997-02-27", ""),
+            &rec("PHAN VAN ANM", "1997", ""),
+        );
+        assert!(r.contains(&11), "{r:?}");
+        // A swapped day and month keeps the birth-date rule.
+        let r = shared_rules(
+            &rec("Lê Xuân Khải", "1989-11-06", ""),
+            &rec("XUAN KKHAAI LE", "11/06/1989", ""),
+        );
+        assert!(r.contains(&4), "{r:?}");
         // Different given names do not.
         let r = shared_rules(
             &rec("Nguyễn Thị Lan", "1964", ""),
             &rec("Nguyễn Thị Mai", "1964", ""),
         );
-        assert!(!r.iter().any(|x| (11..=13).contains(x)), "{r:?}");
+        assert!(!r.iter().any(|x| (11..=14).contains(x)), "{r:?}");
     }
 
     #[test]

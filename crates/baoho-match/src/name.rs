@@ -41,14 +41,21 @@ pub fn family_strength(tok: &str) -> u8 {
 }
 
 /// The known family name a folded token stands for when it is one or misspells one by a
-/// single edit (`nguyem`, `phaam`, `huyn`); tokens shorter than three letters only when
-/// exact. `None` for anything else.
+/// single edit (`nguyem`, `phaam`, `huyn`); two-letter tokens when exact or with their
+/// letters swapped (`ov` for Võ). `None` for anything else.
 pub fn canonical_family(tok: &str) -> Option<&'static str> {
     let all = || STRONG_FAMILY.iter().chain(WEAK_FAMILY.iter());
     if let Some(f) = all().find(|f| **f == tok) {
         return Some(f);
     }
-    if tok.len() < 3 {
+    if tok.len() == 2 {
+        // Two letters swapped (`ov`, `uv`, `yl`): a common typo on the short family names.
+        let b = tok.as_bytes();
+        return all()
+            .find(|f| f.len() == 2 && f.as_bytes() == [b[1], b[0]])
+            .copied();
+    }
+    if tok.len() < 2 {
         return None;
     }
     all()
@@ -118,8 +125,9 @@ pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Option<
 
 /// Read a name whose source split family and given names. Handles the usual slips: the two
 /// fields swapped, middle names put with the family name (`NGUYEN THI` / `MAI`), and given
-/// names written middle-last (`AN VAN`).
-pub fn parse_split<'a>(fam: &[&'a str], giv: &[&'a str]) -> (Vec<&'a str>, NameOrder) {
+/// names written middle-last (`AN VAN`). `ascii`: the given names were typed without
+/// diacritics; with them the source wrote Vietnamese order and `Kim Vân` is not `Văn Kim`.
+pub fn parse_split<'a>(fam: &[&'a str], giv: &[&'a str], ascii: bool) -> (Vec<&'a str>, NameOrder) {
     let swapped = !fam.is_empty()
         && !giv.is_empty()
         && fam.iter().all(|t| family_strength(t) == 0)
@@ -130,7 +138,8 @@ pub fn parse_split<'a>(fam: &[&'a str], giv: &[&'a str]) -> (Vec<&'a str>, NameO
     toks.extend_from_slice(fam);
     let giv_start = toks.len();
     // Given names written with the middle name last ("AN VAN") back to Vietnamese order.
-    if giv.len() >= 2 && is_middle_marker(giv[giv.len() - 1]) && !is_middle_marker(giv[0]) {
+    if ascii && giv.len() >= 2 && is_middle_marker(giv[giv.len() - 1]) && !is_middle_marker(giv[0])
+    {
         toks.extend(giv.iter().rev());
     } else {
         toks.extend_from_slice(giv);
@@ -257,22 +266,27 @@ mod tests {
         assert_eq!(canonical_family("huyn"), Some("huynh"));
         assert_eq!(canonical_family("le"), Some("le"));
         assert_eq!(canonical_family("lx"), None);
+        assert_eq!(canonical_family("ov"), Some("vo"));
+        assert_eq!(canonical_family("yl"), Some("ly"));
         assert_eq!(canonical_family("smith"), None);
     }
 
     #[test]
     fn split_fields_fix_the_usual_slips() {
-        let (toks, o) = parse_split(&["an"], &["nguyen"]);
+        let (toks, o) = parse_split(&["an"], &["nguyen"], true);
         assert_eq!(toks[o.family.unwrap_or(9)], "nguyen");
-        let (toks, o) = parse_split(&["nguyen", "thi"], &["mai"]);
+        let (toks, o) = parse_split(&["nguyen", "thi"], &["mai"], true);
         assert_eq!(
             (o.family, o.middle.clone(), o.given),
             (Some(0), vec![1], Some(2))
         );
         assert_eq!(toks[2], "mai");
-        let (toks, o) = parse_split(&["nguyen"], &["an", "van"]);
+        let (toks, o) = parse_split(&["nguyen"], &["an", "van"], true);
         assert_eq!(toks[o.given.unwrap_or(9)], "an");
-        let (_, o) = parse_split(&["smith"], &["john"]);
+        // With diacritics the order is Vietnamese: `Kim Vân` keeps Vân as the given name.
+        let (toks, o) = parse_split(&["nguyen"], &["kim", "van"], false);
+        assert_eq!(toks[o.given.unwrap_or(9)], "van");
+        let (_, o) = parse_split(&["smith"], &["john"], true);
         assert_eq!((o.family, o.given), (Some(0), Some(1)));
     }
 }

@@ -484,8 +484,9 @@ impl Store {
     }
 
     /// Deletion neighbourhoods for phonetic keys interned since the last call. Keys of one
-    /// or two letters keep only themselves, and the first letter is never deleted: short
-    /// remainders such as `an` would join half the given names.
+    /// or two letters keep only themselves (and their first two letters swapped), and the
+    /// first letter is never deleted: short remainders such as `an` would join half the given
+    /// names.
     fn sync_deletions(&mut self) {
         for pid in self.phon_dels.len()..self.phons.len() {
             let b = self.phons.get(pid as u32).as_bytes();
@@ -507,6 +508,16 @@ impl Store {
                     if !self.del_keys[start..].contains(&h) {
                         self.del_keys.push(h);
                     }
+                }
+            }
+            if b.len() >= 2 && b[0] != b[1] {
+                // The first two letters swapped (`anm` for `nam`): the first letter is never
+                // deleted, so this typo needs its own key.
+                let mut v = b.to_vec();
+                v.swap(0, 1);
+                let h = crate::intern::hash_bytes(&v);
+                if !self.del_keys[start..].contains(&h) {
+                    self.del_keys.push(h);
                 }
             }
             let n = (self.del_keys.len() - start) as u32;
@@ -664,7 +675,7 @@ fn prepare_name(
         fold_into(giv, buf2);
         let f: Vec<&str> = buf.split(' ').filter(|t| !t.is_empty()).collect();
         let g: Vec<&str> = buf2.split(' ').filter(|t| !t.is_empty()).collect();
-        let (toks, order) = parse_split(&f, &g);
+        let (toks, order) = parse_split(&f, &g, giv.is_ascii());
         let ids: Vec<u32> = toks.iter().map(|t| tokens.intern(t)).collect();
         return (to_name(&ids, &order), None);
     }
