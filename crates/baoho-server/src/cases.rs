@@ -740,6 +740,9 @@ pub struct CasePageT {
     pub officers: Vec<Opt>,
     pub lead_name: String,
     pub consular_access: bool,
+    pub referrals: Vec<baoho_store::Referral>,
+    pub can_approve_referrals: bool,
+    pub partner_agencies: Vec<Opt>,
 }
 
 /// `GET /cases/{id}`
@@ -849,6 +852,29 @@ pub async fn case_page(
         .as_deref()
         .map(name_of)
         .unwrap_or_default();
+    let referrals = h.referrals(&k.summary.id).await?;
+    let can_approve_referrals =
+        matches!(authed.account.role, Role::HeadOfMission | Role::HqOfficer);
+    let mut partner_agencies = vec![
+        Opt {
+            value: "MPS".into(),
+            label: t.s("agency.public_security").to_owned(),
+        },
+        Opt {
+            value: "MND".into(),
+            label: t.s("agency.national_defence").to_owned(),
+        },
+    ];
+    for p in refdata::provinces() {
+        partner_agencies.push(Opt {
+            value: format!("P-{}", p.code),
+            label: if lang == Lang::Vi {
+                p.name_vi.clone()
+            } else {
+                p.name_en.clone()
+            },
+        });
+    }
     Ok(CasePageT {
         type_name: type_name(lang, &k.summary.case_type),
         place: format!(
@@ -874,9 +900,214 @@ pub async fn case_page(
         officers,
         lead_name,
         consular_access: ty.is_some_and(|t| t.consular_access),
+        referrals,
+        can_approve_referrals,
+        partner_agencies,
         k,
         c,
     })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReferralForm {
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    f_identity: Option<String>,
+    #[serde(default)]
+    f_hometown: Option<String>,
+    #[serde(default)]
+    f_documents: Option<String>,
+    #[serde(default)]
+    f_family: Option<String>,
+    #[serde(default)]
+    f_location: Option<String>,
+    #[serde(default)]
+    f_summary: Option<String>,
+    #[serde(default)]
+    consent: Option<String>,
+    #[serde(default)]
+    override_reason: String,
+}
+
+impl ReferralForm {
+    fn request(self) -> baoho_store::ReferralRequest {
+        let mut fields = Vec::new();
+        for (on, name) in [
+            (&self.f_identity, "identity"),
+            (&self.f_hometown, "hometown"),
+            (&self.f_documents, "documents"),
+            (&self.f_family, "family"),
+            (&self.f_location, "location"),
+            (&self.f_summary, "summary"),
+        ] {
+            if on.is_some() {
+                fields.push(name.to_owned());
+            }
+        }
+        baoho_store::ReferralRequest {
+            agency: self.agency,
+            purpose: self.purpose,
+            fields,
+            consent: self.consent.is_some(),
+            override_reason: self.override_reason,
+        }
+    }
+}
+
+/// `POST /cases/{id}/referrals`
+pub async fn referral_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<ReferralForm>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "referral")
+        .refer(&id, f.request())
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+/// `POST /cases/{id}/referrals/{ref}/approve`
+pub async fn referral_approve(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, referral)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "referral approval")
+        .approve_referral(&id, &referral)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+/// Refer a case to a partner agency (consent, or an override a supervisor approves).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/referrals", tag = "cases", params(("id" = String, Path)), request_body = baoho_store::ReferralRequest,
+    responses((status = 201, body = baoho_store::Referral), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_refer(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(req): Json<baoho_store::ReferralRequest>,
+) -> Result<Response, AppError> {
+    let r = cases(&state, &authed, &rid, "referral")
+        .refer(&id, req)
+        .await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+// --- the partner's inbox -------------------------------------------------------------------
+
+fn inbox(state: &AppState, authed: &Authed, rid: &RequestId) -> baoho_store::Inbox {
+    baoho_store::Inbox::new(
+        state.store.as_ref(),
+        state.keys.clone(),
+        AccessCtx {
+            who: authed.identity.clone(),
+            request_id: rid.0.clone(),
+            purpose: String::new(),
+            at: state.now(),
+        },
+    )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inbox.html")]
+pub struct InboxPage {
+    pub c: Chrome,
+    pub items: Vec<baoho_store::Referral>,
+}
+
+/// `GET /inbox`: referrals to my agency.
+pub async fn inbox_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<InboxPage, AppError> {
+    let items = inbox(&state, &authed, &rid).list().await?;
+    Ok(InboxPage { c, items })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referral.html")]
+pub struct ReferralPage {
+    pub c: Chrome,
+    pub r: baoho_store::Referral,
+    pub type_name: String,
+}
+
+/// `GET /inbox/{id}`
+pub async fn referral_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<ReferralPage, AppError> {
+    let r = inbox(&state, &authed, &rid).get(&id).await?;
+    Ok(ReferralPage {
+        type_name: type_name(c.t.lang, &r.snapshot.case_type),
+        r,
+        c,
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResponseForm {
+    /// `acknowledged`, `accepted`, `declined` or `done`.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /inbox/{id}`
+pub async fn referral_respond(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<ResponseForm>,
+) -> Result<Response, AppError> {
+    inbox(&state, &authed, &rid)
+        .respond(&id, &f.status, &f.note)
+        .await
+        .map_err(form_error)?;
+    Ok(Redirect::to(&format!("/inbox/{id}")).into_response())
+}
+
+/// Referrals sent to your agency (partner liaisons).
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox",
+    responses((status = 200, body = Vec<baoho_store::Referral>), (status = 403, body = ProblemBody)))]
+pub async fn api_inbox(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<Json<Vec<baoho_store::Referral>>, AppError> {
+    Ok(Json(inbox(&state, &authed, &rid).list().await?))
+}
+
+/// Answer a referral.
+#[utoipa::path(post, path = "/api/v1/inbox/{id}/response", tag = "inbox", params(("id" = String, Path)), request_body = ResponseForm,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_respond(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(f): Json<ResponseForm>,
+) -> Result<StatusCode, AppError> {
+    inbox(&state, &authed, &rid)
+        .respond(&id, &f.status, &f.note)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]

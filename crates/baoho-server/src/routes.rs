@@ -60,6 +60,7 @@ pub fn table() -> Vec<Route> {
     use Access::{PasswordOnly, Public, Staff};
     const ADMIN: Access = Access::Roles(&[Role::Administrator]);
     const AUDIT: Access = Access::Roles(&[Role::Auditor, Role::Administrator]);
+    const PARTNER: Access = Access::Roles(&[Role::PartnerLiaison]);
     let g = Method::GET;
     let p = Method::POST;
     vec![
@@ -393,6 +394,62 @@ pub fn table() -> Vec<Route> {
             post(cases::close_approve_submit),
         ),
         r(
+            p.clone(),
+            "/cases/{id}/referrals",
+            Staff,
+            Kind::Page,
+            post(cases::referral_submit),
+        ),
+        r(
+            p.clone(),
+            "/cases/{id}/referrals/{referral}/approve",
+            Staff,
+            Kind::Page,
+            post(cases::referral_approve),
+        ),
+        r(
+            g.clone(),
+            "/inbox",
+            PARTNER,
+            Kind::Page,
+            get(cases::inbox_page),
+        ),
+        r(
+            g.clone(),
+            "/inbox/{id}",
+            PARTNER,
+            Kind::Page,
+            get(cases::referral_page),
+        ),
+        r(
+            p.clone(),
+            "/inbox/{id}",
+            PARTNER,
+            Kind::Page,
+            post(cases::referral_respond),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/inbox",
+            PARTNER,
+            Kind::Api,
+            get(cases::api_inbox),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/inbox/{id}/response",
+            PARTNER,
+            Kind::Api,
+            post(cases::api_respond),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/cases/{id}/referrals",
+            Staff,
+            Kind::Api,
+            post(cases::api_refer),
+        ),
+        r(
             g.clone(),
             "/api/v1/case-types",
             Staff,
@@ -504,12 +561,16 @@ pub fn table() -> Vec<Route> {
         crate::cases::api_get,
         crate::cases::api_add_event,
         crate::cases::api_status,
+        crate::cases::api_refer,
+        crate::cases::api_inbox,
+        crate::cases::api_respond,
     ),
     tags(
         (name = "reference", description = "Countries, missions, provinces and languages: public reference data"),
         (name = "session", description = "Sign in on /login (password, then TOTP). API calls use the session cookie; state-changing calls send the session's CSRF token in X-CSRF-Token."),
         (name = "persons", description = "The person registry. What you see is decided per record by your role and scope; a record outside it answers 404, like a missing one, and every access is audited."),
         (name = "cases", description = "Protection cases: intake, workflow, timeline, deadlines. A case outside your scope answers 404 and every access is audited."),
+        (name = "inbox", description = "Partner agencies' inbox: referrals sent to your agency, with only the fields chosen for you. Partners never see the case."),
         (name = "audit", description = "The hash-chained audit trail (auditors and administrators)"),
     ),
 )]

@@ -44,6 +44,17 @@ impl UserChip {
             baoho_domain::access::Role::Auditor | baoho_domain::access::Role::Administrator
         )
     }
+    pub fn is_partner(&self) -> bool {
+        self.role == baoho_domain::access::Role::PartnerLiaison
+    }
+    pub fn works_cases(&self) -> bool {
+        matches!(
+            self.role,
+            baoho_domain::access::Role::MissionOfficer
+                | baoho_domain::access::Role::HqOfficer
+                | baoho_domain::access::Role::HeadOfMission
+        )
+    }
     pub fn reads_files(&self) -> bool {
         !matches!(
             self.role,

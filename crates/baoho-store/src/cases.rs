@@ -216,6 +216,19 @@ impl Cases {
         }
     }
 
+    pub(crate) fn ctx(&self) -> &AccessCtx {
+        &self.ctx
+    }
+    pub(crate) fn keys_ref(&self) -> &Arc<Keyring> {
+        &self.keys
+    }
+    pub(crate) fn db_ref(&self) -> &Db {
+        &self.db
+    }
+    pub(crate) fn persons_handle(&self) -> &Persons {
+        &self.persons
+    }
+
     fn entry(&self, action: AuditAction, outcome: AuditOutcome, id: &str) -> AuditEntry {
         let ok = id.len() <= 128
             && id.bytes().all(|b| {
@@ -1067,6 +1080,10 @@ pub async fn drain_outbox(store: &dyn Store, now: DateTime<Utc>, limit: i64) -> 
             let mission = s("mission");
             let recipients: Vec<String> = match kind.as_str() {
                 "notify" => vec![s("recipient")],
+                "notify_agency" => sqlx::query_scalar("SELECT id FROM account WHERE disabled = $3 AND role = $1 AND agency_code = $2")
+                    .bind(Role::PartnerLiaison.as_str()).bind(s("agency")).bind(false).fetch_all(&mut *tx).await?,
+                "notify_case" => sqlx::query_scalar("SELECT m.account_id FROM case_member m JOIN case_file c ON c.rid = m.case_rid WHERE c.id = $1")
+                    .bind(s("object_id")).fetch_all(&mut *tx).await?,
                 "notify_supervisors" => sqlx::query_scalar("SELECT id FROM account WHERE disabled = $3 AND ((role = $1 AND agency_code = $2) OR ($2 = '' AND role = 'hq_officer'))")
                     .bind(Role::HeadOfMission.as_str()).bind(&mission).bind(false).fetch_all(&mut *tx).await?,
                 "escalate" => {
@@ -1085,8 +1102,12 @@ pub async fn drain_outbox(store: &dyn Store, now: DateTime<Utc>, limit: i64) -> 
             };
             let notice_kind = s("kind");
             for rcpt in recipients.iter().filter(|r| !r.is_empty()) {
-                sqlx::query("INSERT INTO notification (id, recipient, kind, object_kind, object_id, actor, at) VALUES ($1, $2, $3, 'case', $4, $5, $6)")
-                    .bind(uuid_v7()).bind(rcpt).bind(&notice_kind).bind(s("object_id")).bind(s("actor")).bind(now)
+                let object_kind = match s("object_kind") {
+                    k if k.is_empty() => "case".to_owned(),
+                    k => k,
+                };
+                sqlx::query("INSERT INTO notification (id, recipient, kind, object_kind, object_id, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(uuid_v7()).bind(rcpt).bind(&notice_kind).bind(object_kind).bind(s("object_id")).bind(s("actor")).bind(now)
                     .execute(&mut *tx).await?;
             }
             sqlx::query("UPDATE outbox SET done_at = $2 WHERE id = $1")

@@ -459,6 +459,21 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         id_column: "id",
         column: "body",
     },
+    EncryptedColumn {
+        table: "case_referral",
+        id_column: "id",
+        column: "snapshot",
+    },
+    EncryptedColumn {
+        table: "case_referral",
+        id_column: "id",
+        column: "override_reason",
+    },
+    EncryptedColumn {
+        table: "case_referral",
+        id_column: "id",
+        column: "response",
+    },
 ];
 
 /// Rows re-encrypted per transaction during a rotation.

@@ -14,6 +14,7 @@ mod error;
 pub mod persons;
 mod postgres;
 pub mod refdata;
+pub mod referrals;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -34,6 +35,7 @@ pub use db::Db;
 pub use error::StoreError;
 pub use persons::{AccessCtx, PersonRecord, PersonSummary, Persons, SearchResult};
 pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};
+pub use referrals::{Inbox, Referral, ReferralRequest, Snapshot};
 pub use url::{Backend, DatabaseUrl};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

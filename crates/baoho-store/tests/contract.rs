@@ -1812,3 +1812,192 @@ contract!(
         assert!(s.verify_audit().await.unwrap().broken.is_none());
     }
 );
+
+contract!(
+    referrals_carry_only_chosen_fields_and_reach_only_their_agency,
+    async |s: &dyn Store| {
+        use baoho_store::cases::drain_outbox;
+        use baoho_store::{Inbox, ReferralRequest};
+        use cases_support::*;
+        let keys = setup(s).await;
+        let head = account(
+            s,
+            "head.tokyo",
+            Role::HeadOfMission,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let officer = account(
+            s,
+            "tokyo1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&head.id),
+        )
+        .await;
+        let police = account(
+            s,
+            "mps1",
+            Role::PartnerLiaison,
+            AgencyKind::PublicSecurity,
+            "MPS",
+            None,
+        )
+        .await;
+        let army = account(
+            s,
+            "mnd1",
+            Role::PartnerLiaison,
+            AgencyKind::NationalDefence,
+            "MND",
+            None,
+        )
+        .await;
+        let who = identity(s, &officer).await;
+        let t0 = clock_now();
+        let p = handle(s, &keys, &who)
+            .create(person("Vũ Văn Giải", "JP", "EMB-JP-TOKYO"))
+            .await
+            .unwrap();
+        let c = cases_at(s, &keys, &who, t0);
+        let case = c
+            .create(intake("scam_centre", vec![p.id.clone()]))
+            .await
+            .unwrap();
+        let inbox = |acc: &baoho_store::Account| {
+            let acc = acc.clone();
+            let keys = keys.clone();
+            async move {
+                let id = identity(s, &acc).await;
+                Inbox::new(
+                    s,
+                    keys,
+                    baoho_store::AccessCtx {
+                        who: id,
+                        request_id: "r".into(),
+                        purpose: String::new(),
+                        at: clock_now(),
+                    },
+                )
+            }
+        };
+        // Without consent and without a reason: refused.
+        let bad = c
+            .refer(
+                &case.summary.id,
+                ReferralRequest {
+                    agency: "MPS".into(),
+                    purpose: "Verify identity".into(),
+                    fields: vec!["identity".into()],
+                    consent: false,
+                    override_reason: "".into(),
+                },
+            )
+            .await;
+        assert!(matches!(bad, Err(StoreError::Validation(_))));
+        // With consent: sent at once, carrying only identity and documents.
+        let r = c
+            .refer(
+                &case.summary.id,
+                ReferralRequest {
+                    agency: "MPS".into(),
+                    purpose: "Verify identity before return".into(),
+                    fields: vec!["identity".into(), "documents".into()],
+                    consent: true,
+                    override_reason: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, "sent");
+        assert_eq!(
+            r.snapshot.persons[0].full_name.as_deref(),
+            Some("Vũ Văn Giải")
+        );
+        assert_eq!(r.snapshot.persons[0].documents[0].number, "C1234567");
+        assert!(
+            r.snapshot.persons[0].next_of_kin.is_empty()
+                && r.snapshot.summary.is_none()
+                && r.snapshot.persons[0].hometown.is_none()
+        );
+        drain_outbox(s, clock_now(), 100).await.unwrap();
+        assert_eq!(
+            baoho_store::Accounts::new(s)
+                .notifications(&police.id, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        // The police inbox has it; defence's does not, and cannot open it.
+        let ip = inbox(&police).await;
+        assert_eq!(ip.list().await.unwrap().len(), 1);
+        let ia = inbox(&army).await;
+        assert!(ia.list().await.unwrap().is_empty());
+        let before = denied_rows(s, &army.id).await;
+        assert!(matches!(ia.get(&r.id).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            ia.respond(&r.id, "accepted", "x").await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(denied_rows(s, &army.id).await, before + 2);
+        // Partners never see the case itself.
+        let pc = cases_at(s, &keys, &identity(s, &police).await, clock_now());
+        assert!(matches!(
+            pc.get(&case.summary.id).await,
+            Err(StoreError::NotFound)
+        ));
+        // The police answer; the case side sees the status and the answer.
+        ip.respond(&r.id, "accepted", "Identity confirmed, family informed")
+            .await
+            .unwrap();
+        let seen = c.referrals(&case.summary.id).await.unwrap();
+        assert_eq!(seen[0].status, "accepted");
+        assert_eq!(seen[0].response, "Identity confirmed, family informed");
+        // An override without consent waits for a supervisor, who is told, and then it goes.
+        let o = c
+            .refer(
+                &case.summary.id,
+                ReferralRequest {
+                    agency: "P-79".into(),
+                    purpose: "Receive at the airport".into(),
+                    fields: vec!["identity".into(), "hometown".into()],
+                    consent: false,
+                    override_reason: "Person unconscious in hospital, family cannot be reached"
+                        .into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(o.status, "awaiting_approval");
+        assert!(matches!(
+            c.approve_referral(&case.summary.id, &o.id).await,
+            Err(StoreError::Forbidden)
+        ));
+        drain_outbox(s, clock_now(), 100).await.unwrap();
+        assert_eq!(
+            baoho_store::Accounts::new(s)
+                .notifications(&head.id, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let h = cases_at(s, &keys, &identity(s, &head).await, clock_now());
+        h.approve_referral(&case.summary.id, &o.id).await.unwrap();
+        assert_eq!(
+            c.referrals(&case.summary.id)
+                .await
+                .unwrap()
+                .iter()
+                .find(|x| x.id == o.id)
+                .unwrap()
+                .status,
+            "sent"
+        );
+        assert!(s.verify_audit().await.unwrap().broken.is_none());
+    }
+);

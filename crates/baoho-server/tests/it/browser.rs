@@ -440,6 +440,24 @@ async fn hotline_intake_to_approved_closure() {
         .unwrap();
     click(c, "#event-submit").await;
     wait_for_text(c, "#timeline", "Thăm lãnh sự tại đồn Osaka").await;
+    // Referral to the police, with the person's consent, carrying identity and documents.
+    click(c, "#referral-details summary").await;
+    c.find(Locator::Css("#agency option[value='MPS']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#purpose"))
+        .await
+        .unwrap()
+        .send_keys("Xác minh nhân thân trước khi về nước")
+        .await
+        .unwrap();
+    click(c, "input[name='f_documents']").await;
+    click(c, "#consent").await;
+    click(c, "#referral-submit").await;
+    wait_for_text(c, "#referrals", "đã gửi").await;
     for to in ["in_progress", "resolved"] {
         c.find(Locator::Css(&format!("#status option[value='{to}']")))
             .await
