@@ -338,6 +338,7 @@ pub fn link_pairs(
     reg: &Side,
     list: &Side,
     max_block: usize,
+    progress: &crate::Progress,
 ) -> (Vec<Pair>, Vec<BlockingRuleStats>) {
     use std::sync::atomic::{AtomicU32, Ordering};
     let mut stats = empty_stats();
@@ -392,6 +393,9 @@ pub fn link_pairs(
         .fold(
             || (Vec::new(), Vec::new()),
             |(mut acc, mut buf): HitAcc, (j, r)| {
+                if j % 4096 == 4095 {
+                    progress.advance(4096);
+                }
                 record_keys(s, reg, r, &mut buf);
                 for &(_, k) in &buf {
                     let b = (k >> 7) & mask;

@@ -133,10 +133,15 @@ fn pool(cfg: &LinkConfig) -> Option<rayon::ThreadPool> {
         .ok()
 }
 
-pub fn run_link(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkResult {
+pub fn run_link(
+    registry: &[Record],
+    list: &[Record],
+    cfg: &LinkConfig,
+    progress: &crate::Progress,
+) -> LinkResult {
     match pool(cfg) {
-        Some(p) => p.install(|| link_inner(registry, list, cfg)),
-        None => link_inner(registry, list, cfg),
+        Some(p) => p.install(|| link_inner(registry, list, cfg, progress)),
+        None => link_inner(registry, list, cfg, progress),
     }
 }
 
@@ -154,6 +159,7 @@ struct Scored {
     comps: Vec<Comparison>,
 }
 
+#[allow(clippy::too_many_arguments)] // one private pipeline step; a struct would only rename them
 fn train_and_score(
     s: &Store,
     sa: &Side,
@@ -162,13 +168,21 @@ fn train_and_score(
     pairs: &[Pair],
     cfg: &LinkConfig,
     stats: &mut RunStats,
+    progress: &crate::Progress,
 ) -> Scored {
     let t = Instant::now();
+    progress.start(3, pairs.len() as u64);
     let comps: Vec<Comparison> = pairs
-        .par_iter()
-        .map(|p| compare(s, sa, &sa.recs[p.a as usize], sb, &sb.recs[p.b as usize]))
+        .par_chunks(8192)
+        .flat_map_iter(|chunk| {
+            progress.advance(chunk.len() as u64);
+            chunk
+                .iter()
+                .map(|p| compare(s, sa, &sa.recs[p.a as usize], sb, &sb.recs[p.b as usize]))
+        })
         .collect();
     stats.scoring_ms += ms(t);
+    progress.start(4, 1);
     let t = Instant::now();
     let u = estimate_u(s, sa, sb, same, cfg.u_sample_pairs, cfg.seed);
     let pats = patterns(&comps, pairs);
@@ -212,24 +226,38 @@ fn train_and_score(
     }
 }
 
-fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkResult {
+/// List rows with at least one pair (pairs are sorted by list row).
+fn rows_hint(pairs: &[Pair]) -> u64 {
+    pairs.windows(2).filter(|w| w[0].a != w[1].a).count() as u64 + u64::from(!pairs.is_empty())
+}
+
+fn link_inner(
+    registry: &[Record],
+    list: &[Record],
+    cfg: &LinkConfig,
+    progress: &crate::Progress,
+) -> LinkResult {
     let t0 = Instant::now();
     let mut stats = RunStats::default();
     let mut store = Store::new(resolver());
     mem_note("start");
     // The list first: registry fields it never has are left unprepared (they would compare
     // as null for every pair anyway).
+    progress.start(0, list.len() as u64);
     let lst = store.prepare(list);
+    progress.start(1, registry.len() as u64);
     let reg = store.prepare_fields(registry, lst.present);
     mem_note("prepared");
     stats.prepare_ms = ms(t0);
     let t = Instant::now();
-    let (pairs, rules) = link_pairs(&store, &reg, &lst, cfg.max_block_size);
+    progress.start(2, registry.len() as u64);
+    let (pairs, rules) = link_pairs(&store, &reg, &lst, cfg.max_block_size, progress);
     stats.rules = rules;
     stats.pairs_compared = pairs.len() as u64;
     stats.blocking_ms = ms(t);
     mem_note("blocked");
-    let sc = train_and_score(&store, &lst, &reg, false, &pairs, cfg, &mut stats);
+    let sc = train_and_score(&store, &lst, &reg, false, &pairs, cfg, &mut stats, progress);
+    progress.start(5, rows_hint(&pairs));
     mem_note("scored");
     let t = Instant::now();
     // Pairs are sorted by list row: each row's candidates are one run.
@@ -324,6 +352,7 @@ fn link_inner(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkRes
         })
         .collect();
     stats.scoring_ms += ms(t);
+    progress.advance(rows.len() as u64);
     let compared = if cfg.keep_compared {
         pairs.iter().map(|p| (p.a, p.b)).collect()
     } else {
@@ -351,7 +380,16 @@ fn dedupe_inner(records: &[Record], cfg: &LinkConfig) -> DedupeResult {
     stats.rules = rules;
     stats.pairs_compared = pairs.len() as u64;
     stats.blocking_ms = ms(t);
-    let sc = train_and_score(&store, &side, &side, true, &pairs, cfg, &mut stats);
+    let sc = train_and_score(
+        &store,
+        &side,
+        &side,
+        true,
+        &pairs,
+        cfg,
+        &mut stats,
+        &crate::Progress::new(),
+    );
     let t = Instant::now();
     let mut best: Vec<f64> = sc.weights.iter().map(|&w| probability(w)).collect();
     let (match_t, review_t) = choose_thresholds(cfg, &mut best);

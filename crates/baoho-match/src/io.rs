@@ -532,6 +532,21 @@ fn read_csv_inner(
     for (line, cells) in pending {
         plan.push_row(line, &cells, &mut out);
     }
+    // A large body is cut at record boundaries and read in parallel.
+    let start = rdr
+        .position()
+        .byte()
+        .try_into()
+        .unwrap_or(usize::MAX)
+        .min(text.len());
+    if text.len() - start >= PARALLEL_MIN_BYTES {
+        let base = 1 + text.as_bytes()[..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        read_body_parallel(&text[start..], base, delim, &plan, &mut out);
+        return Ok(out);
+    }
     // One record buffer for the whole file: cells are borrowed, only kept fields are copied.
     loop {
         match rdr.read_record(&mut r) {
@@ -548,6 +563,85 @@ fn read_csv_inner(
         }
     }
     Ok(out)
+}
+
+/// Bodies at least this large are read in parallel chunks.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// Read the data rows of `body` (which starts on line `base`, right after the header) in
+/// chunks cut at record boundaries (newlines outside quotes), one csv reader per chunk on the
+/// rayon pool; records, lines and bad rows come out in file order.
+fn read_body_parallel(body: &str, base: u64, delim: u8, plan: &Plan, out: &mut ReadResult) {
+    use rayon::prelude::*;
+    let bytes = body.as_bytes();
+    let n_chunks = (rayon::current_num_threads() * 4).clamp(1, 64);
+    let target = bytes.len() / n_chunks + 1;
+    // (start byte, first line) of each chunk.
+    let mut cuts: Vec<(usize, u64)> = vec![(0, base)];
+    let (mut pos, mut line, mut in_quotes) = (0usize, base, false);
+    while pos < bytes.len() {
+        let want = (pos + target).min(bytes.len());
+        let seg = &bytes[pos..want];
+        in_quotes ^= seg.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+        line += seg.iter().filter(|&&b| b == b'\n').count() as u64;
+        pos = want;
+        // Advance to the first newline outside quotes.
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            pos += 1;
+            if b == b'"' {
+                in_quotes = !in_quotes;
+            } else if b == b'\n' {
+                line += 1;
+                if !in_quotes {
+                    break;
+                }
+            }
+        }
+        if pos < bytes.len() {
+            cuts.push((pos, line));
+        }
+    }
+    let parts: Vec<ReadResult> = cuts
+        .par_iter()
+        .enumerate()
+        .map(|(k, &(lo, first_line))| {
+            let hi = cuts.get(k + 1).map_or(bytes.len(), |c| c.0);
+            let chunk = &body[lo..hi];
+            let mut part = ReadResult::default();
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delim)
+                .from_reader(chunk.as_bytes());
+            let mut lines = LineCounter::new(chunk);
+            lines.line = first_line;
+            let mut r = csv::StringRecord::new();
+            loop {
+                match rdr.read_record(&mut r) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        let line = lines.line(r.position());
+                        let cells: Vec<&str> = r.iter().map(str::trim).collect();
+                        plan.push_row(line, &cells, &mut part);
+                    }
+                    Err(e) => part.bad_rows.push(BadRow {
+                        line: lines.line(e.position()),
+                        message: e.to_string(),
+                    }),
+                }
+            }
+            part
+        })
+        .collect();
+    let n: usize = parts.iter().map(|p| p.records.len()).sum();
+    out.records.reserve(n);
+    out.lines.reserve(n);
+    for p in parts {
+        out.records.extend(p.records);
+        out.lines.extend(p.lines);
+        out.bad_rows.extend(p.bad_rows);
+    }
 }
 
 /// 1-based line numbers from byte offsets (the csv crate's own line count skips blank lines).
@@ -1052,6 +1146,47 @@ pub fn read_clusters(path: &Path) -> Result<Vec<(String, String)>, IoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_files_read_in_parallel_keep_order_and_line_numbers() {
+        // Over PARALLEL_MIN_BYTES, with quoted fields spanning lines and a bad row late on.
+        let mut text = String::from("id,full_name,dob\n");
+        let mut line = 2u64;
+        let mut expect: Vec<(String, u64)> = Vec::new();
+        let mut bad_line = 0;
+        let mut i = 0;
+        while text.len() < PARALLEL_MIN_BYTES + (1 << 20) {
+            let id = format!("R{i:07}");
+            if i % 997 == 0 {
+                text.push_str(&format!("{id},\"Nguyen\nVan \"\"An\"\"\",1990-01-01\n"));
+                expect.push((id, line));
+                line += 2;
+            } else if i == 70_001 {
+                text.push_str("only,two\n");
+                bad_line = line;
+                line += 1;
+            } else {
+                text.push_str(&format!(
+                    "{id},Tran Thi Mai {i} padding padding padding,1985\n"
+                ));
+                expect.push((id, line));
+                line += 1;
+            }
+            i += 1;
+        }
+        let r = read_csv_bytes(text.as_bytes(), None).unwrap_or_default();
+        assert_eq!(r.records.len(), expect.len());
+        for ((rec, l), (id, el)) in r.records.iter().zip(&r.lines).zip(&expect) {
+            assert_eq!((&rec.id, *l), (id, *el));
+        }
+        assert!(
+            r.records[0].name.contains("\"An\""),
+            "{}",
+            r.records[0].name
+        );
+        assert_eq!(r.bad_rows.len(), 1);
+        assert_eq!(r.bad_rows[0].line, bad_line);
+    }
 
     fn read(bytes: &[u8]) -> ReadResult {
         match read_csv_bytes(bytes, None) {

@@ -16,6 +16,7 @@ mod model;
 mod name;
 mod places;
 mod prep;
+mod progress;
 mod record;
 mod strings;
 mod text;
@@ -23,6 +24,7 @@ mod text;
 pub use engine::{REVIEW_TIE_CAP, REVIEW_TIE_RATIO};
 pub use index::{Index, Model};
 pub use model::Params;
+pub use progress::{PHASES, Progress};
 pub use record::{
     BlockingRuleStats, Candidate, Decision, DedupeResult, Explanation, FieldContribution,
     LinkConfig, LinkResult, Record, RunStats,
@@ -30,7 +32,17 @@ pub use record::{
 
 /// Link every row of `list` to its best candidates in `registry`.
 pub fn link(registry: &[Record], list: &[Record], cfg: &LinkConfig) -> LinkResult {
-    engine::run_link(registry, list, cfg)
+    engine::run_link(registry, list, cfg, &Progress::new())
+}
+
+/// [`link`], advancing `progress` as it goes (poll it from another thread to show a bar).
+pub fn link_with_progress(
+    registry: &[Record],
+    list: &[Record],
+    cfg: &LinkConfig,
+    progress: &Progress,
+) -> LinkResult {
+    engine::run_link(registry, list, cfg, progress)
 }
 
 /// Find the duplicates inside one file and cluster them.

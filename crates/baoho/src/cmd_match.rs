@@ -16,7 +16,9 @@ use baoho_match::eval::{Evaluation, evaluate, evaluate_dedupe};
 use baoho_match::io::{
     ColumnMap, Field, MapSide, ReadResult, read_clusters, read_path_skipping, read_truth,
 };
-use baoho_match::{Candidate, Decision, LinkConfig, REVIEW_TIE_CAP, REVIEW_TIE_RATIO, Record};
+use baoho_match::{
+    Candidate, Decision, LinkConfig, Progress, REVIEW_TIE_CAP, REVIEW_TIE_RATIO, Record,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,6 +75,45 @@ fn spinner(quiet: bool, msg: String) -> ProgressBar {
     pb.set_message(msg);
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
+}
+
+/// A progress bar that follows the engine's [`Progress`] from a polling thread while `run`
+/// works: phase name, a bar of the phase's units, elapsed time and the phase's ETA.
+fn with_progress<T: Send>(quiet: bool, run: impl FnOnce(&Progress) -> T + Send) -> T {
+    let progress = Progress::new();
+    if quiet {
+        return run(&progress);
+    }
+    let pb = ProgressBar::new(1);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg:>18} [{bar:30}] {pos}/{len} [{elapsed_precise}, {eta} left in phase]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let poller = s.spawn(|| {
+            let mut last_phase = "";
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let (phase, pos, len) = progress.get();
+                if phase != last_phase {
+                    pb.reset();
+                    pb.set_message(phase);
+                    last_phase = phase;
+                }
+                pb.set_length(len.max(1));
+                pb.set_position(pos);
+                std::thread::park_timeout(Duration::from_millis(100));
+            }
+        });
+        let out = run(&progress);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        poller.thread().unpark();
+        pb.finish_and_clear();
+        out
+    })
 }
 
 /// The mapping for one side from the `--map` values.
@@ -183,30 +224,25 @@ pub fn run(args: MatchArgs) -> anyhow::Result<()> {
     )?;
     let t_read = start.elapsed();
 
-    // With a truth file, keep more (and weaker) candidates so that blocking recall can be
-    // estimated; the output and the other measures use the configured cut.
-    let run_cfg = if args.truth.is_some() {
-        LinkConfig {
-            max_candidates: cfg.max_candidates.max(20),
-            min_probability: 0.0,
-            ..cfg.clone()
-        }
-    } else {
-        cfg.clone()
+    // With a truth file, the engine also returns the pairs it compared: blocking recall is
+    // then exact.
+    let run_cfg = LinkConfig {
+        keep_compared: args.truth.is_some(),
+        ..cfg.clone()
     };
-    let pb = spinner(
-        args.quiet,
-        format!(
+    if !args.quiet {
+        eprintln!(
             "matching {} list rows against {} registry records",
             list.records.len(),
             registry.records.len()
-        ),
-    );
+        );
+    }
     let t0 = Instant::now();
-    let result = baoho_match::link(&registry.records, &list.records, &run_cfg);
+    let mut result = with_progress(args.quiet, |p| {
+        baoho_match::link_with_progress(&registry.records, &list.records, &run_cfg, p)
+    });
     let t_match = t0.elapsed();
-    pb.finish_and_clear();
-    let all = result.candidates;
+    let all = std::mem::take(&mut result.candidates);
     let kept = keep_configured(&all, &cfg);
 
     if let Some(out) = &args.out {
@@ -253,12 +289,14 @@ pub fn run(args: MatchArgs) -> anyhow::Result<()> {
 
     if let Some(tp) = &args.truth {
         let truth = read_truth(tp).with_context(|| format!("reading {}", tp.display()))?;
-        let e = evaluate(&list.records, &registry.records, &kept, &truth, None);
-        let wide = evaluate(&list.records, &registry.records, &all, &truth, None);
-        let e = Evaluation {
-            blocking_recall: wide.blocking_recall,
-            ..e
-        };
+        let compared = |l: usize, r: usize| result.was_compared(l, r);
+        let e = evaluate(
+            &list.records,
+            &registry.records,
+            &kept,
+            &truth,
+            Some(&compared),
+        );
         println!("\n{}", e.report());
         print_ceiling(tp, &e);
         println!("wall time {:.2?}", start.elapsed());
