@@ -340,6 +340,95 @@ pub const EVENT_KINDS: &[&str] = &[
     "escalation",
 ];
 
+/// The consular-access clock of an arrest or detention case (Vienna Convention on Consular
+/// Relations, art. 36): the host state must inform the mission "without delay" and let its
+/// officers visit. Visits are the case's `consular_visit` timeline entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccessClock {
+    pub arrested_at: Option<DateTime<Utc>>,
+    /// When the host state notified the mission.
+    pub notified_at: Option<DateTime<Utc>>,
+    /// When the mission asked for access.
+    pub requested_at: Option<DateTime<Utc>>,
+    pub granted_at: Option<DateTime<Utc>>,
+    /// Consular visits, oldest first.
+    pub visits: Vec<DateTime<Utc>>,
+}
+
+/// Days allowed for the host state's notification ("without delay", read as 3 days here).
+pub const NOTIFY_DAYS: i64 = 3;
+/// Days allowed between the request for access and its grant.
+pub const GRANT_DAYS: i64 = 7;
+/// Days allowed between two consular visits of a detained person.
+pub const VISIT_EVERY_DAYS: i64 = 30;
+
+/// A breach of the clock, with the days it took (or has taken so far).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "days")]
+pub enum Breach {
+    LateNotification(i64),
+    AccessNotGranted(i64),
+    VisitOverdue(i64),
+}
+
+impl Breach {
+    pub fn code(self) -> &'static str {
+        match self {
+            Breach::LateNotification(_) => "late_notification",
+            Breach::AccessNotGranted(_) => "access_not_granted",
+            Breach::VisitOverdue(_) => "visit_overdue",
+        }
+    }
+
+    pub fn days(self) -> i64 {
+        match self {
+            Breach::LateNotification(d) | Breach::AccessNotGranted(d) | Breach::VisitOverdue(d) => {
+                d
+            }
+        }
+    }
+}
+
+impl AccessClock {
+    /// Days from arrest to the host state's notification, when both are known.
+    pub fn notification_days(&self) -> Option<i64> {
+        Some((self.notified_at? - self.arrested_at?).num_days())
+    }
+
+    /// The breaches at `now` (an open case; a closed one is judged at its closing time).
+    pub fn breaches(&self, now: DateTime<Utc>) -> Vec<Breach> {
+        let mut out = Vec::new();
+        if let Some(arrested) = self.arrested_at {
+            let until = self.notified_at.unwrap_or(now);
+            let d = (until - arrested).num_days();
+            if d > NOTIFY_DAYS {
+                out.push(Breach::LateNotification(d));
+            }
+        }
+        if let Some(req) = self.requested_at {
+            let until = self.granted_at.unwrap_or(now);
+            let d = (until - req).num_days();
+            if d > GRANT_DAYS {
+                out.push(Breach::AccessNotGranted(d));
+            }
+        }
+        if let Some(granted) = self.granted_at {
+            let last = self
+                .visits
+                .iter()
+                .copied()
+                .filter(|v| *v >= granted)
+                .max()
+                .unwrap_or(granted);
+            let d = (now - last).num_days();
+            if d > VISIT_EVERY_DAYS {
+                out.push(Breach::VisitOverdue(d));
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -425,6 +514,34 @@ mod tests {
         for l in 0..4 {
             assert_eq!(Escalation::from_level(l).level(), l);
         }
+    }
+
+    #[test]
+    fn the_consular_access_clock_flags_breaches() {
+        let mut c = AccessClock {
+            arrested_at: Some(t(0)),
+            ..Default::default()
+        };
+        assert!(
+            c.breaches(t(72)).is_empty(),
+            "three days without notice is still in time"
+        );
+        assert_eq!(c.breaches(t(24 * 5)), vec![Breach::LateNotification(5)]);
+        c.notified_at = Some(t(24 * 2));
+        assert_eq!(c.notification_days(), Some(2));
+        c.requested_at = Some(t(24 * 2));
+        assert!(c.breaches(t(24 * 9)).is_empty());
+        assert_eq!(c.breaches(t(24 * 12)), vec![Breach::AccessNotGranted(10)]);
+        c.granted_at = Some(t(24 * 4));
+        assert!(c.breaches(t(24 * 30)).is_empty());
+        assert_eq!(c.breaches(t(24 * 40)), vec![Breach::VisitOverdue(36)]);
+        c.visits = vec![t(24 * 35)];
+        assert!(
+            c.breaches(t(24 * 40)).is_empty(),
+            "a visit resets the cadence"
+        );
+        c.notified_at = Some(t(24 * 6));
+        assert_eq!(c.breaches(t(24 * 40)), vec![Breach::LateNotification(6)]);
     }
 
     #[test]

@@ -743,6 +743,24 @@ pub struct CasePageT {
     pub referrals: Vec<baoho_store::Referral>,
     pub can_approve_referrals: bool,
     pub partner_agencies: Vec<Opt>,
+    /// The consular-access clock (arrest and detention types only): dates as `YYYY-MM-DD`
+    /// and the breaches now.
+    pub clock: Option<ClockView>,
+}
+
+pub struct ClockView {
+    pub arrested: String,
+    pub notified: String,
+    pub requested: String,
+    pub granted: String,
+    pub visits: usize,
+    /// (message key, days)
+    pub breaches: Vec<(String, i64)>,
+}
+
+fn day(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 /// `GET /cases/{id}`
@@ -853,6 +871,24 @@ pub async fn case_page(
         .map(name_of)
         .unwrap_or_default();
     let referrals = h.referrals(&k.summary.id).await?;
+    let clock = if ty.is_some_and(|t| t.consular_access) {
+        let cl = h.access_clock(&k.summary.id).await?;
+        let at = state.now();
+        Some(ClockView {
+            arrested: day(cl.arrested_at),
+            notified: day(cl.notified_at),
+            requested: day(cl.requested_at),
+            granted: day(cl.granted_at),
+            visits: cl.visits.len(),
+            breaches: cl
+                .breaches(at)
+                .into_iter()
+                .map(|b| (format!("vccr.breach.{}", b.code()), b.days()))
+                .collect(),
+        })
+    } else {
+        None
+    };
     let can_approve_referrals =
         matches!(authed.account.role, Role::HeadOfMission | Role::HqOfficer);
     let mut partner_agencies = vec![
@@ -903,9 +939,104 @@ pub async fn case_page(
         referrals,
         can_approve_referrals,
         partner_agencies,
+        clock,
         k,
         c,
     })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClockForm {
+    #[serde(default)]
+    arrested: String,
+    #[serde(default)]
+    notified: String,
+    #[serde(default)]
+    requested: String,
+    #[serde(default)]
+    granted: String,
+}
+
+fn parse_day(field: &str, v: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .map(|d| Some(d.and_utc()))
+        .ok_or_else(|| AppError::Unprocessable {
+            detail: "dates are YYYY-MM-DD".into(),
+            errors: vec![crate::error::FieldError {
+                field: field.into(),
+                message: "not a date (YYYY-MM-DD)".into(),
+            }],
+        })
+}
+
+/// `POST /cases/{id}/consular-access`
+pub async fn clock_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<ClockForm>,
+) -> Result<Response, AppError> {
+    let clock = baoho_domain::case::AccessClock {
+        arrested_at: parse_day("arrested", &f.arrested)?,
+        notified_at: parse_day("notified", &f.notified)?,
+        requested_at: parse_day("requested", &f.requested)?,
+        granted_at: parse_day("granted", &f.granted)?,
+        visits: vec![],
+    };
+    cases(&state, &authed, &rid, "")
+        .set_access_clock(&id, &clock)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vccr_report.html")]
+pub struct VccrPage {
+    pub c: Chrome,
+    pub rows: Vec<(String, baoho_store::access_clock::CountryCompliance, String)>,
+}
+
+/// `GET /cases/consular-access`: how host countries honour consular access (VCCR art. 36).
+pub async fn vccr_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<VccrPage, AppError> {
+    let lang = c.t.lang;
+    let rows = cases(&state, &authed, &rid, "report")
+        .access_report()
+        .await?
+        .into_iter()
+        .map(|r| {
+            let pct = format!("{:.0} %", r.compliance() * 100.0);
+            (country_name(lang, &r.country), r, pct)
+        })
+        .collect();
+    Ok(VccrPage { c, rows })
+}
+
+/// Consular-access compliance per host country, over the cases in your scope.
+#[utoipa::path(get, path = "/api/v1/reports/consular-access", tag = "cases",
+    responses((status = 200, body = Vec<baoho_store::access_clock::CountryCompliance>)))]
+pub async fn api_vccr(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<Json<Vec<baoho_store::access_clock::CountryCompliance>>, AppError> {
+    Ok(Json(
+        cases(&state, &authed, &rid, "report")
+            .access_report()
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

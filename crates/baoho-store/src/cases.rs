@@ -166,9 +166,9 @@ pub struct Cases {
     persons: Persons,
 }
 
-struct CaseScope {
-    rid: i64,
-    id: String,
+pub(crate) struct CaseScope {
+    pub(crate) rid: i64,
+    pub(crate) id: String,
     version: i64,
     status: Status,
     scope: Scope,
@@ -321,7 +321,7 @@ impl Cases {
     }
 
     /// Load the case's scope and decide; on refusal write the denied row, answer NotFound.
-    async fn gate<'c, DB>(
+    pub(crate) async fn gate<'c, DB>(
         &self,
         tx: &mut sqlx::Transaction<'c, DB>,
         id: &str,
@@ -835,7 +835,7 @@ impl Cases {
 
     /// The SQL condition for cases this identity may list (mirrors [`decide`]; every row is
     /// re-checked).
-    fn list_scope(&self, params: &mut Vec<String>) -> String {
+    pub(crate) fn list_scope(&self, params: &mut Vec<String>) -> String {
         let who = &self.ctx.who;
         let mut p = |v: &str| {
             params.push(v.to_owned());

@@ -5,6 +5,7 @@
 //! asks for it ([`OpenMode::CreateIfMissing`], used by `baoho migrate` and `baoho demo`).
 //! Each backend has its own migration folder with the same file names.
 
+pub mod access_clock;
 pub mod accounts;
 pub mod audit;
 pub mod cases;

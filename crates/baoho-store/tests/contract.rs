@@ -2001,3 +2001,121 @@ contract!(
         assert!(s.verify_audit().await.unwrap().broken.is_none());
     }
 );
+
+contract!(
+    consular_access_clock_and_country_report,
+    async |s: &dyn Store| {
+        use baoho_domain::case::{AccessClock, Breach};
+        use baoho_store::NewEvent;
+        use cases_support::*;
+        let keys = setup(s).await;
+        let officer = account(
+            s,
+            "tokyo1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let seoul = account(
+            s,
+            "seoul1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-KR-SEOUL",
+            None,
+        )
+        .await;
+        let who = identity(s, &officer).await;
+        let now = clock_now();
+        let days = |d: i64| now - chrono::Duration::days(d);
+        let c = cases_at(s, &keys, &who, now);
+        let late = c.create(intake("arrest", vec![])).await.unwrap();
+        let fine = c.create(intake("detention", vec![])).await.unwrap();
+        let lost = c.create(intake("lost_documents", vec![])).await.unwrap();
+        c.set_access_clock(
+            &late.summary.id,
+            &AccessClock {
+                arrested_at: Some(days(20)),
+                notified_at: Some(days(12)),
+                requested_at: Some(days(12)),
+                granted_at: Some(days(10)),
+                visits: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        c.set_access_clock(
+            &fine.summary.id,
+            &AccessClock {
+                arrested_at: Some(days(10)),
+                notified_at: Some(days(9)),
+                requested_at: Some(days(9)),
+                granted_at: Some(days(8)),
+                visits: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        c.add_event(
+            &fine.summary.id,
+            NewEvent {
+                kind: "consular_visit".into(),
+                body: "Visited".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        // Out-of-order dates and the wrong type are refused.
+        assert!(matches!(
+            c.set_access_clock(
+                &fine.summary.id,
+                &AccessClock {
+                    arrested_at: Some(days(1)),
+                    notified_at: Some(days(2)),
+                    ..Default::default()
+                }
+            )
+            .await,
+            Err(StoreError::Validation(_))
+        ));
+        assert!(matches!(
+            c.set_access_clock(
+                &lost.summary.id,
+                &AccessClock {
+                    arrested_at: Some(days(1)),
+                    ..Default::default()
+                }
+            )
+            .await,
+            Err(StoreError::Validation(_))
+        ));
+        let clock = c.access_clock(&late.summary.id).await.unwrap();
+        assert_eq!(clock.breaches(now), vec![Breach::LateNotification(8)]);
+        assert_eq!(
+            c.access_clock(&fine.summary.id).await.unwrap().visits.len(),
+            1
+        );
+        // Another mission cannot read or set the clock.
+        let cs = cases_at(s, &keys, &identity(s, &seoul).await, now);
+        assert!(matches!(
+            cs.access_clock(&late.summary.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            cs.set_access_clock(&late.summary.id, &AccessClock::default())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(cs.access_report().await.unwrap().is_empty());
+        let report = c.access_report().await.unwrap();
+        assert_eq!(report.len(), 1);
+        assert_eq!(report[0].country, "JP");
+        assert_eq!(report[0].cases, 2);
+        assert_eq!(report[0].late_notifications, 1);
+        assert_eq!(report[0].median_notification_days, Some(4.5));
+        assert!((report[0].compliance() - 0.5).abs() < 1e-9);
+    }
+);
