@@ -182,6 +182,9 @@ fn train_and_score(
         })
         .collect();
     stats.scoring_ms += ms(t);
+    if std::env::var_os("BAOHO_MATCH_DEBUG").is_some() {
+        eprintln!("[time] compare {} pairs {:.0} ms", pairs.len(), ms(t));
+    }
     progress.start(4, 1);
     let t = Instant::now();
     let u = estimate_u(s, sa, sb, same, cfg.u_sample_pairs, cfg.seed);
@@ -427,6 +430,14 @@ fn dedupe_inner(records: &[Record], cfg: &LinkConfig) -> DedupeResult {
             }
         })
         .collect();
+    if std::env::var_os("BAOHO_MATCH_DEBUG").is_some() {
+        eprintln!(
+            "[time] decide {} of {} pairs {:.0} ms",
+            out.len(),
+            pairs.len(),
+            ms(t)
+        );
+    }
     let clusters = clusters(records.len(), &out);
     stats.scoring_ms += ms(t);
     stats.total_ms = ms(t0);
