@@ -97,6 +97,7 @@ pub struct QueuePage {
     pub approvals: Vec<Row>,
     pub unassigned: Vec<Row>,
     pub can_intake: bool,
+    pub incoming: Vec<baoho_store::transfers::Transfer>,
 }
 
 /// `GET /cases`: what needs me.
@@ -139,7 +140,9 @@ pub async fn queue_page(
             ..Default::default()
         })
         .await?;
+    let incoming = h.incoming_transfers().await?;
     Ok(QueuePage {
+        incoming,
         mine: rows(lang, &mine.cases),
         overdue: rows(lang, &overdue.cases),
         approvals: rows(lang, &approvals.cases),
@@ -746,6 +749,8 @@ pub struct CasePageT {
     /// The consular-access clock (arrest and detention types only): dates as `YYYY-MM-DD`
     /// and the breaches now.
     pub clock: Option<ClockView>,
+    pub transfers: Vec<baoho_store::transfers::Transfer>,
+    pub missions: Vec<Opt>,
 }
 
 pub struct ClockView {
@@ -871,6 +876,20 @@ pub async fn case_page(
         .map(name_of)
         .unwrap_or_default();
     let referrals = h.referrals(&k.summary.id).await?;
+    let transfers = h.transfers_of(&k.summary.id).await?;
+    let mut missions: Vec<Opt> = refdata::missions()
+        .iter()
+        .filter(|m| m.code != k.summary.mission)
+        .map(|m| Opt {
+            value: m.code.clone(),
+            label: if lang == Lang::Vi {
+                m.name_vi.clone()
+            } else {
+                m.name_en.clone()
+            },
+        })
+        .collect();
+    missions.sort_by_key(|o| baoho_domain::text::fold(&o.label));
     let clock = if ty.is_some_and(|t| t.consular_access) {
         let cl = h.access_clock(&k.summary.id).await?;
         let at = state.now();
@@ -940,9 +959,114 @@ pub async fn case_page(
         can_approve_referrals,
         partner_agencies,
         clock,
+        transfers,
+        missions,
         k,
         c,
     })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TransferForm {
+    /// The receiving mission's code.
+    #[serde(default)]
+    pub to_mission: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /cases/{id}/transfers`
+pub async fn transfer_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<TransferForm>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "transfer")
+        .request_transfer(&id, &f.to_mission, &f.reason)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+/// Ask another mission to take the case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/transfers", tag = "cases", params(("id" = String, Path)), request_body = TransferForm,
+    responses((status = 201, body = baoho_store::transfers::Transfer), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_transfer(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(f): Json<TransferForm>,
+) -> Result<Response, AppError> {
+    let t = cases(&state, &authed, &rid, "transfer")
+        .request_transfer(&id, &f.to_mission, &f.reason)
+        .await?;
+    Ok((StatusCode::CREATED, Json(t)).into_response())
+}
+
+/// Transfers waiting for your mission.
+#[utoipa::path(get, path = "/api/v1/transfers/incoming", tag = "cases",
+    responses((status = 200, body = Vec<baoho_store::transfers::Transfer>)))]
+pub async fn api_incoming(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<Json<Vec<baoho_store::transfers::Transfer>>, AppError> {
+    Ok(Json(
+        cases(&state, &authed, &rid, "")
+            .incoming_transfers()
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TransferDecision {
+    pub accept: bool,
+}
+
+/// Accept or reject a transfer to your mission.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/decision", tag = "cases", params(("id" = String, Path)), request_body = TransferDecision,
+    responses((status = 204), (status = 404, body = ProblemBody)))]
+pub async fn api_decide_transfer(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(d): Json<TransferDecision>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "transfer")
+        .decide_transfer(&id, d.accept)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /transfers/{id}/accept` and `/reject`
+pub async fn transfer_accept(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "transfer")
+        .decide_transfer(&id, true)
+        .await
+        .map_err(form_error)?;
+    Ok(Redirect::to("/cases").into_response())
+}
+
+pub async fn transfer_reject(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "transfer")
+        .decide_transfer(&id, false)
+        .await
+        .map_err(form_error)?;
+    Ok(Redirect::to("/cases").into_response())
 }
 
 #[derive(Debug, Deserialize)]

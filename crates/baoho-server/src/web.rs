@@ -163,15 +163,12 @@ pub async fn home_page(
             };
             notices.push(Notice {
                 kind_key: format!("home.notice.{}", n.kind),
-                href: format!(
-                    "/{}/{}",
-                    if n.object_kind == "case" {
-                        "cases"
-                    } else {
-                        "persons"
-                    },
-                    n.object_id
-                ),
+                href: match n.object_kind.as_str() {
+                    "case" => format!("/cases/{}", n.object_id),
+                    "referral" => format!("/inbox/{}", n.object_id),
+                    "transfer" => "/cases".to_owned(),
+                    _ => format!("/persons/{}", n.object_id),
+                },
                 at: n.at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 actor,
             });

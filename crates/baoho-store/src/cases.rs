@@ -1082,6 +1082,8 @@ pub async fn drain_outbox(store: &dyn Store, now: DateTime<Utc>, limit: i64) -> 
                 "notify" => vec![s("recipient")],
                 "notify_agency" => sqlx::query_scalar("SELECT id FROM account WHERE disabled = $3 AND role = $1 AND agency_code = $2")
                     .bind(Role::PartnerLiaison.as_str()).bind(s("agency")).bind(false).fetch_all(&mut *tx).await?,
+                "notify_mission" => sqlx::query_scalar("SELECT id FROM account WHERE disabled = $3 AND agency_code = $1 AND role IN ($2, 'mission_officer')")
+                    .bind(s("mission")).bind(Role::HeadOfMission.as_str()).bind(false).fetch_all(&mut *tx).await?,
                 "notify_case" => sqlx::query_scalar("SELECT m.account_id FROM case_member m JOIN case_file c ON c.rid = m.case_rid WHERE c.id = $1")
                     .bind(s("object_id")).fetch_all(&mut *tx).await?,
                 "notify_supervisors" => sqlx::query_scalar("SELECT id FROM account WHERE disabled = $3 AND ((role = $1 AND agency_code = $2) OR ($2 = '' AND role = 'hq_officer'))")

@@ -474,6 +474,11 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         id_column: "id",
         column: "response",
     },
+    EncryptedColumn {
+        table: "case_transfer",
+        id_column: "id",
+        column: "reason",
+    },
 ];
 
 /// Rows re-encrypted per transaction during a rotation.

@@ -19,6 +19,7 @@ pub mod referrals;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transfers;
 mod url;
 
 use std::sync::Arc;

@@ -2119,3 +2119,99 @@ contract!(
         assert!((report[0].compliance() - 0.5).abs() < 1e-9);
     }
 );
+
+contract!(
+    transfers_move_a_case_between_missions,
+    async |s: &dyn Store| {
+        use cases_support::*;
+        let keys = setup(s).await;
+        let tokyo = account(
+            s,
+            "tokyo1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let seoul = account(
+            s,
+            "seoul1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-KR-SEOUL",
+            None,
+        )
+        .await;
+        let berlin = account(
+            s,
+            "berlin1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-DE-BERLIN",
+            None,
+        )
+        .await;
+        let t = cases_at(s, &keys, &identity(s, &tokyo).await, clock_now());
+        let k = cases_at(s, &keys, &identity(s, &seoul).await, clock_now());
+        let b = cases_at(s, &keys, &identity(s, &berlin).await, clock_now());
+        let mut i = intake("missing", vec![]);
+        i.country = "JP".into();
+        let case = t.create(i).await.unwrap();
+        assert!(matches!(
+            t.request_transfer(&case.summary.id, "EMB-JP-TOKYO", "same mission")
+                .await,
+            Err(StoreError::Validation(_))
+        ));
+        assert!(matches!(
+            k.request_transfer(&case.summary.id, "EMB-KR-SEOUL", "not mine to move")
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        let tr = t
+            .request_transfer(
+                &case.summary.id,
+                "EMB-KR-SEOUL",
+                "The family says he crossed to Busan",
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            t.request_transfer(&case.summary.id, "EMB-DE-BERLIN", "twice")
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        // Seoul sees it waiting (not the file); Berlin does not, and cannot decide it.
+        assert_eq!(k.incoming_transfers().await.unwrap().len(), 1);
+        assert!(matches!(
+            k.get(&case.summary.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(b.incoming_transfers().await.unwrap().is_empty());
+        assert!(matches!(
+            b.decide_transfer(&tr.id, true).await,
+            Err(StoreError::NotFound)
+        ));
+        k.decide_transfer(&tr.id, true).await.unwrap();
+        // Now Seoul holds the case (its lead is the acceptor); Tokyo, still a member, keeps reading.
+        let moved = k.get(&case.summary.id).await.unwrap();
+        assert_eq!(moved.summary.mission, "EMB-KR-SEOUL");
+        assert_eq!(
+            moved.summary.lead_officer.as_deref(),
+            Some(seoul.id.as_str())
+        );
+        assert!(moved.events.iter().any(|e| e.kind == "transfer"));
+        assert_eq!(
+            t.transfers_of(&case.summary.id).await.unwrap()[0].status,
+            "accepted"
+        );
+        assert!(
+            matches!(
+                k.decide_transfer(&tr.id, false).await,
+                Err(StoreError::NotFound)
+            ),
+            "decided once"
+        );
+        assert!(s.verify_audit().await.unwrap().broken.is_none());
+    }
+);
