@@ -372,13 +372,17 @@ fn home_level(s: &Store, a: u32, b: u32) -> u8 {
         .place_prov
         .get(a as usize)
         .copied()
-        .unwrap_or((NONE, NONE));
+        .unwrap_or((NONE, NONE, false));
     let pb = s
         .place_prov
         .get(b as usize)
         .copied()
-        .unwrap_or((NONE, NONE));
+        .unwrap_or((NONE, NONE, false));
     if pa.0 != NONE && pa.0 == pb.0 {
+        1
+    } else if pa.1 != NONE && pa.1 == pb.1 && (pa.2 || pb.2) {
+        // One side names the post-2025 province the other lies in (`Đồng Nai` for Bình
+        // Phước): under the new map that is the same province.
         1
     } else if pa.1 != NONE && pa.1 == pb.1 {
         2
@@ -559,17 +563,17 @@ mod tests {
             (lv(g, SEX), lv(g, HOMETOWN), lv(g, PASSPORT)),
             ("equal", "same province", "exact")
         );
-        let g = levels(
-            r("M", "Hà Giang", "C1234567"),
-            r("F", "Tuyên Quang", "C1284567"),
-        );
+        // Two pre-2025 provinces merged into one, neither giving it its name.
+        let g = levels(r("M", "Hà Nam", "C1234567"), r("F", "Nam Định", "C1284567"));
         assert_eq!(
             (lv(g, SEX), lv(g, HOMETOWN), lv(g, PASSPORT)),
             ("different", "same merged province", "one edit")
         );
-        // A new province that kept an old one's name meets its merged partners.
+        // A name that is also the new province's is the same province as all of it.
         let g = levels(r("M", "NINH BINH", ""), r("M", "Nam Định", ""));
-        assert_eq!(lv(g, HOMETOWN), "same merged province");
+        assert_eq!(lv(g, HOMETOWN), "same province");
+        let g = levels(r("M", "Hà Giang", ""), r("M", "Tuyên Quang", ""));
+        assert_eq!(lv(g, HOMETOWN), "same province");
         let g = levels(r("", "Hà Nội", "C1234567"), r("F", "Cà Mau", "B7654321"));
         assert_eq!(
             (lv(g, SEX), lv(g, HOMETOWN), lv(g, PASSPORT)),

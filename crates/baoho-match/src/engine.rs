@@ -63,7 +63,7 @@ pub fn explain(p: &Params, tf: &TermFreq, c: &Comparison, a: &Prep) -> Explanati
 }
 
 /// Thresholds from the fitted model. Match: the configured posterior (default 0.99).
-/// Review: the highest floor that still keeps, by the model's own estimate, 99.5 % of the
+/// Review: the highest floor that still keeps, by the model's own estimate, 99.8 % of the
 /// expected true matches among rows' best candidates at or above it.
 fn choose_thresholds(cfg: &LinkConfig, best: &mut [f64]) -> (f64, f64) {
     best.sort_by(|a, b| a.total_cmp(b));
@@ -81,11 +81,11 @@ fn choose_thresholds(cfg: &LinkConfig, best: &mut [f64]) -> (f64, f64) {
         }
         t
     });
-    // Review: the highest floor that still keeps, by the model's own estimate, 99.5 % of the
+    // Review: the highest floor that still keeps, by the model's own estimate, 99.8 % of the
     // expected true matches among rows' best candidates at or above it.
     let review_t = cfg.review_threshold.unwrap_or_else(|| {
         let total: f64 = best.iter().sum();
-        let budget = 0.005 * total;
+        let budget = 0.002 * total;
         let mut cum = 0.0;
         let mut t = 0.01;
         for &p in best.iter() {

@@ -8,13 +8,14 @@ fn code(s: &str) -> u32 {
         .unwrap_or_else(|_| (crate::intern::hash_str(s) as u32) | 0x8000_0000)
 }
 
-/// Returns (old province code, new province code) for a folded place name, or None when the
-/// name is not a province. A new province's name that is also an old one's ("Đà Nẵng")
-/// resolves to that old province; the merged level still links it with its partners.
-pub fn resolve(folded: &str) -> Option<(u32, u32)> {
+/// Returns (old province code, new province code, whether the name names the new province)
+/// for a folded place name, or None when the name is not a province. A new province's name
+/// that is also an old one's ("Đà Nẵng") resolves to that old province, with the flag set:
+/// such a name may mean either, so it is the same province as every part of the new one.
+pub fn resolve(folded: &str) -> Option<(u32, u32, bool)> {
     let m = baoho_domain::refdata::find_province(folded)?;
     let old = m.old.map_or(NONE, |o| code(&o.code));
-    Some((old, code(&m.province.code)))
+    Some((old, code(&m.province.code), m.names_new))
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ impl Prep {
 }
 
 /// Resolves a folded place name to (old province code, post-2025 province code).
-pub type Resolver = fn(&str) -> Option<(u32, u32)>;
+pub type Resolver = fn(&str) -> Option<(u32, u32, bool)>;
 
 static NEXT_STORE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
@@ -253,7 +253,7 @@ pub struct Store {
     pub del_keys: Vec<u64>,
     pub places: Interner,
     /// (old, new) province per place id; NONE when unresolved (compared by place id).
-    pub place_prov: Vec<(u32, u32)>,
+    pub place_prov: Vec<(u32, u32, bool)>,
     pub localities: Interner,
     pub resolver: Resolver,
 }
@@ -527,7 +527,7 @@ impl Store {
 
     fn sync_places(&mut self) {
         for id in self.place_prov.len()..self.places.len() {
-            let p = (self.resolver)(self.places.get(id as u32)).unwrap_or((NONE, NONE));
+            let p = (self.resolver)(self.places.get(id as u32)).unwrap_or((NONE, NONE, false));
             self.place_prov.push(p);
         }
     }
