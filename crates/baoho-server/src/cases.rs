@@ -751,6 +751,8 @@ pub struct CasePageT {
     pub clock: Option<ClockView>,
     pub transfers: Vec<baoho_store::transfers::Transfer>,
     pub missions: Vec<Opt>,
+    /// Colleagues who opened this case in the last 10 minutes.
+    pub also_here: Vec<String>,
 }
 
 pub struct ClockView {
@@ -877,6 +879,31 @@ pub async fn case_page(
         .unwrap_or_default();
     let referrals = h.referrals(&k.summary.id).await?;
     let transfers = h.transfers_of(&k.summary.id).await?;
+    // Who else is on this case right now: other accounts' reads of it in the last 10 minutes,
+    // from the audit trail (this reader already passed the case's gate).
+    let recent = state
+        .store
+        .audit_query(&baoho_store::AuditFilter {
+            object_kind: Some("case".into()),
+            object_id: Some(k.summary.id.clone()),
+            from: Some(state.now() - chrono::Duration::minutes(10)),
+            limit: 200,
+            ..Default::default()
+        })
+        .await?;
+    let mut also_here: Vec<String> = Vec::new();
+    for r in recent {
+        let a = &r.entry.actor;
+        if *a != authed.account.id
+            && a != "system"
+            && r.entry.outcome == baoho_store::AuditOutcome::Allowed
+        {
+            let n = name_of(a);
+            if !also_here.contains(&n) {
+                also_here.push(n);
+            }
+        }
+    }
     let mut missions: Vec<Opt> = refdata::missions()
         .iter()
         .filter(|m| m.code != k.summary.mission)
@@ -961,6 +988,7 @@ pub async fn case_page(
         clock,
         transfers,
         missions,
+        also_here,
         k,
         c,
     })
@@ -1539,4 +1567,60 @@ pub async fn close_approve_submit(
         .await
         .map_err(form_error)?;
     Ok(back(&id))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases_overview.html")]
+pub struct OverviewPage {
+    pub c: Chrome,
+    pub rows: Vec<(String, String, baoho_store::overview::OpenCount)>,
+    pub total: i64,
+    pub overdue: i64,
+}
+
+/// `GET /cases/overview`: open cases by type, mission and age (leadership).
+pub async fn overview_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<OverviewPage, AppError> {
+    let lang = c.t.lang;
+    let counts = cases(&state, &authed, &rid, "overview")
+        .open_counts()
+        .await?;
+    let total = counts.iter().map(|c| c.total()).sum();
+    let overdue = counts.iter().map(|c| c.overdue).sum();
+    let rows = counts
+        .into_iter()
+        .map(|r| {
+            let mission = match refdata::mission(&r.mission) {
+                Some(m) if lang == Lang::Vi => m.name_vi.clone(),
+                Some(m) => m.name_en.clone(),
+                None => c.t.s("person.hq").to_owned(),
+            };
+            (mission, type_name(lang, &r.case_type), r)
+        })
+        .collect();
+    Ok(OverviewPage {
+        c,
+        rows,
+        total,
+        overdue,
+    })
+}
+
+/// Open cases in your scope by type, mission and age (counts only).
+#[utoipa::path(get, path = "/api/v1/reports/open-cases", tag = "cases",
+    responses((status = 200, body = Vec<baoho_store::overview::OpenCount>), (status = 403, body = ProblemBody)))]
+pub async fn api_overview(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<Json<Vec<baoho_store::overview::OpenCount>>, AppError> {
+    Ok(Json(
+        cases(&state, &authed, &rid, "overview")
+            .open_counts()
+            .await?,
+    ))
 }

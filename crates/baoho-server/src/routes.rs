@@ -61,6 +61,7 @@ pub fn table() -> Vec<Route> {
     const ADMIN: Access = Access::Roles(&[Role::Administrator]);
     const AUDIT: Access = Access::Roles(&[Role::Auditor, Role::Administrator]);
     const PARTNER: Access = Access::Roles(&[Role::PartnerLiaison]);
+    const LEADERS: Access = Access::Roles(&[Role::HeadOfMission, Role::HqOfficer]);
     let g = Method::GET;
     let p = Method::POST;
     vec![
@@ -457,6 +458,20 @@ pub fn table() -> Vec<Route> {
             post(cases::api_decide_transfer),
         ),
         r(
+            g.clone(),
+            "/cases/overview",
+            LEADERS,
+            Kind::Page,
+            get(cases::overview_page),
+        ),
+        r(
+            g.clone(),
+            "/api/v1/reports/open-cases",
+            LEADERS,
+            Kind::Api,
+            get(cases::api_overview),
+        ),
+        r(
             p.clone(),
             "/cases/{id}/referrals",
             Staff,
@@ -626,6 +641,7 @@ pub fn table() -> Vec<Route> {
         crate::cases::api_status,
         crate::cases::api_refer,
         crate::cases::api_vccr,
+        crate::cases::api_overview,
         crate::cases::api_transfer,
         crate::cases::api_incoming,
         crate::cases::api_decide_transfer,

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod crypto;
 mod db;
 mod error;
+pub mod overview;
 pub mod persons;
 mod postgres;
 pub mod refdata;

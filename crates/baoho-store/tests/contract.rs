@@ -2215,3 +2215,59 @@ contract!(
         assert!(s.verify_audit().await.unwrap().broken.is_none());
     }
 );
+
+contract!(open_cases_by_type_mission_and_age, async |s: &dyn Store| {
+    use cases_support::*;
+    let keys = setup(s).await;
+    let tokyo = account(
+        s,
+        "tokyo1",
+        Role::MissionOfficer,
+        AgencyKind::Mission,
+        "EMB-JP-TOKYO",
+        None,
+    )
+    .await;
+    let hq = account(
+        s,
+        "hq1",
+        Role::HqOfficer,
+        AgencyKind::ConsularDepartment,
+        "CD",
+        None,
+    )
+    .await;
+    let who = identity(s, &tokyo).await;
+    let now = clock_now();
+    for (ty, days_ago) in [
+        ("arrest", 0),
+        ("arrest", 3),
+        ("arrest", 40),
+        ("illness", 10),
+    ] {
+        cases_at(s, &keys, &who, now - chrono::Duration::days(days_ago))
+            .create(intake(ty, vec![]))
+            .await
+            .unwrap();
+    }
+    let counts = cases_at(s, &keys, &identity(s, &hq).await, now)
+        .open_counts()
+        .await
+        .unwrap();
+    let arrest = counts.iter().find(|c| c.case_type == "arrest").unwrap();
+    assert_eq!(
+        (
+            arrest.under_1_day,
+            arrest.under_7_days,
+            arrest.under_30_days,
+            arrest.older
+        ),
+        (1, 1, 0, 1)
+    );
+    assert_eq!(arrest.total(), 3);
+    assert_eq!(
+        arrest.overdue, 2,
+        "the 3- and 40-day-old urgent arrests are past their 24 h"
+    );
+    assert_eq!(counts.iter().map(|c| c.total()).sum::<i64>(), 4);
+});

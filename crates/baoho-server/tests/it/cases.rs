@@ -510,3 +510,43 @@ both_backends!(
         assert!(page.contains("id=\"transfers\"") && page.contains("EMB-KR-SEOUL"));
     }
 );
+
+#[tokio::test]
+async fn leadership_overview_and_who_else_is_on_a_case() {
+    let app = crate::helpers::spawn_sqlite().await;
+    app.account("off.o", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        .await;
+    app.account("off.o2", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        .await;
+    app.account("head.o", Role::HeadOfMission, "EMB-JP-TOKYO", true)
+        .await;
+    let a = app.login("off.o").await;
+    let case: Value = a
+        .post_json("/api/v1/cases", &json!({"case_type": "illness", "priority": "normal", "channel": "mission", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "In hospital"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = case["id"].as_str().unwrap();
+    let head = app.login("head.o").await;
+    let page = head.get("/cases/overview").await.text().await.unwrap();
+    assert!(page.contains("id=\"overview\"") && page.contains("<dd id=\"open-total\">1</dd>"));
+    assert_eq!(
+        a.get("/cases/overview").await.status(),
+        403,
+        "officers see their queue, leaders the overview"
+    );
+    let v: Value = head
+        .get("/api/v1/reports/open-cases")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v[0]["case_type"], "illness");
+    // A colleague opens the case: the officer sees who else is on it.
+    let b = app.login("off.o2").await;
+    assert_eq!(b.get(&format!("/cases/{id}")).await.status(), 200);
+    let page = a.get(&format!("/cases/{id}")).await.text().await.unwrap();
+    assert!(page.contains("also-here") && page.contains("off.o2"));
+    app.stop().await;
+}
