@@ -310,6 +310,38 @@ async fn seed_cases(
             })
             .await?;
         let id = rec.summary.id;
+        // Arrests and detentions get their consular-access dates; some notifications are late.
+        if matches!(ty, "arrest" | "detention") {
+            let arrested = at - chrono::Duration::days((i % 6) as i64);
+            let notified = arrested + chrono::Duration::days((i % 5) as i64);
+            cases
+                .set_access_clock(
+                    &id,
+                    &baoho_domain::case::AccessClock {
+                        arrested_at: Some(arrested),
+                        notified_at: Some(notified.min(at)),
+                        requested_at: Some(notified.min(at)),
+                        granted_at: None,
+                        visits: vec![],
+                    },
+                )
+                .await?;
+        }
+        // Scam-centre victims are referred to the police with their consent.
+        if ty == "scam_centre" && i % 2 == 0 {
+            cases
+                .refer(
+                    &id,
+                    baoho_store::ReferralRequest {
+                        agency: "MPS".into(),
+                        purpose: "Xác minh nhân thân, chuẩn bị tiếp nhận về nước".into(),
+                        fields: vec!["identity".into(), "documents".into(), "hometown".into()],
+                        consent: true,
+                        override_reason: String::new(),
+                    },
+                )
+                .await?;
+        }
         // Older cases have moved on.
         let steps: &[Status] = match hours_ago {
             0..=24 => &[],
