@@ -234,12 +234,11 @@ impl Cases {
                 None => None,
             };
             let Some((rid, to, case_id)) = found else {
-                tx.audit(
-                    &self.transfer_entry(
-                        AuditAction::Update,
-                        AuditOutcome::Denied,
-                        "",
-                        format!(
+                tx.audit(&self.transfer_entry(
+                    AuditAction::Update,
+                    AuditOutcome::Denied,
+                    "",
+                    format!(
                             "transfer {}",
                             transfer_id
                                 .chars()
@@ -247,8 +246,7 @@ impl Cases {
                                 .take(40)
                                 .collect::<String>()
                         ),
-                    ),
-                )
+                ))
                 .await?;
                 tx.commit().await?;
                 return Err(StoreError::NotFound);
