@@ -204,6 +204,14 @@ fn may_approve_close(who: &Identity, scope: &Scope) -> bool {
 const SCOPE_COLUMNS: &str = "c.rid, c.id, c.version, c.status, c.mission_code, c.country, c.restricted, c.close_requested_by, \
      EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = $2) AS member";
 
+/// A listed row: its summary and its scope (no column twice, so pages can be merged; the
+/// member flag asks about this account, `$1` in the list queries).
+const LIST_COLUMNS: &str = "c.id, c.reference, c.case_type, c.priority, c.status, c.mission_code, c.country, c.lead_officer, c.opened_at, c.due_at, c.escalation, c.restricted, c.close_requested_by, \
+     c.rid, c.version, EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = $1) AS member";
+
+/// A restricted case is listed only to its members.
+const LIST_RESTRICTED: &str = "(c.restricted = '' OR EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = $1))";
+
 const SUMMARY_COLUMNS: &str = "c.id, c.reference, c.case_type, c.priority, c.status, c.mission_code, c.country, c.lead_officer, c.opened_at, c.due_at, c.escalation, c.restricted, c.close_requested_by";
 
 impl Cases {
@@ -836,6 +844,19 @@ impl Cases {
     /// The SQL condition for cases this identity may list (mirrors [`decide`]; every row is
     /// re-checked).
     pub(crate) fn list_scope(&self, params: &mut Vec<String>) -> String {
+        let places = self.list_places(params);
+        let place = if places.len() == 1 {
+            places.concat()
+        } else {
+            format!("(({}))", places.join(") OR ("))
+        };
+        format!("{place} AND {LIST_RESTRICTED}")
+    }
+
+    /// Where the cases this identity may list are, as disjoint conditions (a mission officer's
+    /// own mission, then the rest of its jurisdiction), so that [`Cases::list`] can count and
+    /// page each from its own index instead of one `OR` that reads every row.
+    fn list_places(&self, params: &mut Vec<String>) -> Vec<String> {
         let who = &self.ctx.who;
         let mut p = |v: &str| {
             params.push(v.to_owned());
@@ -853,16 +874,16 @@ impl Cases {
                 let m = p(&who.agency.code);
                 let cs: Vec<String> = who.jurisdiction.iter().map(|c| p(c)).collect();
                 if cs.is_empty() {
-                    format!("c.mission_code = {m}")
-                } else {
-                    format!("(c.mission_code = {m} OR c.country IN ({}))", cs.join(", "))
+                    return vec![format!("c.mission_code = {m}")];
                 }
+                return vec![
+                    format!("c.mission_code = {m}"),
+                    format!("c.country IN ({}) AND c.mission_code <> {m}", cs.join(", ")),
+                ];
             }
             _ => "1 = 0".to_owned(),
         };
-        format!(
-            "{place} AND (c.restricted = '' OR EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = $1))"
-        )
+        vec![place]
     }
 
     /// Cases in scope, by urgency (overdue first, then the nearest deadline).
@@ -871,7 +892,8 @@ impl Cases {
             return Err(StoreError::Forbidden);
         }
         let mut params: Vec<String> = Vec::new();
-        let mut cond = self.list_scope(&mut params);
+        let places = self.list_places(&mut params);
+        let mut cond = format!(" AND {LIST_RESTRICTED}");
         let add = |c: &str, v: &str, params: &mut Vec<String>| {
             params.push(v.to_owned());
             format!(" AND {c} = ${}", params.len() + 1)
@@ -898,18 +920,44 @@ impl Cases {
             cond.push_str(" AND c.status = 'resolved' AND c.close_requested_by IS NOT NULL");
         }
         if f.mine {
-            cond.push_str(" AND EXISTS (SELECT 1 FROM case_member m2 WHERE m2.case_rid = c.rid AND m2.account_id = $1)");
+            // Driven from the member index when that is the smaller side.
+            cond.push_str(
+                " AND c.rid IN (SELECT m2.case_rid FROM case_member m2 WHERE m2.account_id = $1)",
+            );
         }
         let now_param = params.len() + 2;
         if f.overdue_only {
             cond.push_str(&format!(" AND c.due_at <= ${now_param}"));
         }
         let limit = if f.limit == 0 { 50 } else { f.limit.min(500) };
-        let sql_count = format!("SELECT COUNT(*) FROM case_file c WHERE {cond}");
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, {SCOPE_COLUMNS} FROM case_file c WHERE {cond} ORDER BY c.due_at, c.rid LIMIT {limit} OFFSET {}",
-            f.offset
+        // One count and one ordered page per (disjoint) place, merged: each is read from the
+        // place's index (`case_mission`, `case_country`, migration 0008) in deadline order.
+        let sql_count = format!(
+            "SELECT {}",
+            places
+                .iter()
+                .map(|p| format!("(SELECT COUNT(*) FROM case_file c WHERE {p}{cond})"))
+                .collect::<Vec<_>>()
+                .join(" + ")
         );
+        let sql = if places.len() == 1 {
+            format!(
+                "SELECT {LIST_COLUMNS} FROM case_file c WHERE {}{cond} ORDER BY c.due_at, c.rid LIMIT {limit} OFFSET {}",
+                places[0], f.offset
+            )
+        } else {
+            let top = u64::from(limit) + u64::from(f.offset);
+            let parts: Vec<String> = places
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("SELECT * FROM (SELECT {LIST_COLUMNS} FROM case_file c WHERE {p}{cond} ORDER BY c.due_at, c.rid LIMIT {top}) AS b{i}"))
+                .collect();
+            format!(
+                "{} ORDER BY due_at, rid LIMIT {limit} OFFSET {}",
+                parts.join(" UNION ALL "),
+                f.offset
+            )
+        };
         on_db!(self.db, |pool| {
             let mut q =
                 sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.ctx.who.account_id.as_str());

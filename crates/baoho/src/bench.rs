@@ -27,12 +27,17 @@ enum What {
     /// Latency of the person registry's folded-name search on N synthetic persons (SQLite):
     /// p50/p90/p99/max/mean for an HQ officer and for a mission officer's scoped search.
     Search(crate::bench_search::SearchArgs),
+    /// Audited case writes per second (SQLite, or PostgreSQL with --database postgres://…) and
+    /// the work-queue page's latency with N open cases: p50/p99 for a mission officer and a
+    /// head of mission.
+    Cases(crate::bench_cases::CasesArgs),
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     match a.what {
         What::Startup { database, runs } => startup(&database, runs.max(1)),
         What::Search(a) => crate::bench_search::run(a),
+        What::Cases(a) => crate::bench_cases::run(a),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `baoho` binary: a thin clap front over the crates.
 
 mod bench;
+mod bench_cases;
 mod bench_search;
 mod cmd_account;
 mod cmd_audit;

@@ -504,3 +504,89 @@ fn demo_seeds_persons_and_prints_its_logins() {
     let _ = child.wait();
     assert!(dir.path().join("baoho-demo/baoho-demo.keys").exists());
 }
+
+#[test]
+fn bench_cases_prints_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cases.db").display());
+    let args = [
+        "bench",
+        "cases",
+        "--open-cases",
+        "60",
+        "--writes",
+        "40",
+        "--concurrency",
+        "4",
+        "--queries",
+        "5",
+        "--database",
+        db.as_str(),
+    ];
+    let out = baoho().current_dir(dir.path()).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("filling: 60 / 60 cases"), "{stderr}");
+    assert!(
+        stderr.contains("measured writes: 40 / 40 cases"),
+        "{stderr}"
+    );
+    for want in [
+        "bench cases: SQLite (database built now), 15 missions, 100 open cases now",
+        "durability: journal wal, synchronous 2",
+        "fill: 60 cases in",
+        "40 audited case creations",
+        "from 4 tasks",
+        "work queue, mission officer (EMB-JP-TOKYO",
+        "work queue, head of mission (EMB-JP-TOKYO)",
+        "(5 pages)",
+        "mine and open:",
+        "overdue:",
+        "awaiting approval:",
+        "new:",
+    ] {
+        assert!(stdout.contains(want), "{want:?} missing from:\n{stdout}");
+    }
+    let rate = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("writes/s: "))
+        .unwrap_or_else(|| panic!("writes/s in {stdout}"));
+    assert!(rate.parse::<f64>().unwrap() > 0.0, "{stdout}");
+    let timed: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("per write:") || l.contains("page ("))
+        .collect();
+    assert_eq!(timed.len(), 3, "{stdout}");
+    for l in timed {
+        for p in ["p50 ", "p99 ", "max "] {
+            let rest = l.split(p).nth(1).unwrap_or_else(|| panic!("{p} in {l}"));
+            let v: f64 = rest.split(' ').next().unwrap().parse().unwrap();
+            assert!(v > 0.0, "{l}");
+        }
+    }
+
+    // A rerun reuses the database (no fill); a database the bench did not create is refused.
+    let out = baoho().current_dir(dir.path()).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("(database reused)"), "{stdout}");
+    assert!(
+        stdout.contains("fill: none needed (100 open cases already there)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("140 open cases now"), "{stdout}");
+    let other = format!("sqlite://{}", dir.path().join("other.db").display());
+    run_ok(&["migrate", "--database", &other]);
+    let out = baoho()
+        .current_dir(dir.path())
+        .args(["bench", "cases", "--database", &other])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("remove it or choose another"));
+}
