@@ -220,7 +220,7 @@ async fn bench(
         &staff,
         a.writes,
         a.concurrency,
-        a.seed ^ 0x5717_E5,
+        a.seed ^ 0x0057_17E5,
         false,
         "measured writes",
     )
