@@ -31,6 +31,9 @@ pub struct AppState {
     /// Field-encryption keys (checked against the database before serving).
     pub keys: Arc<Keyring>,
     pub throttle: Arc<Throttle>,
+    /// Where attachments' (sealed) bytes are stored; `None` when the folder is unusable
+    /// (uploads then answer 503 rather than keep files in memory).
+    pub objects: Option<Arc<dyn object_store::ObjectStore>>,
     /// `baoho demo`: demo accounts' current MFA codes are shown on the login page. Set only
     /// by the demo command, never by configuration.
     pub demo: bool,
@@ -55,7 +58,9 @@ fn metrics_handle() -> PrometheusHandle {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config, keys: Arc<Keyring>) -> Self {
+        let objects = attachment_store(&config);
         Self {
+            objects,
             store,
             config: Arc::new(config),
             keys,
@@ -86,6 +91,31 @@ impl AppState {
             .public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// The attachment store from the configuration: local disk (created if missing).
+fn attachment_store(config: &Config) -> Option<Arc<dyn object_store::ObjectStore>> {
+    let dir = config.attachments_dir.clone().unwrap_or_else(|| {
+        baoho_store::DatabaseUrl::parse(&config.database)
+            .ok()
+            .and_then(|u| {
+                u.sqlite_path()
+                    .map(|p| std::path::PathBuf::from(p).with_file_name("attachments"))
+            })
+            .unwrap_or_else(|| std::path::PathBuf::from("baoho-data/attachments"))
+    });
+    let made = std::fs::create_dir_all(&dir)
+        .map_err(|e| e.to_string())
+        .and_then(|_| {
+            object_store::local::LocalFileSystem::new_with_prefix(&dir).map_err(|e| e.to_string())
+        });
+    match made {
+        Ok(fs) => Some(Arc::new(fs)),
+        Err(e) => {
+            tracing::error!(dir = %dir.display(), error = %e, "attachment folder unusable; uploads will answer 503");
+            None
+        }
     }
 }
 

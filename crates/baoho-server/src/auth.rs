@@ -398,6 +398,26 @@ async fn check_csrf(req: Request, expected: &str, limit: usize) -> Result<Reques
     {
         return Ok(req);
     }
+    // A file upload (multipart) cannot be read here without buffering it twice: its form
+    // carries the token in the query string instead (same origin, never logged: the log has
+    // the path without its query).
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if is_multipart {
+        let ok = req
+            .uri()
+            .query()
+            .and_then(|q| form_urlencoded_field(q.as_bytes(), CSRF_FIELD))
+            .is_some_and(|v| constant_eq(v.as_bytes(), expected.as_bytes()));
+        return if ok {
+            Ok(req)
+        } else {
+            Err(AppError::Forbidden("missing or wrong CSRF token".into()))
+        };
+    }
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)

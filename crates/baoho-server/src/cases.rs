@@ -753,6 +753,7 @@ pub struct CasePageT {
     pub missions: Vec<Opt>,
     /// Colleagues who opened this case in the last 10 minutes.
     pub also_here: Vec<String>,
+    pub attachments: Vec<baoho_store::attachments::Attachment>,
 }
 
 pub struct ClockView {
@@ -879,6 +880,7 @@ pub async fn case_page(
         .unwrap_or_default();
     let referrals = h.referrals(&k.summary.id).await?;
     let transfers = h.transfers_of(&k.summary.id).await?;
+    let attachments = h.attachments(&k.summary.id).await?;
     // Who else is on this case right now: other accounts' reads of it in the last 10 minutes,
     // from the audit trail (this reader already passed the case's gate).
     let recent = state
@@ -989,9 +991,87 @@ pub async fn case_page(
         transfers,
         missions,
         also_here,
+        attachments,
         k,
         c,
     })
+}
+
+fn objects(state: &AppState) -> Result<&dyn object_store::ObjectStore, AppError> {
+    state
+        .objects
+        .as_deref()
+        .ok_or_else(|| AppError::Unavailable("attachment storage is not available".into()))
+}
+
+/// `POST /cases/{id}/attachments` (multipart: `file`; the CSRF token in `?csrf=`).
+pub async fn attach_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("form: {e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("file").to_owned();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("file: {e}")))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let Some((name, bytes)) = file else {
+        return Err(AppError::Unprocessable {
+            detail: "choose a file".into(),
+            errors: vec![],
+        });
+    };
+    cases(&state, &authed, &rid, "attachment")
+        .attach(objects(&state)?, &id, &name, &bytes)
+        .await
+        .map_err(form_error)?;
+    Ok(back(&id))
+}
+
+/// `GET /cases/{id}/attachments/{attachment}`: download (audited).
+pub async fn attachment_download(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (meta, bytes) = cases(&state, &authed, &rid, "attachment")
+        .download(objects(&state)?, &id, &attachment)
+        .await?;
+    let ascii: String = meta
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

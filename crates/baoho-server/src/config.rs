@@ -35,6 +35,9 @@ pub struct Config {
     /// The field-encryption key file (`baoho keys generate`). Never inside the database.
     /// Alternatively the key file's content in the environment variable `BAOHO_KEYS`.
     pub key_file: Option<PathBuf>,
+    /// Where case attachments are kept (local disk). Default: an `attachments` folder beside
+    /// a SQLite database, or `baoho-data/attachments` for PostgreSQL.
+    pub attachments_dir: Option<PathBuf>,
     /// A session ends after this many minutes without a request.
     pub session_idle_minutes: u64,
     /// A session ends this many hours after login, however busy.
@@ -52,6 +55,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             max_body_bytes: 10 * 1024 * 1024,
             key_file: None,
+            attachments_dir: None,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
         }

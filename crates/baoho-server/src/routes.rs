@@ -473,6 +473,20 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             p.clone(),
+            "/cases/{id}/attachments",
+            Staff,
+            Kind::Page,
+            post(cases::attach_submit),
+        ),
+        r(
+            g.clone(),
+            "/cases/{id}/attachments/{attachment}",
+            Staff,
+            Kind::Page,
+            get(cases::attachment_download),
+        ),
+        r(
+            p.clone(),
             "/cases/{id}/referrals",
             Staff,
             Kind::Page,

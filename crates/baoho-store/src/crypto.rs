@@ -479,6 +479,11 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         id_column: "id",
         column: "reason",
     },
+    EncryptedColumn {
+        table: "case_attachment",
+        id_column: "id",
+        column: "file_name",
+    },
 ];
 
 /// Rows re-encrypted per transaction during a rotation.

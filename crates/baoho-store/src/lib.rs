@@ -7,6 +7,7 @@
 
 pub mod access_clock;
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod cases;
 pub mod crypto;

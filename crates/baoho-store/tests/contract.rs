@@ -2271,3 +2271,96 @@ contract!(open_cases_by_type_mission_and_age, async |s: &dyn Store| {
     );
     assert_eq!(counts.iter().map(|c| c.total()).sum::<i64>(), 4);
 });
+
+contract!(
+    attachments_are_encrypted_limited_and_scoped,
+    async |s: &dyn Store| {
+        use cases_support::*;
+        use object_store::ObjectStoreExt;
+        let keys = setup(s).await;
+        let tokyo = account(
+            s,
+            "tokyo1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let seoul = account(
+            s,
+            "seoul1",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-KR-SEOUL",
+            None,
+        )
+        .await;
+        let objects = object_store::memory::InMemory::new();
+        let t = cases_at(s, &keys, &identity(s, &tokyo).await, clock_now());
+        let case = t.create(intake("lost_documents", vec![])).await.unwrap();
+        let pdf = b"%PDF-1.7 police report of Nguyen Van Mat, passport C7654321".to_vec();
+        let a = t
+            .attach(
+                &objects,
+                &case.summary.id,
+                "Biên bản Nguyễn Văn Mất.pdf",
+                &pdf,
+            )
+            .await
+            .unwrap();
+        assert_eq!(a.content_type, "application/pdf");
+        // Stored sealed: neither the bytes nor the name are readable in the object store.
+        let raw = objects
+            .get(&object_store::path::Path::from(format!(
+                "cases/{}/{}",
+                case.summary.id, a.id
+            )))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let raw = String::from_utf8_lossy(&raw);
+        assert!(
+            !raw.contains("C7654321")
+                && !raw.contains("Nguyen Van Mat")
+                && !raw.contains("Biên bản")
+        );
+        let (meta, bytes) = t.download(&objects, &case.summary.id, &a.id).await.unwrap();
+        assert_eq!(bytes, pdf);
+        assert_eq!(meta.file_name, "Biên bản Nguyễn Văn Mất.pdf");
+        assert_eq!(t.attachments(&case.summary.id).await.unwrap().len(), 1);
+        // Types by content, sizes limited; other missions see nothing.
+        assert!(matches!(
+            t.attach(
+                &objects,
+                &case.summary.id,
+                "x.zip",
+                b"PK\x03\x04\x00\x00binary"
+            )
+            .await,
+            Err(StoreError::Validation(_))
+        ));
+        assert!(matches!(
+            t.attach(
+                &objects,
+                &case.summary.id,
+                "big.txt",
+                &vec![b'a'; baoho_store::attachments::MAX_BYTES + 1]
+            )
+            .await,
+            Err(StoreError::Validation(_))
+        ));
+        let k = cases_at(s, &keys, &identity(s, &seoul).await, clock_now());
+        assert!(matches!(
+            k.download(&objects, &case.summary.id, &a.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            k.attach(&objects, &case.summary.id, "y.txt", b"hello")
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+);

@@ -21,6 +21,7 @@ pub struct TestApp {
     pub keys: Arc<Keyring>,
     /// Seconds added to the server's clock (session expiry, locks) without waiting.
     pub clock_offset: Arc<AtomicI64>,
+    _files: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -265,9 +266,11 @@ pub async fn start(db: TestDb) -> TestApp {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let files = tempfile::tempdir().expect("attachments dir");
     let config = Config {
         listen: addr,
         database: db.url.expose().to_owned(),
+        attachments_dir: Some(files.path().to_path_buf()),
         ..Config::default()
     };
     let keys = Arc::new(Keyring::generate("test").expect("keys"));
@@ -294,6 +297,7 @@ pub async fn start(db: TestDb) -> TestApp {
         db,
         keys,
         clock_offset,
+        _files: files,
         stop: Some(tx),
         handle: Some(handle),
     }
