@@ -878,9 +878,9 @@ pub async fn case_page(
         .as_deref()
         .map(name_of)
         .unwrap_or_default();
-    let referrals = h.referrals(&k.summary.id).await?;
-    let transfers = h.transfers_of(&k.summary.id).await?;
-    let attachments = h.attachments(&k.summary.id).await?;
+    let referrals = h.referrals(&k).await?;
+    let transfers = h.transfers_of(&k).await?;
+    let attachments = h.attachments(&k).await?;
     // Who else is on this case right now: other accounts' reads of it in the last 10 minutes,
     // from the audit trail (this reader already passed the case's gate).
     let recent = state
@@ -920,7 +920,7 @@ pub async fn case_page(
         .collect();
     missions.sort_by_key(|o| baoho_domain::text::fold(&o.label));
     let clock = if ty.is_some_and(|t| t.consular_access) {
-        let cl = h.access_clock(&k.summary.id).await?;
+        let cl = h.access_clock(&k).await?;
         let at = state.now();
         Some(ClockView {
             arrested: day(cl.arrested_at),
@@ -1035,8 +1035,7 @@ pub async fn attach_submit(
     };
     cases(&state, &authed, &rid, "attachment")
         .attach(objects(&state)?, &id, &name, &bytes)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1093,8 +1092,7 @@ pub async fn transfer_submit(
 ) -> Result<Response, AppError> {
     cases(&state, &authed, &rid, "transfer")
         .request_transfer(&id, &f.to_mission, &f.reason)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1159,8 +1157,7 @@ pub async fn transfer_accept(
 ) -> Result<Response, AppError> {
     cases(&state, &authed, &rid, "transfer")
         .decide_transfer(&id, true)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(Redirect::to("/cases").into_response())
 }
 
@@ -1172,8 +1169,7 @@ pub async fn transfer_reject(
 ) -> Result<Response, AppError> {
     cases(&state, &authed, &rid, "transfer")
         .decide_transfer(&id, false)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(Redirect::to("/cases").into_response())
 }
 
@@ -1224,8 +1220,7 @@ pub async fn clock_submit(
     };
     cases(&state, &authed, &rid, "")
         .set_access_clock(&id, &clock)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1330,8 +1325,7 @@ pub async fn referral_submit(
 ) -> Result<Response, AppError> {
     cases(&state, &authed, &rid, "referral")
         .refer(&id, f.request())
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1344,8 +1338,7 @@ pub async fn referral_approve(
 ) -> Result<Response, AppError> {
     cases(&state, &authed, &rid, "referral approval")
         .approve_referral(&id, &referral)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1441,8 +1434,7 @@ pub async fn referral_respond(
 ) -> Result<Response, AppError> {
     inbox(&state, &authed, &rid)
         .respond(&id, &f.status, &f.note)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(Redirect::to(&format!("/inbox/{id}")).into_response())
 }
 
@@ -1498,11 +1490,6 @@ fn back(id: &str) -> Response {
     Redirect::to(&format!("/cases/{id}")).into_response()
 }
 
-/// Store errors on a case page form: problems show as a readable page (422/409/404).
-fn form_error(e: StoreError) -> AppError {
-    e.into()
-}
-
 /// `POST /cases/{id}/events`
 pub async fn event_submit(
     State(state): State<AppState>,
@@ -1517,10 +1504,7 @@ pub async fn event_submit(
         amount_minor: parse_amount(&f.amount),
         currency: Some(f.currency.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()),
     };
-    cases(&state, &authed, &rid, "")
-        .add_event(&id, ev)
-        .await
-        .map_err(form_error)?;
+    cases(&state, &authed, &rid, "").add_event(&id, ev).await?;
     Ok(back(&id))
 }
 
@@ -1546,8 +1530,7 @@ pub async fn status_submit(
         Status::parse(&f.status).ok_or_else(|| AppError::BadRequest("unknown status".into()))?;
     cases(&state, &authed, &rid, "")
         .set_status(&id, f.version, to, &f.reason)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1585,8 +1568,7 @@ pub async fn assign_submit(
     }
     cases(&state, &authed, &rid, "")
         .assign(&id, &target.id)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1608,8 +1590,7 @@ pub async fn check_submit(
 ) -> Result<Response, AppError> {
     cases(&state, &authed, &rid, "")
         .check(&id, f.item, f.done == "1")
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1629,8 +1610,7 @@ pub async fn close_request_submit(
 ) -> Result<Response, AppError> {
     cases(&state, &authed, &rid, "")
         .request_close(&id, f.version)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 
@@ -1644,8 +1624,7 @@ pub async fn close_approve_submit(
 ) -> Result<Response, AppError> {
     cases(&state, &authed, &rid, "")
         .approve_close(&id, f.version)
-        .await
-        .map_err(form_error)?;
+        .await?;
     Ok(back(&id))
 }
 

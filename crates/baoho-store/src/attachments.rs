@@ -151,14 +151,14 @@ impl Cases {
         })
     }
 
-    /// The attachments of a case (names decrypted).
-    pub async fn attachments(&self, case_id: &str) -> Result<Vec<Attachment>> {
-        let case = self.get(case_id).await?;
+    /// The attachments of a case opened with [`Cases::get`] (names decrypted).
+    pub async fn attachments(&self, case: &crate::cases::CaseRecord) -> Result<Vec<Attachment>> {
+        let case_id = self.opened(case)?;
         let keys = self.keys_ref().clone();
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
             let rows = sqlx::query("SELECT a.id, a.file_name, a.content_type, a.size, a.sha256, a.created_at, a.created_by FROM case_attachment a JOIN case_file c ON c.rid = a.case_rid WHERE c.id = $1 ORDER BY a.created_at")
-                .bind(&case.summary.id).fetch_all(pool).await?;
+                .bind(case_id).fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 let id: String = r.try_get("id")?;
@@ -187,7 +187,8 @@ impl Cases {
         case_id: &str,
         attachment_id: &str,
     ) -> Result<(Attachment, Vec<u8>)> {
-        let list = self.attachments(case_id).await?;
+        let case = self.get(case_id).await?;
+        let list = self.attachments(&case).await?;
         let meta = list
             .into_iter()
             .find(|a| a.id == attachment_id)

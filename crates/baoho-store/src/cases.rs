@@ -88,8 +88,14 @@ pub struct CaseEvent {
     pub currency: Option<String>,
 }
 
+/// Proof that this account opened the case through the gate (with its audited read). Only the
+/// store makes one, so the parts of a case (referrals, transfers, attachments, the clock) can
+/// be read for the same request without a second gate, transaction and audit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened(String);
+
 /// A case opened by an authorised reader.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CaseRecord {
     #[serde(flatten)]
     pub summary: CaseSummary,
@@ -106,6 +112,9 @@ pub struct CaseRecord {
     /// Checklist items done (by index in the type's checklist).
     pub checks_done: Vec<i64>,
     pub events: Vec<CaseEvent>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    opened: Opened,
 }
 
 /// A new timeline entry.
@@ -221,6 +230,15 @@ impl Cases {
             persons: Persons::new(store, keys.clone(), ctx.clone()),
             keys,
             ctx,
+        }
+    }
+
+    /// A record opened by this same account (else it does not exist for this handle).
+    pub(crate) fn opened<'r>(&self, case: &'r CaseRecord) -> Result<&'r str> {
+        if case.opened.0 == self.ctx.who.account_id {
+            Ok(&case.summary.id)
+        } else {
+            Err(StoreError::NotFound)
         }
     }
 
@@ -606,6 +624,7 @@ impl Cases {
                 .await?;
             tx.commit().await?;
             Ok(CaseRecord {
+                opened: Opened(self.ctx.who.account_id.clone()),
                 version: s.version,
                 channel: Channel::parse(&channel).unwrap_or(Channel::Mission),
                 city: r.try_get("city")?,

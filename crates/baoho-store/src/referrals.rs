@@ -299,10 +299,9 @@ impl Cases {
         })
     }
 
-    /// The referrals of a case (for its page).
-    pub async fn referrals(&self, case_id: &str) -> Result<Vec<Referral>> {
-        // Reading the case checks scope and audits; the referrals come with it.
-        let case = self.get(case_id).await?;
+    /// The referrals of a case opened with [`Cases::get`] (for its page).
+    pub async fn referrals(&self, case: &crate::cases::CaseRecord) -> Result<Vec<Referral>> {
+        let case_id = self.opened(case)?;
         let keys = self.keys_ref().clone();
         let sql = format!(
             "SELECT {REFERRAL_COLUMNS} FROM case_referral r JOIN case_file c ON c.rid = r.case_rid WHERE c.id = $1 ORDER BY r.created_at DESC"
@@ -310,7 +309,7 @@ impl Cases {
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&case.summary.id)
+                .bind(case_id)
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|r| referral_from_row(&keys, r)).collect()

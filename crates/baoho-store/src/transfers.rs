@@ -161,16 +161,16 @@ impl Cases {
         })
     }
 
-    /// Transfers of one case (the holding side; reading the case checks scope).
-    pub async fn transfers_of(&self, case_id: &str) -> Result<Vec<Transfer>> {
-        let case = self.get(case_id).await?;
+    /// Transfers of a case opened with [`Cases::get`].
+    pub async fn transfers_of(&self, case: &crate::cases::CaseRecord) -> Result<Vec<Transfer>> {
+        let case_id = self.opened(case)?;
         let sql = format!(
             "SELECT {COLUMNS} FROM case_transfer t JOIN case_file c ON c.rid = t.case_rid WHERE c.id = $1 ORDER BY t.created_at DESC"
         );
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&case.summary.id)
+                .bind(case_id)
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(|r| self.transfer_from_row(r)).collect()

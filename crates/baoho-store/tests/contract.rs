@@ -1954,7 +1954,10 @@ contract!(
         ip.respond(&r.id, "accepted", "Identity confirmed, family informed")
             .await
             .unwrap();
-        let seen = c.referrals(&case.summary.id).await.unwrap();
+        let seen = c
+            .referrals(&c.get(&case.summary.id).await.unwrap())
+            .await
+            .unwrap();
         assert_eq!(seen[0].status, "accepted");
         assert_eq!(seen[0].response, "Identity confirmed, family informed");
         // An override without consent waits for a supervisor, who is told, and then it goes.
@@ -1989,7 +1992,7 @@ contract!(
         let h = cases_at(s, &keys, &identity(s, &head).await, clock_now());
         h.approve_referral(&case.summary.id, &o.id).await.unwrap();
         assert_eq!(
-            c.referrals(&case.summary.id)
+            c.referrals(&c.get(&case.summary.id).await.unwrap())
                 .await
                 .unwrap()
                 .iter()
@@ -2092,16 +2095,29 @@ contract!(
             .await,
             Err(StoreError::Validation(_))
         ));
-        let clock = c.access_clock(&late.summary.id).await.unwrap();
+        let clock = c
+            .access_clock(&c.get(&late.summary.id).await.unwrap())
+            .await
+            .unwrap();
         assert_eq!(clock.breaches(now), vec![Breach::LateNotification(8)]);
         assert_eq!(
-            c.access_clock(&fine.summary.id).await.unwrap().visits.len(),
+            c.access_clock(&c.get(&fine.summary.id).await.unwrap())
+                .await
+                .unwrap()
+                .visits
+                .len(),
             1
         );
         // Another mission cannot read or set the clock.
         let cs = cases_at(s, &keys, &identity(s, &seoul).await, now);
         assert!(matches!(
-            cs.access_clock(&late.summary.id).await,
+            cs.get(&late.summary.id).await,
+            Err(StoreError::NotFound)
+        ));
+        // A record opened by Tokyo does not open the clock for Seoul's handle either.
+        let opened_by_tokyo = c.get(&late.summary.id).await.unwrap();
+        assert!(matches!(
+            cs.access_clock(&opened_by_tokyo).await,
             Err(StoreError::NotFound)
         ));
         assert!(matches!(
@@ -2202,7 +2218,10 @@ contract!(
         );
         assert!(moved.events.iter().any(|e| e.kind == "transfer"));
         assert_eq!(
-            t.transfers_of(&case.summary.id).await.unwrap()[0].status,
+            t.transfers_of(&t.get(&case.summary.id).await.unwrap())
+                .await
+                .unwrap()[0]
+                .status,
             "accepted"
         );
         assert!(
@@ -2330,7 +2349,13 @@ contract!(
         let (meta, bytes) = t.download(&objects, &case.summary.id, &a.id).await.unwrap();
         assert_eq!(bytes, pdf);
         assert_eq!(meta.file_name, "Biên bản Nguyễn Văn Mất.pdf");
-        assert_eq!(t.attachments(&case.summary.id).await.unwrap().len(), 1);
+        assert_eq!(
+            t.attachments(&t.get(&case.summary.id).await.unwrap())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         // Types by content, sizes limited; other missions see nothing.
         assert!(matches!(
             t.attach(
