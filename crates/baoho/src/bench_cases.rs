@@ -7,6 +7,7 @@
 //! [`Cases::list`] calls (mine and open, overdue, awaiting approval for a head of mission, new),
 //! each with its audit row and commit. Nothing personal is generated: summaries are fixed text.
 
+use crate::bench::SplitMix64;
 use anyhow::{Context, bail};
 use baoho_domain::access::{Agency, AgencyKind, Identity, Role};
 use baoho_domain::case::{Status, case_types};
@@ -96,8 +97,11 @@ pub fn run(a: CasesArgs) -> anyhow::Result<()> {
             None,
         ),
         (None, false) => {
-            let dir = TempDir::new()?;
-            let url = format!("sqlite://{}", dir.0.join("bench.db").display());
+            let dir = tempfile::Builder::new()
+                .prefix("baoho-bench-cases-")
+                .tempdir()
+                .context("creating a temporary directory")?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
             (url, Some(dir))
         }
     };
@@ -611,51 +615,4 @@ fn pcts(t: &[Duration]) -> (f64, f64, f64, f64, f64) {
         t.last().map_or(0.0, |d| ms(*d)),
         mean,
     )
-}
-
-/// A small deterministic random source for the bench's draws.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in 0..n (n ≥ 1).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-/// A temporary directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> anyhow::Result<Self> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!(
-            "baoho-bench-cases-{}-{nanos:08x}",
-            std::process::id()
-        ));
-        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Self(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

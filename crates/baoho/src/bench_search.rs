@@ -7,6 +7,7 @@
 //! and each is timed around one [`Persons::search`] call, its audit row (and commit) included.
 //! Nothing personal is printed: only counts and times.
 
+use crate::bench::SplitMix64;
 use anyhow::{Context, bail};
 use baoho_domain::access::{Agency, AgencyKind, Identity, Restricted, Role};
 use baoho_domain::person::{Document, DocumentKind, PersonInput, PersonQuery, Sex};
@@ -90,8 +91,11 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
             None,
         ),
         (None, false) => {
-            let dir = TempDir::new()?;
-            let url = format!("sqlite://{}", dir.0.join("bench.db").display());
+            let dir = tempfile::Builder::new()
+                .prefix("baoho-bench-search-")
+                .tempdir()
+                .context("creating a temporary directory")?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
             (url, Some(dir))
         }
     };
@@ -475,53 +479,5 @@ impl Stats {
             self.more,
             none
         );
-    }
-}
-
-/// A small deterministic random source for the bench's own draws (where persons live, which
-/// names become queries), kept apart from the generator's stream.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in 0..n (n ≥ 1; the modulo bias is negligible for n ≪ 2^64).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-/// A temporary directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> anyhow::Result<Self> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!(
-            "baoho-bench-search-{}-{nanos:08x}",
-            std::process::id()
-        ));
-        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Self(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -1,7 +1,7 @@
 //! Identity and access over HTTP: the route guard, sign-in with MFA, lockout, sessions, CSRF,
 //! and the role × scope × verb matrix on persons of three missions.
 
-use crate::helpers::{PASSWORD, Staff, TestApp, both_backends, cookie, hidden, totp_code};
+use crate::helpers::{PASSWORD, Staff, TestApp, both_backends, cookie, hidden};
 use baoho_domain::access::Role;
 use baoho_server::routes::{Access, Kind, table};
 use baoho_store::audit::{AuditAction, AuditFilter, AuditOutcome};
@@ -350,7 +350,6 @@ async fn first_login_enrols_mfa_and_recovery_codes_work_once() {
             .unwrap();
         assert_eq!(res.status(), expect);
     }
-    let _ = totp_code(0);
     app.stop().await;
 }
 
