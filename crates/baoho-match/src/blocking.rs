@@ -109,7 +109,7 @@ pub fn record_keys(s: &Store, side: &Side, r: &Prep, out: &mut Vec<(u8, u64)>) {
             }
         }
     }
-    let names = std::iter::once(&r.name).chain(side.alt(r));
+    let names = std::iter::once(&r.name).chain(side.alts_of(r));
     for n in names {
         name_keys(s, n, r, out);
     }
@@ -143,10 +143,12 @@ fn places(s: &Store, r: &Prep) -> impl Iterator<Item = (u64, u64)> {
 }
 
 fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
+    // The family name by the known family name it is or misspells (`nguyem`, `phaam`),
+    // else by its phonetic key: a typo in the family name keeps every name key.
     let fam = if n.family == NONE {
         NONE
     } else {
-        s.phon(n.family)
+        s.family_key(n.family)
     };
     let giv = if n.given == NONE {
         NONE
@@ -182,7 +184,7 @@ fn name_keys(s: &Store, n: &Name, r: &Prep, out: &mut Vec<(u8, u64)>) {
     if n.family != NONE && n.given != NONE {
         // Typo-tolerant: the family name as the known family name it misspells, the given
         // name by its one-deletion neighbourhood (a typo on each side still shares a key).
-        let famc = u64::from(s.family_key(n.family));
+        let famc = u64::from(fam);
         for &dk in s.deletions(n.given) {
             if d.year != 0 {
                 out.push((11, key(11, &[famc, dk, u64::from(d.year)])));

@@ -406,12 +406,13 @@ pub fn compare(s: &Store, sa: &Side, a: &Prep, sb: &Side, b: &Prep) -> Compariso
     let mut best = (name_levels(s, &a.name, &b.name), a.name, b.name);
     // Ambiguous name order: try the other readings, keep the best-agreeing one.
     if best.0.family > 1 || best.0.given > 1 {
-        for (na, nb) in [
-            (sa.alt(a), Some(&b.name)),
-            (Some(&a.name), sb.alt(b)),
-            (sa.alt(a), sb.alt(b)),
-        ] {
-            if let (Some(na), Some(nb)) = (na, nb) {
+        let (ra, rb) = (sa.alts_of(a), sb.alts_of(b));
+        let readings_a = std::iter::once(&a.name).chain(ra);
+        for (i, na) in readings_a.enumerate() {
+            for (j, nb) in std::iter::once(&b.name).chain(rb).enumerate() {
+                if i == 0 && j == 0 {
+                    continue;
+                }
                 let l = name_levels(s, na, nb);
                 if score(l.family) + score(l.given) < score(best.0.family) + score(best.0.given) {
                     best = (l, *na, *nb);

@@ -17,6 +17,9 @@ const WEAK_FAMILY: &[&str] = &[
     "hoang", "mai", "lam", "dao", "cao", "chau", "giang", "kim", "tu", "la", "ta", "mac", "quan",
     "au", "lu", "van", "tong", "bach", "hua", "kha", "tiet", "lac", "ma", "diep", "ha", "thieu",
     "vien", "dam", "khong", "khuu",
+    // Rarer family names that are also given or middle names (Thân, Lò, Lục, Phí, Ninh, Hầu,
+    // Vi, Đồng, Mẫn, Cù, Ung, Sầm).
+    "than", "lo", "luc", "phi", "ninh", "hau", "vi", "dong", "man", "cu", "ung", "sam",
 ];
 
 /// Middle names that mark Vietnamese order when they stand right after the family name
@@ -63,6 +66,23 @@ pub fn canonical_family(tok: &str) -> Option<&'static str> {
         .copied()
 }
 
+/// Phonetic keys of the known family names: a token with one of these is that family name
+/// as it sounds (`chan` for Trần, `fam` for Phạm) and is not re-read as a misspelling.
+pub fn family_phonetics() -> &'static std::collections::HashSet<String> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut buf = String::new();
+        STRONG_FAMILY
+            .iter()
+            .chain(WEAK_FAMILY.iter())
+            .map(|f| {
+                crate::text::phonetic_into(f, &mut buf);
+                buf.clone()
+            })
+            .collect()
+    })
+}
+
 pub fn is_middle_marker(tok: &str) -> bool {
     MIDDLE_MARKERS.contains(&tok)
 }
@@ -79,11 +99,11 @@ pub struct NameOrder {
 /// Read a full name given as one string (already split into folded tokens).
 /// `comma_at` is the number of tokens before a comma in the raw text (`NGUYEN, Van An`):
 /// what stands before the comma is the family name.
-/// Returns the preferred reading and, when the order is ambiguous, the other one.
-pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Option<NameOrder>) {
+/// Returns the preferred reading and, when the order is ambiguous, the others (at most two).
+pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Vec<NameOrder>) {
     let n = toks.len();
     match n {
-        0 => return (NameOrder::default(), None),
+        0 => return (NameOrder::default(), Vec::new()),
         1 => {
             return (
                 NameOrder {
@@ -91,7 +111,7 @@ pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Option<
                     middle: Vec::new(),
                     given: Some(0),
                 },
-                None,
+                Vec::new(),
             );
         }
         _ => {}
@@ -105,21 +125,28 @@ pub fn parse_full(toks: &[&str], comma_at: Option<usize>) -> (NameOrder, Option<
         };
         let rest: Vec<usize> = (k..n).collect();
         split_rest(toks, &rest, &mut order);
-        return (order, None);
+        return (order, Vec::new());
     }
     let front = family_strength(toks[0]);
     let back = family_strength(toks[n - 1]);
     let front_first = front_order(n);
     let back_first = back_order(toks);
-    // Foreign lists write either order and misspell family names, so the other reading is
+    // Foreign lists write either order and misspell family names, so the other readings are
     // kept unless the order is plain (a sure family name first, nothing like one last); the
-    // comparison takes whichever reading agrees better.
+    // comparison takes whichever reading agrees better. A family-last name ending in a middle
+    // marker and the given name (`Thanh Van Nguyen`) is read reversed (Nguyễn Văn Thanh) and
+    // also as written (Nguyễn Thanh Vân).
+    let straight = back_straight(toks);
     if back > front {
-        (back_first, Some(front_first))
+        let mut alts = vec![front_first];
+        alts.extend(straight);
+        (back_first, alts)
     } else if front == 2 && back == 0 {
-        (front_first, None)
+        (front_first, Vec::new())
     } else {
-        (front_first, Some(back_first))
+        let mut alts = vec![back_first];
+        alts.extend(straight);
+        (front_first, alts)
     }
 }
 
@@ -191,6 +218,20 @@ fn back_order(toks: &[&str]) -> NameOrder {
     order
 }
 
+/// The family-last reading that keeps the given names in the order written (given name
+/// last), when [`back_order`] read them reversed because of a middle marker at the end.
+fn back_straight(toks: &[&str]) -> Option<NameOrder> {
+    let n = toks.len();
+    if n < 3 || !is_middle_marker(toks[n - 2]) || is_middle_marker(toks[0]) {
+        return None;
+    }
+    Some(NameOrder {
+        family: Some(n - 1),
+        middle: (0..n - 2).collect(),
+        given: Some(n - 2),
+    })
+}
+
 /// Split the non-family tokens into middle and given names.
 fn split_rest(toks: &[&str], rest: &[usize], order: &mut NameOrder) {
     match rest {
@@ -247,14 +288,31 @@ mod tests {
 
     #[test]
     fn ambiguous_order_keeps_the_other_reading() {
+        let family = |a: &[NameOrder]| a.iter().map(|o| o.family).collect::<Vec<_>>();
         let toks = ["hoang", "van", "mai"];
-        let (first, alt) = parse_full(&toks, None);
+        let (first, alts) = parse_full(&toks, None);
         assert_eq!(first.family, Some(0));
-        assert_eq!(alt.map(|a| a.family), Some(Some(2)));
+        // Family last, the given names read reversed (Mai Văn Hoàng) and as written (Mai Hoàng Văn).
+        assert_eq!(family(&alts), vec![Some(2), Some(2)]);
         let toks = ["van", "doan", "nguyn"];
-        assert_eq!(parse_full(&toks, None).1.map(|a| a.family), Some(Some(2)));
+        assert_eq!(family(&parse_full(&toks, None).1), vec![Some(2)]);
         let toks = ["le", "van", "hung"];
-        assert!(parse_full(&toks, None).1.is_none());
+        assert!(parse_full(&toks, None).1.is_empty());
+        // A middle marker before a family name at the end: read reversed (Nguyễn Văn Thanh),
+        // with the front reading (a misspelt family name first) and the order as written
+        // (Nguyễn Thanh Vân) kept as the other readings.
+        let toks = ["thanh", "van", "nguyen"];
+        let (first, alts) = parse_full(&toks, None);
+        assert_eq!((first.family, first.given), (Some(2), Some(0)));
+        assert_eq!(alts.len(), 2);
+        assert_eq!(alts[0].family, Some(0));
+        assert_eq!(
+            (alts[1].family, alts[1].middle.clone(), alts[1].given),
+            (Some(2), vec![0], Some(1))
+        );
+        // A rarer family name in front keeps the family-last reading too.
+        let toks = ["dinh", "hoai", "ninh"];
+        assert_eq!(family(&parse_full(&toks, None).1), vec![Some(2)]);
     }
 
     #[test]

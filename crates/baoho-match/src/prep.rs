@@ -192,8 +192,10 @@ pub fn parse_dob(s: &str) -> Dob {
 #[derive(Debug, Clone, Copy)]
 pub struct Prep {
     pub name: Name,
-    /// Index into the side's `alts` (the other reading of an ambiguous name), or NONE.
+    /// Index into the side's `alts` of the first other reading of an ambiguous name, or NONE.
     pub alt: u32,
+    /// How many other readings (consecutive in `alts`).
+    pub n_alt: u8,
     pub dob: Dob,
     pub sex: u8,
     /// Hometown place id (in `Store::places`), NONE when missing.
@@ -211,6 +213,7 @@ impl Prep {
     pub const EMPTY: Prep = Prep {
         name: Name::EMPTY,
         alt: NONE,
+        n_alt: 0,
         dob: Dob {
             year: 0,
             month: 0,
@@ -288,11 +291,13 @@ impl Side {
             .get(r.addr.0 as usize..(r.addr.0 + r.addr.1) as usize)
             .unwrap_or(&[])
     }
-    pub fn alt(&self, r: &Prep) -> Option<&Name> {
+    /// The other readings of an ambiguous name (empty for most records).
+    pub fn alts_of(&self, r: &Prep) -> &[Name] {
         if r.alt == NONE {
-            None
+            &[]
         } else {
-            self.alts.get(r.alt as usize)
+            let lo = r.alt as usize;
+            self.alts.get(lo..lo + usize::from(r.n_alt)).unwrap_or(&[])
         }
     }
     /// Append the records of `other` (prepared with the same store); returns the index of
@@ -470,7 +475,15 @@ impl Store {
             let p = self.phons.intern(&buf);
             self.tok_phon.push(p);
             self.sync_deletions();
-            let fam = match crate::name::canonical_family(self.tokens.get(id as u32)) {
+            // A token that sounds like a known family name keeps its phonetic key (`chan`
+            // is Trần, not a misspelt Phan); otherwise a one-edit misspelling of a known
+            // family name takes that name's key.
+            let canonical = if crate::name::family_phonetics().contains(&buf) {
+                None
+            } else {
+                crate::name::canonical_family(self.tokens.get(id as u32))
+            };
+            let fam = match canonical {
                 Some(f) => {
                     phonetic_into(f, &mut buf);
                     let q = self.phons.intern(&buf);
@@ -570,12 +583,13 @@ fn prepare_chunk(records: &[Record], out: &mut [Prep], want: u8) -> Chunk {
     let mut buf2 = String::new();
     for (r, slot) in records.iter().zip(out.iter_mut()) {
         let (name, alt) = prepare_name(r, &mut c.tokens, &mut buf, &mut buf2);
-        let alt = match alt {
-            Some(a) => {
-                c.side.alts.push(a);
-                (c.side.alts.len() - 1) as u32
-            }
-            None => NONE,
+        let n_alt = alt.len() as u8;
+        let alt = if alt.is_empty() {
+            NONE
+        } else {
+            let first = c.side.alts.len() as u32;
+            c.side.alts.extend(alt);
+            first
         };
         let home = {
             fold_into(opt(&r.hometown), &mut buf);
@@ -638,6 +652,7 @@ fn prepare_chunk(records: &[Record], out: &mut [Prep], want: u8) -> Chunk {
         *slot = Prep {
             name,
             alt,
+            n_alt,
             dob: parse_dob(opt(&r.dob)),
             sex: parse_sex(opt(&r.sex)),
             home,
@@ -667,7 +682,7 @@ fn prepare_name(
     tokens: &mut Interner,
     buf: &mut String,
     buf2: &mut String,
-) -> (Name, Option<Name>) {
+) -> (Name, Vec<Name>) {
     let fam = opt(&r.family_name);
     let giv = opt(&r.given_name);
     if !fam.trim().is_empty() || !giv.trim().is_empty() {
@@ -677,7 +692,7 @@ fn prepare_name(
         let g: Vec<&str> = buf2.split(' ').filter(|t| !t.is_empty()).collect();
         let (toks, order) = parse_split(&f, &g, giv.is_ascii());
         let ids: Vec<u32> = toks.iter().map(|t| tokens.intern(t)).collect();
-        return (to_name(&ids, &order), None);
+        return (to_name(&ids, &order), Vec::new());
     }
     let raw = r.name.as_str();
     fold_into(raw, buf);
@@ -686,9 +701,12 @@ fn prepare_name(
         fold_into(raw.get(..i).unwrap_or(""), buf2);
         buf2.split(' ').filter(|t| !t.is_empty()).count()
     });
-    let (order, alt) = parse_full(&toks, comma_at);
+    let (order, alts) = parse_full(&toks, comma_at);
     let ids: Vec<u32> = toks.iter().map(|t| tokens.intern(t)).collect();
-    (to_name(&ids, &order), alt.map(|a| to_name(&ids, &a)))
+    (
+        to_name(&ids, &order),
+        alts.iter().map(|a| to_name(&ids, a)).collect(),
+    )
 }
 
 #[cfg(test)]
