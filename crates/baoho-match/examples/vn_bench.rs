@@ -249,9 +249,10 @@ fn main() {
         if let Some(c) = &ceil {
             // Off-screen rows by the oracle's consistent-set size: above REVIEW_TIE_CAP no
             // screen of that size can be sure to hold the person.
-            let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+            let mut by: std::collections::BTreeMap<&str, [usize; 3]> = Default::default();
             for (i, t) in true_of.iter().enumerate() {
-                if t.is_some() && !covered[i] {
+                let Some(j) = *t else { continue };
+                if !covered[i] {
                     let k = match c.row_sizes[i] {
                         0..=1 => "1",
                         2..=5 => "2-5",
@@ -259,10 +260,39 @@ fn main() {
                         21..=50 => "21-50",
                         _ => "51+",
                     };
-                    *by.entry(k).or_default() += 1;
+                    let why = if !res.was_compared(i, j) {
+                        0
+                    } else if listed[i] {
+                        2
+                    } else {
+                        1
+                    };
+                    by.entry(k).or_default()[why] += 1;
                 }
             }
-            println!("off-screen rows by oracle consistent-set size: {by:?}");
+            println!(
+                "off-screen rows by oracle consistent-set size [not compared, not returned, non-match]: {by:?}"
+            );
+            // The best any matcher could do with a screen of REVIEW_TIE_CAP lines: every row
+            // with at most that many consistent persons on screen, the others by chance.
+            let bound = |cap: f64| {
+                true_of
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.is_some())
+                    .map(|(i, _)| (cap / f64::from(c.row_sizes[i].max(1))).min(1.0))
+                    .sum::<f64>()
+                    / with_match.max(1) as f64
+            };
+            let caps = [baoho_match::REVIEW_TIE_CAP, 50, 100, 200];
+            let bounds: Vec<String> = caps
+                .iter()
+                .map(|&k| format!("{k}: {:.5}", bound(k as f64)))
+                .collect();
+            println!(
+                "on-screen bound by lines per row (oracle's consistent sets, chance above): {}",
+                bounds.join(", ")
+            );
         }
     }
     println!(
@@ -280,10 +310,11 @@ fn main() {
         );
     }
     println!(
-        "thresholds match {:.3} review {:.3} | lambda {:.3e} | patterns {} | EM iters {} | ms prep {:.0} block {:.0} train {:.0} score {:.0}",
+        "thresholds match {:.3} review {:.3} | lambda {:.3e} match share {:.3} | patterns {} | EM iters {} | ms prep {:.0} block {:.0} train {:.0} score {:.0}",
         res.stats.match_threshold,
         res.stats.review_threshold,
         res.stats.lambda,
+        res.stats.match_share,
         res.stats.patterns,
         res.stats.em_iterations,
         res.stats.prepare_ms,

@@ -321,6 +321,9 @@ pub struct TermFreq {
     pub locality: Vec<f32>,
     pub dob: FxHashMap<u32, f32>,
     pub dob_floor: f32,
+    /// Middle names by [`crate::compare::middle_key`], among records that have any.
+    pub middle: FxHashMap<u32, f32>,
+    pub middle_floor: f32,
 }
 
 impl TermFreq {
@@ -330,7 +333,8 @@ impl TermFreq {
         let mut giv = vec![0u32; nt];
         let mut loc = vec![0u32; s.localities.len()];
         let mut dob: FxHashMap<u32, u32> = FxHashMap::default();
-        let (mut nf, mut ng, mut nl, mut nd) = (0u32, 0u32, 0u32, 0u32);
+        let mut mid: FxHashMap<u32, u32> = FxHashMap::default();
+        let (mut nf, mut ng, mut nl, mut nd, mut nm) = (0u32, 0u32, 0u32, 0u32, 0u32);
         let mut count = |r: &Prep| {
             if let Some(x) = fam.get_mut(r.name.family as usize) {
                 *x += 1;
@@ -348,6 +352,11 @@ impl TermFreq {
                 *dob.entry(r.dob.packed()).or_insert(0) += 1;
                 nd += 1;
             }
+            let mk = crate::compare::middle_key(&r.name);
+            if mk != NONE {
+                *mid.entry(mk).or_insert(0) += 1;
+                nm += 1;
+            }
         };
         side.recs.iter().for_each(&mut count);
         let norm = |v: Vec<u32>, n: u32| -> Vec<f32> {
@@ -361,12 +370,17 @@ impl TermFreq {
             locality: norm(loc, nl),
             dob: dob.into_iter().map(|(k, v)| (k, v as f32 / ndf)).collect(),
             dob_floor: 1.0 / ndf,
+            middle: mid
+                .into_iter()
+                .map(|(k, v)| (k, v as f32 / nm.max(1) as f32))
+                .collect(),
+            middle_floor: 1.0 / nm.max(1) as f32,
         }
     }
 
     /// Frequency of the agreed value for a term-frequency level, if known.
     pub fn of(&self, field: usize, c: &Comparison, a: &Prep) -> Option<f64> {
-        use crate::compare::{DOB, FAMILY, GIVEN, LOCALITY};
+        use crate::compare::{DOB, FAMILY, GIVEN, LOCALITY, MIDDLE};
         let get = |v: &Vec<f32>, id: u32| {
             if id == NONE {
                 None
@@ -384,6 +398,12 @@ impl TermFreq {
             FAMILY => either(c.family_tok),
             GIVEN => either(c.given_tok),
             LOCALITY => get(&self.locality, a.locality),
+            MIDDLE if c.middle_key != NONE => Some(f64::from(
+                self.middle
+                    .get(&c.middle_key)
+                    .copied()
+                    .unwrap_or(self.middle_floor),
+            )),
             DOB => Some(f64::from(
                 self.dob
                     .get(&a.dob.packed())

@@ -148,6 +148,8 @@ pub struct RunStats {
     pub em_iterations: usize,
     /// Estimated share of compared pairs that match (λ among blocked pairs).
     pub lambda: f64,
+    /// Linking: estimated share of list rows whose person is in the registry (EM over rows).
+    pub match_share: f64,
     pub match_threshold: f64,
     pub review_threshold: f64,
     pub prepare_ms: f64,
