@@ -4,7 +4,7 @@
 
 use crate::intern::NONE;
 use crate::prep::{Dob, Name, Prep, Side, Store};
-use crate::strings::{jaro_winkler_at_least, within_one_edit};
+use crate::strings::{jaro_winkler_at_least, osa_distance, within_one_edit};
 
 pub type Gamma = u64;
 
@@ -38,7 +38,15 @@ pub const FIELD_NAMES: [&str; N_FIELDS] = [
 ];
 
 const NAME_LEVELS: &[&str] = &["null", "exact", "phonetic", "fuzzy", "else"];
-const GIVEN_LEVELS: &[&str] = &["null", "exact", "phonetic", "fuzzy", "partial", "else"];
+const GIVEN_LEVELS: &[&str] = &[
+    "null",
+    "exact",
+    "phonetic",
+    "fuzzy",
+    "partial",
+    "two edits",
+    "else",
+];
 const MIDDLE_LEVELS: &[&str] = &["null", "exact", "phonetic", "one missing", "else"];
 const DOB_LEVELS: &[&str] = &[
     "null",
@@ -221,9 +229,15 @@ fn given_level(s: &Store, a: &Name, b: &Name) -> u8 {
         || is_join(s, a.given, last_mid(b), b.given)
         || is_join(s, b.given, last_mid(a), a.given)
     {
-        4
-    } else {
+        return 4;
+    }
+    // Two typos (`hnu` for `hung`, `cyon` for `cuong`): still far likelier between a person
+    // and their own record than between two people, once the names have three letters.
+    let (ta, tb) = (s.token(a.given), s.token(b.given));
+    if ta.len().min(tb.len()) >= 3 && osa_distance(ta, tb, 2) <= 2 {
         5
+    } else {
+        6
     }
 }
 
@@ -542,6 +556,13 @@ mod tests {
         assert_eq!((lv(g, GIVEN), lv(g, MIDDLE)), ("else", "else"));
         let g = levels(rec("Lê Minh Anh", ""), rec("Lê Minhanh", ""));
         assert_eq!(lv(g, GIVEN), "partial");
+        // Two typos in a given name of three letters or more; two short names are not.
+        let g = levels(rec("Lê Thanh Hùng", ""), rec("LE HNU", ""));
+        assert_eq!(lv(g, GIVEN), "two edits");
+        let g = levels(rec("Lê Văn Cường", ""), rec("LE VAN CYON", ""));
+        assert_eq!(lv(g, GIVEN), "two edits");
+        let g = levels(rec("Lê Văn An", ""), rec("LE VAN HA", ""));
+        assert_eq!(lv(g, GIVEN), "else");
         // One edit on a short token is fuzzy (Jaro–Winkler alone misses it).
         let g = levels(rec("Nguyễn Văn Phúc", ""), rec("NGUYEN VAN PGUC", ""));
         assert_eq!(lv(g, GIVEN), "fuzzy");

@@ -136,7 +136,6 @@ pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
 
 /// Optimal string alignment distance (Damerau–Levenshtein without repeated edits of a
 /// substring), capped: returns `cap + 1` as soon as the distance must exceed `cap`.
-#[cfg(test)]
 pub fn osa_distance(a: &[u8], b: &[u8], cap: usize) -> usize {
     let a = &a[..a.len().min(MAX)];
     let b = &b[..b.len().min(MAX)];
