@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::cases::Cases;
-use crate::db::{AuditTx, Dialect, on_db};
+use crate::db::{AuditTx, Commit, Dialect, on_db};
 use crate::{Result, StoreError};
 use baoho_domain::access::Verb;
 use baoho_domain::case::{AccessClock, case_type};
@@ -120,14 +120,14 @@ impl Cases {
         }
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let s = match self
                 .gate(&mut tx, id, Verb::Edit, AuditAction::Update)
                 .await
             {
                 Ok(s) => s,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -156,7 +156,7 @@ impl Cases {
                 "consular access clock",
             ))
             .await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -219,7 +219,7 @@ impl Cases {
                     }
                 }
             }
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&audit(
                 self,
                 AuditAction::Search,
@@ -227,7 +227,7 @@ impl Cases {
                 "consular access report",
             ))
             .await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(by
             .into_values()

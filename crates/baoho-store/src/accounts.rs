@@ -5,7 +5,7 @@
 //! they need no person scope; every change to one writes its audit row in the same transaction.
 
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
-use crate::db::{AuditTx, Db, Dialect, on_db};
+use crate::db::{AuditTx, Commit, Db, Dialect, on_db};
 use crate::{Result, Store, StoreError};
 use baoho_domain::access::{Agency, AgencyKind, Identity, Role};
 use chrono::{DateTime, Utc};
@@ -201,7 +201,7 @@ impl Accounts {
             .object("account", &id)
             .with_action(AuditAction::Create, AuditOutcome::Allowed);
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             sqlx::query(
                 "INSERT INTO account (id, username, display_name, role, agency_kind, agency_code, supervisor_id, password_hash, demo, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
@@ -219,7 +219,7 @@ impl Accounts {
             .execute(&mut *tx)
             .await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         self.get(&id).await
     }
@@ -293,7 +293,7 @@ impl Accounts {
         audit: AuditEntry,
     ) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             if let Some(id) = id {
                 match change {
                     LoginChange::Success => {
@@ -313,7 +313,7 @@ impl Accounts {
                 }
             }
             tx.audit(&audit).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -329,7 +329,7 @@ impl Accounts {
         audit: AuditEntry,
     ) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             sqlx::query("UPDATE account SET totp_secret = $2, totp_last_step = $3, updated_at = $4 WHERE id = $1")
                 .bind(id)
                 .bind(secret_envelope)
@@ -349,7 +349,7 @@ impl Accounts {
                     .await?;
             }
             tx.audit(&audit).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -357,11 +357,14 @@ impl Accounts {
     /// Accept a TOTP time step once: false if this step (or a later one) was already used.
     pub async fn accept_totp_step(&self, id: &str, step: i64) -> Result<bool> {
         on_db!(self.db, |pool| {
+            // One statement, still through the writer and the durable commit.
+            let mut tx = pool.begin_write(&self.db).await?;
             let r = sqlx::query("UPDATE account SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)")
                 .bind(id)
                 .bind(step)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit_in(&self.db).await?;
             Ok(r.rows_affected() == 1)
         })
     }
@@ -374,12 +377,15 @@ impl Accounts {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         on_db!(self.db, |pool| {
+            // One statement, still through the writer and the durable commit.
+            let mut tx = pool.begin_write(&self.db).await?;
             let r = sqlx::query("UPDATE recovery_code SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL")
                 .bind(id)
                 .bind(code_hash)
                 .bind(at)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit_in(&self.db).await?;
             Ok(r.rows_affected() == 1)
         })
     }
@@ -398,7 +404,7 @@ impl Accounts {
     /// Disable or enable an account. Disabling ends its sessions in the same transaction.
     pub async fn set_disabled(&self, id: &str, disabled: bool, audit: AuditEntry) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let r = sqlx::query("UPDATE account SET disabled = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1")
                 .bind(id)
                 .bind(disabled)
@@ -415,7 +421,7 @@ impl Accounts {
                     .await?;
             }
             tx.audit(&audit).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -430,7 +436,7 @@ impl Accounts {
         audit: AuditEntry,
     ) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let r = sqlx::query("UPDATE account SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1")
                 .bind(id)
                 .bind(hash)
@@ -457,13 +463,15 @@ impl Accounts {
                 .execute(&mut *tx)
                 .await?;
             tx.audit(&audit).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
 
     pub async fn create_session(&self, s: &Session) -> Result<()> {
         on_db!(self.db, |pool| {
+            // One statement, still through the writer and the durable commit.
+            let mut tx = pool.begin_write(&self.db).await?;
             sqlx::query("INSERT INTO session (token_hash, account_id, csrf, mfa_ok, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&s.token_hash)
                 .bind(&s.account_id)
@@ -471,8 +479,9 @@ impl Accounts {
                 .bind(s.mfa_ok)
                 .bind(s.created_at)
                 .bind(s.last_seen_at)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -492,11 +501,14 @@ impl Accounts {
 
     pub async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
         on_db!(self.db, |pool| {
+            // One statement, still through the writer and the durable commit.
+            let mut tx = pool.begin_write(&self.db).await?;
             sqlx::query("UPDATE session SET last_seen_at = $2 WHERE token_hash = $1")
                 .bind(token_hash)
                 .bind(at)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -505,7 +517,7 @@ impl Accounts {
     /// a token seen before login is worthless after it (no session fixation).
     pub async fn upgrade_session(&self, old_hash: &str, new: &Session) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let r = sqlx::query("DELETE FROM session WHERE token_hash = $1")
                 .bind(old_hash)
                 .execute(&mut *tx)
@@ -522,17 +534,20 @@ impl Accounts {
                 .bind(new.last_seen_at)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         on_db!(self.db, |pool| {
+            // One statement, still through the writer and the durable commit.
+            let mut tx = pool.begin_write(&self.db).await?;
             sqlx::query("DELETE FROM session WHERE token_hash = $1")
                 .bind(token_hash)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -544,11 +559,14 @@ impl Accounts {
         created_before: DateTime<Utc>,
     ) -> Result<u64> {
         on_db!(self.db, |pool| {
+            // One statement, still through the writer and the durable commit.
+            let mut tx = pool.begin_write(&self.db).await?;
             let r = sqlx::query("DELETE FROM session WHERE last_seen_at < $1 OR created_at < $2")
                 .bind(idle_before)
                 .bind(created_before)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit_in(&self.db).await?;
             Ok(r.rows_affected())
         })
     }

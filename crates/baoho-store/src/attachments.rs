@@ -7,7 +7,7 @@ use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::cases::Cases;
 use crate::crypto::Aad;
-use crate::db::{AuditTx, Dialect, on_db};
+use crate::db::{AuditTx, Commit, Dialect, on_db};
 use crate::{Result, StoreError};
 use baoho_domain::access::Verb;
 use baoho_domain::person::FieldError;
@@ -108,14 +108,14 @@ impl Cases {
         let me = self.ctx().who.account_id.clone();
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let s = match self
                 .gate(&mut tx, case_id, Verb::Edit, AuditAction::Update)
                 .await
             {
                 Ok(s) => s,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -138,7 +138,7 @@ impl Cases {
                 format!("attachment {id} added"),
             ))
             .await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(Attachment {
                 id,
                 file_name: name,
@@ -223,9 +223,9 @@ impl Cases {
         );
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok((meta, bytes))
     }

@@ -585,14 +585,11 @@ impl ChainChecker {
 /// insert. A deferred transaction that only read before appending may fail with "database is
 /// locked" when another writer got in first; it never forks the chain (the `prev_hash` unique
 /// constraint refuses a second successor).
-pub async fn append_sqlite(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    e: &AuditEntry,
-) -> Result<AuditRecord> {
+pub async fn append_sqlite(tx: &mut sqlx::SqliteConnection, e: &AuditEntry) -> Result<AuditRecord> {
     e.validate()?;
     let tail: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     let r = next_record(e, tail);
     sqlx::query(
@@ -612,7 +609,7 @@ pub async fn append_sqlite(
     .bind(&r.entry.request_id)
     .bind(&r.prev_hash)
     .bind(&r.hash)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(r)
 }

@@ -9,7 +9,7 @@
 use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::crypto::{Aad, Keyring};
-use crate::db::{AuditTx, Db, Dialect, on_db};
+use crate::db::{AuditTx, Commit, Db, Dialect, TxConn, on_db};
 use crate::persons::{AccessCtx, Persons};
 use crate::{Result, Store, StoreError};
 use baoho_domain::access::{AgencyKind, Decision, Identity, Restricted, Role, Scope, Verb, decide};
@@ -169,7 +169,7 @@ const USER_EVENTS: &[&str] = &[
 
 /// The scoped case handle.
 pub struct Cases {
-    db: Db,
+    pub(crate) db: Db,
     keys: Arc<Keyring>,
     ctx: AccessCtx,
     persons: Persons,
@@ -347,16 +347,17 @@ impl Cases {
     }
 
     /// Load the case's scope and decide; on refusal write the denied row, answer NotFound.
-    pub(crate) async fn gate<'c, DB>(
+    pub(crate) async fn gate<DB, T>(
         &self,
-        tx: &mut sqlx::Transaction<'c, DB>,
+        tx: &mut T,
         id: &str,
         verb: Verb,
         action: AuditAction,
     ) -> Result<CaseScope>
     where
         DB: sqlx::Database,
-        sqlx::Transaction<'c, DB>: AuditTx,
+        T: TxConn<Db = DB>,
+        T: AuditTx,
         for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
         DB::Arguments: sqlx::IntoArguments<DB>,
         for<'a> &'a str: sqlx::ColumnIndex<DB::Row> + sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -456,19 +457,20 @@ impl Cases {
         let restricted = Restricted::join(&ty.restricted);
         let entry = self.entry(AuditAction::Create, AuditOutcome::Allowed, &id);
         let person_ids = intake.persons.clone();
-        on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+        let city = baoho_domain::text::nfc(intake.city.trim());
+        let (reference, first_event, persons) = on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write(&self.db).await?;
             // Each person must be readable by this identity (audited, denied rows on refusal).
-            let mut person_rids = Vec::new();
+            let mut persons: Vec<(i64, String)> = Vec::new();
             for pid in &person_ids {
                 match self
                     .persons
                     .gate(&mut tx, pool.agg(), pid, Verb::Read, AuditAction::Read)
                     .await
                 {
-                    Ok((s, _)) => person_rids.push(s.rid),
+                    Ok((s, _)) => persons.push((s.rid, s.id)),
                     Err(StoreError::NotFound) => {
-                        tx.commit().await?;
+                        tx.commit_in(&self.db).await?;
                         return Err(invalid("persons", "case.error.person"));
                     }
                     Err(e) => return Err(e),
@@ -484,7 +486,7 @@ impl Cases {
             .bind(channel.as_str())
             .bind(&mission)
             .bind(&country)
-            .bind(baoho_domain::text::nfc(intake.city.trim()))
+            .bind(&city)
             .bind(&restricted)
             .bind(&envelope)
             .bind(&lead)
@@ -499,7 +501,9 @@ impl Cases {
                 .bind(&reference)
                 .execute(&mut *tx)
                 .await?;
-            for p in &person_rids {
+            persons.sort();
+            persons.dedup();
+            for (p, _) in &persons {
                 sqlx::query("INSERT INTO case_person (case_rid, person_rid) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(rid)
                     .bind(p)
@@ -511,25 +515,66 @@ impl Cases {
                 .bind(&who.account_id)
                 .execute(&mut *tx)
                 .await?;
-            self.insert_event(&mut tx, rid, "status", "new", None, None)
+            let first_event = self
+                .insert_event(&mut tx, rid, "status", "new", None, None)
                 .await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
+            (reference, first_event, persons)
         });
-        self.get(&id).await
+        // The creator holds the new case as written: no second transaction reads it back
+        // (the `create` audit row records the access).
+        Ok(CaseRecord {
+            opened: Opened(who.account_id.clone()),
+            version: 1,
+            channel,
+            city,
+            description: private.summary,
+            reporter: private.reporter,
+            reporter_contact: private.reporter_contact,
+            persons: persons.into_iter().map(|(_, id)| id).collect(),
+            members: vec![who.account_id.clone()],
+            checks_done: vec![],
+            events: vec![CaseEvent {
+                id: first_event,
+                kind: "status".into(),
+                at,
+                author: who.account_id.clone(),
+                body: "new".into(),
+                amount_minor: None,
+                currency: None,
+            }],
+            summary: CaseSummary {
+                id: id.clone(),
+                reference,
+                case_type: ty.code.clone(),
+                priority,
+                status: Status::New,
+                mission,
+                country,
+                lead_officer: lead,
+                opened_at: at,
+                due_at: due,
+                rag: rag(at, due, at),
+                escalation: Escalation::from_level(0),
+                restricted: !restricted.is_empty(),
+                close_requested: false,
+            },
+        })
     }
 
-    async fn insert_event<'c, DB>(
+    async fn insert_event<DB, T>(
         &self,
-        tx: &mut sqlx::Transaction<'c, DB>,
+        tx: &mut T,
         rid: i64,
         kind: &str,
         body: &str,
         amount: Option<i64>,
         currency: Option<&str>,
-    ) -> Result<()>
+    ) -> Result<String>
     where
         DB: sqlx::Database,
+        T: TxConn<Db = DB>,
         for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
         DB::Arguments: sqlx::IntoArguments<DB>,
         for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -542,7 +587,7 @@ impl Cases {
         let eid = uuid_v7();
         let env = self.encrypt("case_event", "body", &eid, body)?;
         sqlx::query("INSERT INTO case_event (id, case_rid, kind, at, author, body, amount_minor, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(eid)
+            .bind(&eid)
             .bind(rid)
             .bind(kind)
             .bind(self.ctx.at)
@@ -552,17 +597,17 @@ impl Cases {
             .bind(currency)
             .execute(&mut **tx)
             .await?;
-        Ok(())
+        Ok(eid)
     }
 
     /// Open a case (audited `read`).
     pub async fn get(&self, id: &str) -> Result<CaseRecord> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let s = match self.gate(&mut tx, id, Verb::Read, AuditAction::Read).await {
                 Ok(s) => s,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -622,7 +667,7 @@ impl Cases {
             }
             tx.audit(&self.entry(AuditAction::Read, AuditOutcome::Allowed, &s.id))
                 .await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(CaseRecord {
                 opened: Opened(self.ctx.who.account_id.clone()),
                 version: s.version,
@@ -650,11 +695,11 @@ impl Cases {
         op: ChangeOp<'_>,
     ) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let s = match self.gate(&mut tx, id, Verb::Edit, action).await {
                 Ok(s) => s,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -755,7 +800,7 @@ impl Cases {
                 .entry(action, AuditOutcome::Allowed, &s.id)
                 .purpose(purpose);
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -1000,10 +1045,10 @@ impl Cases {
                 }
                 cases.push(self.summary_from_row(r)?);
             }
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&self.entry(AuditAction::Search, AuditOutcome::Allowed, ""))
                 .await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(CasePage { cases, total })
         })
     }
@@ -1031,14 +1076,15 @@ enum ChangeOp<'a> {
     },
 }
 
-async fn outbox_push<'c, DB>(
-    tx: &mut sqlx::Transaction<'c, DB>,
+async fn outbox_push<DB, T>(
+    tx: &mut T,
     kind: &str,
     payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()>
 where
     DB: sqlx::Database,
+    T: TxConn<Db = DB>,
     for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
     for<'a> String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -1082,7 +1128,7 @@ pub async fn escalate_overdue(
             }
             let mission: String = r.try_get("mission_code")?;
             let lead: Option<String> = r.try_get("lead_officer")?;
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&db).await?;
             let changed = sqlx::query(
                 "UPDATE case_file SET escalation = $2 WHERE rid = $1 AND escalation = $3",
             )
@@ -1092,7 +1138,7 @@ pub async fn escalate_overdue(
             .execute(&mut *tx)
             .await?;
             if changed.rows_affected() == 0 {
-                tx.commit().await?;
+                tx.commit_in(&db).await?;
                 continue;
             }
             let eid = uuid_v7();
@@ -1109,7 +1155,7 @@ pub async fn escalate_overdue(
                 .object("case", &id)
                 .purpose(format!("escalated to {}", target.as_str()));
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&db).await?;
             n += 1;
         }
     });
@@ -1136,12 +1182,12 @@ pub async fn drain_outbox(store: &dyn Store, now: DateTime<Utc>, limit: i64) -> 
                     .unwrap_or_default()
                     .to_owned()
             };
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&db).await?;
             // Claim: only one drainer delivers a row.
             let claimed = sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = $1 AND done_at IS NULL AND attempts = $2")
                 .bind(&id).bind(attempts).execute(&mut *tx).await?;
             if claimed.rows_affected() == 0 {
-                tx.commit().await?;
+                tx.commit_in(&db).await?;
                 continue;
             }
             let mission = s("mission");
@@ -1184,7 +1230,7 @@ pub async fn drain_outbox(store: &dyn Store, now: DateTime<Utc>, limit: i64) -> 
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            tx.commit_in(&db).await?;
             delivered += 1;
         }
     });

@@ -6,8 +6,13 @@
 //! dialects differ ask the [`Dialect`] of the pool.
 
 use crate::audit::{AuditEntry, AuditRecord};
-use crate::{Result, Store};
+use crate::batch::{Batcher, WriteTx};
+use crate::{Result, Store, StoreError};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::ops::DerefMut;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A handle on the database behind a [`Store`], usable only inside this crate: the scoped
 /// person handles and the account service are built on it, so nothing outside reaches a pool.
@@ -16,13 +21,21 @@ pub struct Db(pub(crate) Pools);
 
 #[derive(Clone)]
 pub(crate) enum Pools {
-    Sqlite(SqlitePool),
+    /// Readers, and the writer: one connection that every write transaction queues for.
+    Sqlite(SqlitePool, SqliteWriter),
     Pg(PgPool),
 }
 
+/// Every write transaction on SQLite runs on the one connection of the batcher, as a
+/// savepoint in a group commit (see [`crate::batch`]).
+#[derive(Clone)]
+pub(crate) struct SqliteWriter {
+    pub(crate) batch: Arc<Batcher>,
+}
+
 impl Db {
-    pub(crate) fn sqlite(pool: &SqlitePool) -> Self {
-        Db(Pools::Sqlite(pool.clone()))
+    pub(crate) fn sqlite(pool: &SqlitePool, writer: &SqliteWriter) -> Self {
+        Db(Pools::Sqlite(pool.clone(), writer.clone()))
     }
     pub(crate) fn pg(pool: &PgPool) -> Self {
         Db(Pools::Pg(pool.clone()))
@@ -36,19 +49,37 @@ impl Db {
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match &$db.0 {
-            $crate::db::Pools::Sqlite($pool) => $body,
+            $crate::db::Pools::Sqlite($pool, _) => $body,
             $crate::db::Pools::Pg($pool) => $body,
         }
     };
 }
 pub(crate) use on_db;
 
+/// A write transaction of either backend: dereferences to the connection, appends audit rows,
+/// commits durably. Generic helpers take `&mut T` where `T: TxConn<Db = DB>`.
+pub(crate) trait TxConn:
+    DerefMut<Target = <Self::Db as sqlx::Database>::Connection> + Send
+{
+    type Db: sqlx::Database;
+}
+
+impl TxConn for WriteTx {
+    type Db = Sqlite;
+}
+
+impl TxConn for Transaction<'_, Postgres> {
+    type Db = Postgres;
+}
+
 /// What differs between the dialects.
 pub(crate) trait Dialect {
     type Db: sqlx::Database;
+    type Tx: TxConn<Db = Self::Db> + AuditTx + Commit;
     /// Begin a transaction that will write (SQLite takes the write lock at once, so a read
-    /// followed by a write cannot fail on a lock upgrade).
-    async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>>;
+    /// followed by a write cannot fail on a lock upgrade; on SQLite it runs on the writer
+    /// connection of `db`). Commit it with [`Commit::commit_in`].
+    async fn begin_write(&self, db: &Db) -> Result<Self::Tx>;
     /// `group_concat` / `string_agg` (both take a separator as second argument).
     fn agg(&self) -> &'static str;
     /// A condition that the folded name matches all words of `$n` (a backend-specific query
@@ -59,8 +90,14 @@ pub(crate) trait Dialect {
 
 impl Dialect for SqlitePool {
     type Db = Sqlite;
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.begin_with("BEGIN IMMEDIATE").await?)
+    type Tx = WriteTx;
+    async fn begin_write(&self, db: &Db) -> Result<WriteTx> {
+        match &db.0 {
+            Pools::Sqlite(_, w) => w.batch.begin().await,
+            Pools::Pg(_) => Err(StoreError::Unavailable(
+                "a SQLite write on a PostgreSQL store".into(),
+            )),
+        }
     }
     fn agg(&self) -> &'static str {
         "group_concat"
@@ -83,7 +120,8 @@ impl Dialect for SqlitePool {
 
 impl Dialect for PgPool {
     type Db = Postgres;
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
+    type Tx = Transaction<'static, Postgres>;
+    async fn begin_write(&self, _db: &Db) -> Result<Transaction<'static, Postgres>> {
         Ok(self.begin().await?)
     }
     fn agg(&self) -> &'static str {
@@ -105,7 +143,7 @@ pub(crate) trait AuditTx {
     async fn audit(&mut self, e: &AuditEntry) -> Result<AuditRecord>;
 }
 
-impl AuditTx for Transaction<'_, Sqlite> {
+impl AuditTx for WriteTx {
     async fn audit(&mut self, e: &AuditEntry) -> Result<AuditRecord> {
         crate::audit::append_sqlite(self, e).await
     }
@@ -114,5 +152,122 @@ impl AuditTx for Transaction<'_, Sqlite> {
 impl AuditTx for Transaction<'_, Postgres> {
     async fn audit(&mut self, e: &AuditEntry) -> Result<AuditRecord> {
         crate::audit::append_pg(self, e).await
+    }
+}
+
+/// Commit a write transaction so that it survives a crash of the machine, not only of the
+/// process, before the caller acknowledges it. Every commit in this crate goes through here
+/// (clippy's `disallowed-methods` refuses a bare `Transaction::commit` elsewhere).
+pub(crate) trait Commit {
+    async fn commit_in(self, db: &Db) -> Result<()>;
+}
+
+impl Commit for WriteTx {
+    async fn commit_in(self, _db: &Db) -> Result<()> {
+        self.commit().await
+    }
+}
+
+impl Commit for Transaction<'_, Postgres> {
+    async fn commit_in(self, _db: &Db) -> Result<()> {
+        // PostgreSQL flushes its WAL at commit (synchronous_commit=on) and already shares one
+        // flush among the transactions committing at the same moment.
+        #[allow(clippy::disallowed_methods)]
+        self.commit().await?;
+        Ok(())
+    }
+}
+
+/// Group commit for SQLite.
+///
+/// With `synchronous=FULL` every commit waits for its own fsync of the WAL, so concurrent
+/// writers queue behind one disk flush each (about 250-350 audited writes/s on the 2-core VM).
+/// The connections run `synchronous=NORMAL` instead (a commit only writes its WAL frames) and
+/// each committer then waits here until one `fdatasync` of the WAL file that started after its
+/// commit has finished: the first waiter syncs for everyone who committed before it began, the
+/// others find themselves covered. An acknowledged write is therefore on disk exactly as with
+/// FULL, and one flush serves a whole group. Written by hand: SQLite and sqlx offer no group
+/// commit, and the whole mechanism is two counters and a lock.
+///
+/// Checkpoints are unaffected: under NORMAL SQLite still syncs the WAL before copying it into
+/// the database and the database before reusing the WAL.
+pub(crate) struct WalSync {
+    /// The database's `-wal` file; `None` for an in-memory database (nothing to make durable).
+    wal: Option<PathBuf>,
+    /// Commits that have finished and asked to be made durable.
+    committed: AtomicU64,
+    /// All commits up to this count are on disk.
+    synced: AtomicU64,
+    leader: tokio::sync::Mutex<()>,
+}
+
+impl WalSync {
+    pub(crate) fn new(db_file: Option<&std::path::Path>) -> Arc<Self> {
+        Arc::new(Self {
+            wal: db_file.map(|p| {
+                let mut s = p.as_os_str().to_owned();
+                s.push("-wal");
+                PathBuf::from(s)
+            }),
+            committed: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
+            leader: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Wait until every commit finished before this call is on disk.
+    pub(crate) async fn sync(&self) -> Result<()> {
+        let Some(wal) = &self.wal else {
+            return Ok(());
+        };
+        let ticket = self.committed.fetch_add(1, Ordering::SeqCst) + 1;
+        // Waiters queue in order (tokio's mutex is fair); whoever holds it syncs for all
+        // commits counted so far.
+        let _leader = self.leader.lock().await;
+        if self.synced.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        let upto = self.committed.load(Ordering::SeqCst);
+        let path = wal.clone();
+        tokio::task::spawn_blocking(move || match std::fs::File::open(&path) {
+            // fdatasync flushes the file's data (and its length) whichever descriptor asks.
+            Ok(f) => f.sync_data(),
+            // No WAL file: SQLite removed it after a checkpoint that synced the database.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("WAL sync task: {e}")))?
+        .map_err(|e| StoreError::Unavailable(format!("WAL sync: {e}")))?;
+        self.synced.store(upto, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_flush_covers_every_commit_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        std::fs::write(dir.path().join("x.db-wal"), b"frames").unwrap();
+        let w = WalSync::new(Some(&db));
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move { w.sync().await }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(w.committed.load(Ordering::SeqCst), 64);
+        assert_eq!(w.synced.load(Ordering::SeqCst), 64);
+        // A missing WAL (removed after a full checkpoint) is nothing to sync; memory: no file.
+        std::fs::remove_file(dir.path().join("x.db-wal")).unwrap();
+        w.sync().await.unwrap();
+        WalSync::new(None).sync().await.unwrap();
     }
 }

@@ -9,6 +9,7 @@ pub mod access_clock;
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
+mod batch;
 pub mod cases;
 pub mod crypto;
 mod db;
@@ -59,7 +60,9 @@ pub struct Durability {
     pub backend: Backend,
     /// SQLite `journal_mode` (expected `wal`); PostgreSQL `wal_level`.
     pub journal: String,
-    /// SQLite `synchronous` (expected 2 = FULL); PostgreSQL `synchronous_commit`.
+    /// SQLite `synchronous` with the group commit (expected `1+wal-fsync`: NORMAL on the
+    /// connection, and every commit waits for an fsync of the WAL); PostgreSQL
+    /// `synchronous_commit`.
     pub synchronous: String,
     /// SQLite `foreign_keys` (expected 1); PostgreSQL always enforces them (`on`).
     pub foreign_keys: String,

@@ -3,7 +3,7 @@
 use crate::Result;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::cases::Cases;
-use crate::db::{AuditTx, Dialect, on_db};
+use crate::db::{AuditTx, Commit, Dialect, on_db};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -85,9 +85,9 @@ impl Cases {
                     overdue: r.try_get("overdue")?,
                 });
             }
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(out)
         })
     }

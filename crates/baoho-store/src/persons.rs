@@ -9,7 +9,7 @@
 use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::crypto::{Aad, Keyring};
-use crate::db::{AuditTx, Db, Dialect, on_db};
+use crate::db::{AuditTx, Commit, Db, Dialect, TxConn, on_db};
 use crate::{Result, Store, StoreError};
 use baoho_domain::access::{
     AgencyKind, BreakGlass, Decision, Identity, Restricted, Role, Scope, Verb, decide,
@@ -285,11 +285,11 @@ impl Persons {
         let at = self.ctx.at;
         let entry = self.entry(AuditAction::Create, AuditOutcome::Allowed, &id);
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             self.insert_person(&mut tx, &id, &input, private.as_deref(), &docs)
                 .await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(PersonRecord {
             id: id.clone(),
@@ -324,18 +324,18 @@ impl Persons {
     async fn deny_only(&self, action: AuditAction, id: &str) -> Result<()> {
         let entry = self.entry(action, AuditOutcome::Denied, id);
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
 
     /// Load the scope of `id` and decide; on refusal write the denied row and answer NotFound.
     /// On success returns the scope row and whether break-glass was needed. Runs in `tx`.
-    pub(crate) async fn gate<'c, DB>(
+    pub(crate) async fn gate<DB, T>(
         &self,
-        tx: &mut sqlx::Transaction<'c, DB>,
+        tx: &mut T,
         agg: &str,
         id: &str,
         verb: Verb,
@@ -343,7 +343,8 @@ impl Persons {
     ) -> Result<(ScopeRow, bool)>
     where
         DB: sqlx::Database,
-        sqlx::Transaction<'c, DB>: AuditTx,
+        T: TxConn<Db = DB>,
+        T: AuditTx,
         for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
         DB::Arguments: sqlx::IntoArguments<DB>,
         for<'a> &'a str: sqlx::ColumnIndex<DB::Row> + sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -379,14 +380,15 @@ impl Persons {
         Err(StoreError::NotFound)
     }
 
-    async fn load<'c, DB>(
+    async fn load<DB, T>(
         &self,
-        tx: &mut sqlx::Transaction<'c, DB>,
+        tx: &mut T,
         s: &ScopeRow,
         via_break_glass: bool,
     ) -> Result<PersonRecord>
     where
         DB: sqlx::Database,
+        T: TxConn<Db = DB>,
         for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
         DB::Arguments: sqlx::IntoArguments<DB>,
         for<'a> &'a str: sqlx::ColumnIndex<DB::Row>,
@@ -467,12 +469,12 @@ impl Persons {
 
     async fn read_as(&self, id: &str, verb: Verb, action: AuditAction) -> Result<PersonRecord> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let gated = self.gate(&mut tx, pool.agg(), id, verb, action).await;
             let (s, glass) = match gated {
                 Ok(g) => g,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -483,7 +485,7 @@ impl Persons {
                 entry.purpose = entry.purpose.chars().take(500).collect();
             }
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(rec)
         })
     }
@@ -506,14 +508,14 @@ impl Persons {
     /// Replace a person's data if `version` is still current; a stale version is a Conflict.
     pub async fn update(&self, id: &str, version: i64, input: PersonInput) -> Result<PersonRecord> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let gated = self
                 .gate(&mut tx, pool.agg(), id, Verb::Edit, AuditAction::Update)
                 .await;
             let (s, glass) = match gated {
                 Ok(g) => g,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -569,7 +571,7 @@ impl Persons {
             }
             tx.audit(&entry).await?;
             let rec = self.load(&mut tx, &s, glass).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(rec)
         })
     }
@@ -577,14 +579,14 @@ impl Persons {
     /// Assign an account to a person (needed to see restricted records without break-glass).
     pub async fn assign(&self, id: &str, account_id: &str) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let (s, _) = match self
                 .gate(&mut tx, pool.agg(), id, Verb::Edit, AuditAction::Update)
                 .await
             {
                 Ok(g) => g,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -597,7 +599,7 @@ impl Persons {
                 .entry(AuditAction::Update, AuditOutcome::Allowed, &s.id)
                 .purpose(format!("assign {}", safe_object_id(account_id)));
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -605,14 +607,14 @@ impl Persons {
     /// Refer a person to a partner agency (its liaison may then read them). Audited `disclose`.
     pub async fn refer(&self, id: &str, agency_code: &str) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let (s, _) = match self
                 .gate(&mut tx, pool.agg(), id, Verb::Edit, AuditAction::Disclose)
                 .await
             {
                 Ok(g) => g,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -625,7 +627,7 @@ impl Persons {
                 .entry(AuditAction::Disclose, AuditOutcome::Allowed, &s.id)
                 .purpose(format!("referral to {}", safe_object_id(agency_code)));
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -642,7 +644,7 @@ impl Persons {
             }]));
         }
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let sql = self.scope_sql(pool.agg());
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(id)
@@ -661,7 +663,7 @@ impl Persons {
             let Some(s) = allowed else {
                 tx.audit(&self.entry(AuditAction::BreakGlass, AuditOutcome::Denied, id))
                     .await?;
-                tx.commit().await?;
+                tx.commit_in(&self.db).await?;
                 return Err(StoreError::NotFound);
             };
             let grant = uuid_v7();
@@ -701,7 +703,7 @@ impl Persons {
                 .entry(AuditAction::BreakGlass, AuditOutcome::Allowed, &s.id)
                 .purpose(format!("grant {grant}; {} notified", recipients.len()));
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -753,7 +755,7 @@ impl Persons {
                 // the FTS index once per person of the mission (over a second per search with
                 // a few hundred thousand persons there; `baoho bench search`). The name or
                 // document match drives; the scope filters its rows.
-                let plus = if matches!(self.db.0, crate::db::Pools::Sqlite(_)) {
+                let plus = if matches!(self.db.0, crate::db::Pools::Sqlite(..)) {
                     "+"
                 } else {
                     ""
@@ -882,18 +884,18 @@ impl Persons {
                     restricted: s.scope.restricted,
                 });
             }
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(SearchResult { hits, more })
         })
     }
 
     /// Insert one checked person (its row, documents and the creator's assignment) inside
     /// `tx`; the caller writes the audit row. Shared by [`Self::create`] and [`Self::import`].
-    async fn insert_person<'c, DB>(
+    async fn insert_person<DB, T>(
         &self,
-        tx: &mut sqlx::Transaction<'c, DB>,
+        tx: &mut T,
         id: &str,
         input: &PersonInput,
         private: Option<&str>,
@@ -901,6 +903,7 @@ impl Persons {
     ) -> Result<i64>
     where
         DB: sqlx::Database,
+        T: TxConn<Db = DB>,
         for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
         DB::Arguments: sqlx::IntoArguments<DB>,
         for<'a> &'a str: sqlx::ColumnIndex<DB::Row> + sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -990,14 +993,14 @@ impl Persons {
             return Ok(vec![]);
         }
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             for (id, input, private, docs) in &rows {
                 self.insert_person(&mut tx, id, input, private.as_deref(), docs)
                     .await?;
                 tx.audit(&self.entry(AuditAction::Import, AuditOutcome::Allowed, id))
                     .await?;
             }
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(rows.into_iter().map(|(id, ..)| id).collect())
     }

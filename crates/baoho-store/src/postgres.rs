@@ -2,6 +2,7 @@
 
 use crate::audit::{self, AuditEntry, AuditFilter, AuditRecord, AuditVerification, ChainChecker};
 use crate::crypto::{EncryptedColumn, Keyring};
+use crate::db::Commit;
 use crate::{
     Backend, Country, DatabaseUrl, Durability, Language, Mission, Province, RefCounts, RefData,
     Result, Store, StoreError,
@@ -124,7 +125,7 @@ impl Store for PgStore {
             counts.missions = data.missions.len() as u64;
             mark(&mut tx, "missions", counts.missions).await?;
         }
-        tx.commit().await?;
+        tx.commit_in(&self.db()).await?;
         Ok(counts)
     }
 
@@ -169,7 +170,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?;
         insert_jurisdiction(&mut tx, m).await?;
-        tx.commit().await?;
+        tx.commit_in(&self.db()).await?;
         Ok(())
     }
 
@@ -191,7 +192,7 @@ impl Store for PgStore {
     async fn append_audit(&self, entry: &AuditEntry) -> Result<AuditRecord> {
         let mut tx = self.pool.begin().await?;
         let r = audit::append_pg(&mut tx, entry).await?;
-        tx.commit().await?;
+        tx.commit_in(&self.db()).await?;
         Ok(r)
     }
 
@@ -314,7 +315,7 @@ impl Store for PgStore {
                     .fetch_all(&mut *tx)
                     .await?;
             if rows.is_empty() {
-                tx.commit().await?;
+                tx.commit_in(&self.db()).await?;
                 return Ok(total);
             }
             for (rid, row_id, env) in &rows {
@@ -328,7 +329,7 @@ impl Store for PgStore {
                     .await?;
                 total += 1;
             }
-            tx.commit().await?;
+            tx.commit_in(&self.db()).await?;
         }
     }
 

@@ -10,7 +10,7 @@ use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::cases::Cases;
 use crate::crypto::{Aad, Keyring};
-use crate::db::{AuditTx, Db, Dialect, on_db};
+use crate::db::{AuditTx, Commit, Db, Dialect, on_db};
 use crate::persons::AccessCtx;
 use crate::{Result, Store, StoreError};
 use baoho_domain::access::{AgencyKind, Role};
@@ -266,7 +266,7 @@ impl Cases {
         .request(&self.ctx().request_id);
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let case_rid: i64 = sqlx::query_scalar("SELECT rid FROM case_file WHERE id = $1")
                 .bind(&case.summary.id)
                 .fetch_one(&mut *tx)
@@ -284,7 +284,7 @@ impl Cases {
             sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)")
                 .bind(uuid_v7()).bind(kind).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(Referral {
             id,
@@ -337,7 +337,7 @@ impl Cases {
         .request(&self.ctx().request_id);
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let row = sqlx::query("SELECT r.agency_code, r.created_by FROM case_referral r JOIN case_file c ON c.rid = r.case_rid WHERE r.id = $1 AND c.id = $2 AND r.status = 'awaiting_approval'")
                 .bind(referral_id).bind(&case.summary.id).fetch_optional(&mut *tx).await?;
             let Some(row) = row else {
@@ -354,7 +354,7 @@ impl Cases {
             sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_agency', $2, $3, $3)")
                 .bind(uuid_v7()).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }
@@ -407,9 +407,9 @@ impl Inbox {
                 .iter()
                 .map(|r| referral_from_row(&self.keys, r))
                 .collect();
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             out
         })
     }
@@ -420,7 +420,7 @@ impl Inbox {
             "SELECT {REFERRAL_COLUMNS}, r.agency_code AS owner FROM case_referral r WHERE r.id = $1"
         );
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_optional(&mut *tx)
@@ -440,13 +440,13 @@ impl Inbox {
                     let out = referral_from_row(&self.keys, &r)?;
                     tx.audit(&self.entry(AuditAction::Read, AuditOutcome::Allowed, id))
                         .await?;
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     Ok(out)
                 }
                 _ => {
                     tx.audit(&self.entry(AuditAction::Read, AuditOutcome::Denied, id))
                         .await?;
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     Err(StoreError::NotFound)
                 }
             }
@@ -469,7 +469,7 @@ impl Inbox {
             .encrypt_str(&Aad::new("case_referral", "response", &r.id), &note)?;
         let entry = self.entry(AuditAction::Update, AuditOutcome::Allowed, id);
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let case: (String, String) = sqlx::query_as("SELECT c.id, c.mission_code FROM case_referral r JOIN case_file c ON c.rid = r.case_rid WHERE r.id = $1")
                 .bind(id).fetch_one(&mut *tx).await?;
             sqlx::query("UPDATE case_referral SET status = $2, response = $3, updated_at = $4 WHERE id = $1")
@@ -478,7 +478,7 @@ impl Inbox {
             sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_case', $2, $3, $3)")
                 .bind(uuid_v7()).bind(payload.to_string()).bind(self.ctx.at).execute(&mut *tx).await?;
             tx.audit(&entry).await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
         });
         Ok(())
     }

@@ -6,7 +6,7 @@ use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::cases::Cases;
 use crate::crypto::Aad;
-use crate::db::{AuditTx, Dialect, on_db};
+use crate::db::{AuditTx, Commit, Dialect, on_db};
 use crate::{Result, StoreError};
 use baoho_domain::access::{AgencyKind, Role, Verb};
 use baoho_domain::person::FieldError;
@@ -102,14 +102,14 @@ impl Cases {
         let me = self.ctx().who.account_id.clone();
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let s = match self
                 .gate(&mut tx, case_id, Verb::Edit, AuditAction::Update)
                 .await
             {
                 Ok(s) => s,
                 Err(e) => {
-                    tx.commit().await?;
+                    tx.commit_in(&self.db).await?;
                     return Err(e);
                 }
             };
@@ -146,7 +146,7 @@ impl Cases {
                 format!("transfer {id} requested to {to}"),
             ))
             .await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(Transfer {
                 id,
                 case_id: s.id,
@@ -210,7 +210,7 @@ impl Cases {
         let at = self.ctx().at;
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             let row = sqlx::query("SELECT t.case_rid, t.to_mission, c.id AS case_id FROM case_transfer t JOIN case_file c ON c.rid = t.case_rid WHERE t.id = $1 AND t.status = 'requested'")
                 .bind(transfer_id).fetch_optional(&mut *tx).await?;
             let allowed = |to: &str| match (who.role, who.agency.kind) {
@@ -248,7 +248,7 @@ impl Cases {
                         ),
                 ))
                 .await?;
-                tx.commit().await?;
+                tx.commit_in(&self.db).await?;
                 return Err(StoreError::NotFound);
             };
             let (rid, case_id) = (rid?, case_id?);
@@ -278,7 +278,7 @@ impl Cases {
                 format!("transfer {transfer_id} {status}"),
             ))
             .await?;
-            tx.commit().await?;
+            tx.commit_in(&self.db).await?;
             Ok(())
         })
     }

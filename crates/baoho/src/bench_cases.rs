@@ -1,8 +1,8 @@
 //! `baoho bench cases`: audited case writes per second, and the work-queue page's latency on a
 //! large case load (SQLite, or PostgreSQL with `--database postgres://…`).
 //!
-//! Every case is created through [`Cases::create`] (its own transaction with its audit row, then
-//! the audited read of the new case, exactly what `POST /cases` does), by mission officers of
+//! Every case is created through [`Cases::create`] (one write transaction with its audit row,
+//! answered once it is committed and on disk, exactly what `POST /cases` does), by mission officers of
 //! 15 missions. The work queue is timed as `queue_page` in `baoho-server` builds it: the same
 //! [`Cases::list`] calls (mine and open, overdue, awaiting approval for a head of mission, new),
 //! each with its audit row and commit. Nothing personal is generated: summaries are fixed text.
@@ -266,7 +266,7 @@ async fn bench(
         None => println!("  fill: none needed ({existing} open cases already there)"),
     }
     println!(
-        "  writes: {} audited case creations (Cases::create: the case, its member, its first timeline entry and the create audit row in one transaction, then the audited read of the new case) from {} tasks in {:.2} s",
+        "  writes: {} audited case creations (Cases::create: the case, its member, its first timeline entry and the create audit row in one transaction, committed and synced before it returns) from {} tasks in {:.2} s",
         writes.n,
         a.concurrency,
         writes.wall.as_secs_f64()

@@ -534,7 +534,7 @@ fn bench_cases_prints_its_figures() {
     );
     for want in [
         "bench cases: SQLite (database built now), 15 missions, 100 open cases now",
-        "durability: journal wal, synchronous 2",
+        "durability: journal wal, synchronous 1+wal-fsync",
         "fill: 60 cases in",
         "40 audited case creations",
         "from 4 tasks",
