@@ -122,26 +122,41 @@ pub fn middle_key(n: &Name) -> u32 {
 
 pub const JW_FUZZY: f64 = 0.88;
 
-/// One slot of the per-thread fuzzy-token cache: (store id, token pair) and the answer.
+/// One slot of the per-thread token-similarity cache: (store id, token pair) and the
+/// answer ([`SIM_FUZZY`], [`SIM_TWO_EDITS`] or 0).
 #[derive(Clone, Copy)]
 struct FuzzySlot {
     store: u32,
     pair: u64,
-    fuzzy: bool,
+    sim: u8,
 }
+
+const SIM_FUZZY: u8 = 2;
+const SIM_TWO_EDITS: u8 = 1;
 
 const FUZZY_SLOTS: usize = 1 << 13;
 
 thread_local! {
     /// Names repeat (a few thousand tokens make most names), so the same two tokens are
-    /// compared again and again: a direct-mapped cache of their Jaro–Winkler test.
+    /// compared again and again: a direct-mapped cache of their fuzzy / two-edit tests.
     static FUZZY: std::cell::RefCell<Vec<FuzzySlot>> = std::cell::RefCell::new(vec![
-        FuzzySlot { store: 0, pair: 0, fuzzy: false };
+        FuzzySlot { store: 0, pair: 0, sim: 0 };
         FUZZY_SLOTS
     ]);
 }
 
 fn tokens_fuzzy(s: &Store, a: u32, b: u32) -> bool {
+    tokens_similarity(s, a, b) == SIM_FUZZY
+}
+
+/// Two typos (`hnu` for `hung`, `psm` for `pham`) and not fuzzy: still far likelier between
+/// a person and their own record than between two people, once both names have three
+/// letters or more.
+fn two_edits(s: &Store, a: u32, b: u32) -> bool {
+    tokens_similarity(s, a, b) == SIM_TWO_EDITS
+}
+
+fn tokens_similarity(s: &Store, a: u32, b: u32) -> u8 {
     let (x, y) = if a <= b { (a, b) } else { (b, a) };
     let pair = (u64::from(x) << 32) | u64::from(y);
     let slot = (pair.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 51) as usize & (FUZZY_SLOTS - 1);
@@ -150,27 +165,34 @@ fn tokens_fuzzy(s: &Store, a: u32, b: u32) -> bool {
     // letters or more (`ga`/`nga`), and two-letter tokens when swapped (`ov`/`vo`).
     let compute = || {
         let (ta, tb) = (s.token(a), s.token(b));
-        jaro_winkler_at_least(ta, tb, JW_FUZZY)
+        if jaro_winkler_at_least(ta, tb, JW_FUZZY)
             || (ta.len().max(tb.len()) >= 3
                 && ta.len().min(tb.len()) >= 2
                 && within_one_edit(ta, tb))
             || (ta.len() == 2 && tb.len() == 2 && ta[0] == tb[1] && ta[1] == tb[0])
+        {
+            SIM_FUZZY
+        } else if ta.len().min(tb.len()) >= 3 && osa_distance(ta, tb, 2) <= 2 {
+            SIM_TWO_EDITS
+        } else {
+            0
+        }
     };
     FUZZY
         .try_with(|c| {
             let mut c = c.borrow_mut();
             match c.get(slot) {
-                Some(e) if e.store == s.id && e.pair == pair => e.fuzzy,
+                Some(e) if e.store == s.id && e.pair == pair => e.sim,
                 _ => {
-                    let fuzzy = compute();
+                    let sim = compute();
                     if let Some(e) = c.get_mut(slot) {
                         *e = FuzzySlot {
                             store: s.id,
                             pair,
-                            fuzzy,
+                            sim,
                         };
                     }
-                    fuzzy
+                    sim
                 }
             }
         })
@@ -188,13 +210,6 @@ fn token_level(s: &Store, a: u32, b: u32) -> u8 {
     } else {
         4
     }
-}
-
-/// Two typos (`hnu` for `hung`, `psm` for `pham`): still far likelier between a person and
-/// their own record than between two people, once both names have three letters or more.
-fn two_edits(s: &Store, a: u32, b: u32) -> bool {
-    let (ta, tb) = (s.token(a), s.token(b));
-    ta.len().min(tb.len()) >= 3 && osa_distance(ta, tb, 2) <= 2
 }
 
 /// `joined` is `first` immediately followed by `second` (`minhanh` = `minh` + `anh`).
