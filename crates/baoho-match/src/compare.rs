@@ -102,6 +102,9 @@ pub struct Comparison {
     pub given_tok: u32,
     /// Agreed middle names as one key ([`middle_key`]; NONE unless middle is at level exact).
     pub middle_key: u32,
+    /// The agreed family / given token sits in the same slot of the other record (whose
+    /// name has one reading): its frequency in that slot is what a chance agreement costs.
+    pub own_slot: bool,
 }
 
 /// One key for a name's middle names in order (NONE when it has none): `Văn` is shared by a
@@ -224,6 +227,8 @@ fn is_join(s: &Store, joined: u32, first: u32, second: u32) -> bool {
 struct NameLevels {
     family: u8,
     given: u8,
+    /// Family and given names were compared crosswise.
+    swapped: bool,
 }
 
 fn given_level(s: &Store, a: &Name, b: &Name) -> u8 {
@@ -267,7 +272,11 @@ fn name_levels(s: &Store, a: &Name, b: &Name) -> NameLevels {
         }
     };
     let given = given_level(s, a, b);
-    let straight = NameLevels { family, given };
+    let straight = NameLevels {
+        family,
+        given,
+        swapped: false,
+    };
     if family <= 2 && given <= 2 {
         return straight;
     }
@@ -279,6 +288,7 @@ fn name_levels(s: &Store, a: &Name, b: &Name) -> NameLevels {
             return NameLevels {
                 family: f,
                 given: g,
+                swapped: true,
             };
         }
     }
@@ -454,7 +464,7 @@ fn sex_level(a: u8, b: u8) -> u8 {
 
 /// Compare record `a` of side `sa` with record `b` of side `sb`.
 pub fn compare(s: &Store, sa: &Side, a: &Prep, sb: &Side, b: &Prep) -> Comparison {
-    let mut best = (name_levels(s, &a.name, &b.name), a.name, b.name);
+    let mut best = (name_levels(s, &a.name, &b.name), a.name, b.name, 0usize);
     // Ambiguous name order: try the other readings, keep the best-agreeing one.
     if best.0.family > 1 || best.0.given > 1 {
         let (ra, rb) = (sa.alts_of(a), sb.alts_of(b));
@@ -466,12 +476,12 @@ pub fn compare(s: &Store, sa: &Side, a: &Prep, sb: &Side, b: &Prep) -> Compariso
                 }
                 let l = name_levels(s, na, nb);
                 if score(l.family) + score(l.given) < score(best.0.family) + score(best.0.given) {
-                    best = (l, *na, *nb);
+                    best = (l, *na, *nb, j);
                 }
             }
         }
     }
-    let (nl, na, nb) = best;
+    let (nl, na, nb, b_reading) = best;
     let mut g: Gamma = 0;
     set(&mut g, FAMILY, nl.family);
     set(&mut g, GIVEN, nl.given);
@@ -526,6 +536,9 @@ pub fn compare(s: &Store, sa: &Side, a: &Prep, sb: &Side, b: &Prep) -> Compariso
         family_tok,
         given_tok,
         middle_key,
+        // The agreed names stand in the slots the other record holds them in for sure: its
+        // only reading, compared straight (not crosswise).
+        own_slot: !nl.swapped && b_reading == 0 && sb.alts_of(b).is_empty(),
     }
 }
 
@@ -540,6 +553,29 @@ mod tests {
         let sa = s.prepare(&[a]);
         let sb = s.prepare(&[b]);
         compare(&s, &sa, &sa.recs[0], &sb, &sb.recs[0]).gamma
+    }
+
+    #[test]
+    fn agreed_names_know_their_slot() {
+        let split = |f: &str, g: &str| Record {
+            name: format!("{f} {g}"),
+            family_name: Some(f.into()),
+            given_name: Some(g.into()),
+            ..Record::default()
+        };
+        let cmp = |a: Record, b: Record| {
+            let mut s = Store::new(crate::places::resolve);
+            let sa = s.prepare(&[a]);
+            let sb = s.prepare(&[b]);
+            compare(&s, &sa, &sa.recs[0], &sb, &sb.recs[0])
+        };
+        // Straight agreement with a registry name of one reading: the given name Nguyên is
+        // weighed by the given names' frequencies, not the family name Nguyễn's.
+        let c = cmp(rec("NGUYEN VAN NGUYEN", ""), split("Nguyễn", "Văn Nguyên"));
+        assert!(c.own_slot && c.given_tok != NONE);
+        // Crosswise (family and given fields swapped in the source): either slot.
+        let c = cmp(rec("HUNG, TRAN", ""), split("Trần", "Hùng"));
+        assert!(!c.own_slot, "{c:?}");
     }
 
     fn rec(name: &str, dob: &str) -> Record {

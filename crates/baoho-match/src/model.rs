@@ -389,14 +389,23 @@ impl TermFreq {
             }
         };
         // A token agreeing as family (or given) name may stand in the other slot on one side
-        // (swapped fields, ambiguous order): take the larger of its two frequencies.
+        // (swapped fields, ambiguous order): then take the larger of its two frequencies;
+        // otherwise its frequency in its own slot (the given name Nguyên is not as common as
+        // the family name Nguyễn).
         let either = |id: u32| match (get(&self.family, id), get(&self.given, id)) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
+        let slot = |v: &Vec<f32>, id: u32| {
+            if c.own_slot {
+                get(v, id).or_else(|| either(id))
+            } else {
+                either(id)
+            }
+        };
         match field {
-            FAMILY => either(c.family_tok),
-            GIVEN => either(c.given_tok),
+            FAMILY => slot(&self.family, c.family_tok),
+            GIVEN => slot(&self.given, c.given_tok),
             LOCALITY => get(&self.locality, a.locality),
             MIDDLE if c.middle_key != NONE => Some(f64::from(
                 self.middle
