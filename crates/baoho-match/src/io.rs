@@ -833,6 +833,11 @@ impl Plan {
         }
         let get = |f: Field| -> Option<String> {
             let idx = &self.fields.iter().find(|(g, _)| *g == f)?.1;
+            if let [i] = idx.as_slice() {
+                // One column (the usual case): one allocation, no joining.
+                let c = cells.get(*i).map(AsRef::as_ref).unwrap_or("");
+                return (!c.is_empty()).then(|| c.to_owned());
+            }
             let parts: Vec<&str> = idx
                 .iter()
                 .filter_map(|i| cells.get(*i))
