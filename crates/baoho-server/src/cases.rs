@@ -96,8 +96,30 @@ pub struct QueuePage {
     pub overdue: Vec<Row>,
     pub approvals: Vec<Row>,
     pub unassigned: Vec<Row>,
+    pub since: Vec<Row>,
+    /// Totals of the lists (each shows its first 50).
+    pub totals: QueueTotals,
+    /// When I last looked (UTC, minutes), if ever.
+    pub last_looked: Option<String>,
     pub can_intake: bool,
     pub incoming: Vec<baoho_store::transfers::Transfer>,
+}
+
+pub struct QueueTotals {
+    pub mine: String,
+    pub overdue: String,
+    pub approvals: String,
+    pub unassigned: String,
+    pub since: String,
+}
+
+/// A list's total as the queue shows it: exact up to the cap, then "1000+".
+fn total(p: &CasePage) -> String {
+    if p.total_is_at_least {
+        format!("{}+", p.total)
+    } else {
+        p.total.to_string()
+    }
 }
 
 /// `GET /cases`: what needs me.
@@ -109,44 +131,24 @@ pub async fn queue_page(
 ) -> Result<QueuePage, AppError> {
     let h = cases(&state, &authed, &rid, "work queue");
     let lang = c.t.lang;
-    let mine = h
-        .list(&CaseFilter {
-            mine: true,
-            open_only: true,
-            ..Default::default()
-        })
-        .await?;
-    let overdue = h
-        .list(&CaseFilter {
-            overdue_only: true,
-            ..Default::default()
-        })
-        .await?;
-    let approvals = if matches!(authed.account.role, Role::HeadOfMission | Role::HqOfficer) {
-        h.list(&CaseFilter {
-            awaiting_approval: true,
-            ..Default::default()
-        })
-        .await?
-    } else {
-        CasePage {
-            cases: vec![],
-            total: 0,
-        }
-    };
-    let unassigned = h
-        .list(&CaseFilter {
-            status: Some(Status::New),
-            ..Default::default()
-        })
-        .await?;
-    let incoming = h.incoming_transfers().await?;
+    let (q, incoming) = tokio::try_join!(h.work_queue(), h.incoming_transfers())?;
     Ok(QueuePage {
         incoming,
-        mine: rows(lang, &mine.cases),
-        overdue: rows(lang, &overdue.cases),
-        approvals: rows(lang, &approvals.cases),
-        unassigned: rows(lang, &unassigned.cases),
+        mine: rows(lang, &q.mine.cases),
+        overdue: rows(lang, &q.overdue.cases),
+        approvals: rows(lang, &q.approvals.cases),
+        unassigned: rows(lang, &q.unassessed.cases),
+        since: rows(lang, &q.since_last_look.cases),
+        totals: QueueTotals {
+            mine: total(&q.mine),
+            overdue: total(&q.overdue),
+            approvals: total(&q.approvals),
+            unassigned: total(&q.unassessed),
+            since: total(&q.since_last_look),
+        },
+        last_looked: q
+            .last_looked
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
         can_intake: authed.account.role != Role::PartnerLiaison,
         c,
     })
@@ -1667,6 +1669,23 @@ pub async fn overview_page(
         total,
         overdue,
     })
+}
+
+/// What needs me: my open cases by urgency, overdue cases in my scope, closures awaiting my
+/// approval, new cases not yet assessed, and cases opened by others since I last asked (the
+/// first 50 of each, with totals). Asking records the look.
+#[utoipa::path(get, path = "/api/v1/queue", tag = "cases",
+    responses((status = 200, body = baoho_store::WorkQueue), (status = 403, body = ProblemBody)))]
+pub async fn api_queue(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<Json<baoho_store::WorkQueue>, AppError> {
+    Ok(Json(
+        cases(&state, &authed, &rid, "work queue")
+            .work_queue()
+            .await?,
+    ))
 }
 
 /// Open cases in your scope by type, mission and age (counts only).

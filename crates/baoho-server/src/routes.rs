@@ -556,6 +556,13 @@ pub fn table() -> Vec<Route> {
             get(cases::api_list),
         ),
         r(
+            g.clone(),
+            "/api/v1/queue",
+            Staff,
+            Kind::Api,
+            get(cases::api_queue),
+        ),
+        r(
             p.clone(),
             "/api/v1/cases",
             Staff,
@@ -649,6 +656,7 @@ pub fn table() -> Vec<Route> {
         crate::admin::api_audit,
         crate::cases::api_case_types,
         crate::cases::api_list,
+        crate::cases::api_queue,
         crate::cases::api_create,
         crate::cases::api_get,
         crate::cases::api_add_event,

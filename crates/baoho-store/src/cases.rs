@@ -145,6 +145,9 @@ pub struct CaseFilter {
     pub mine: bool,
     /// Only cases whose closure awaits approval.
     pub awaiting_approval: bool,
+    /// Only cases opened after the case with this row number, by someone else (the work
+    /// queue's "new since I last looked").
+    pub after_rid: Option<i64>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -154,6 +157,31 @@ pub struct CaseFilter {
 pub struct CasePage {
     pub cases: Vec<CaseSummary>,
     pub total: i64,
+    /// The work queue counts each list only up to [`QUEUE_COUNT_CAP`]: `true` when there are
+    /// more than `total` (shown as "1,000+"). Lists and exports always count exactly.
+    #[serde(default)]
+    pub total_is_at_least: bool,
+}
+
+/// The work queue's lists count up to this many cases each (an officer acts on the first
+/// fifty; past a thousand the exact figure is the overview's job, not the queue's).
+pub const QUEUE_COUNT_CAP: i64 = 1000;
+
+/// An officer's "what needs me" queue, read in one go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WorkQueue {
+    /// Open cases I work on, most urgent first.
+    pub mine: CasePage,
+    /// Overdue open cases in my scope.
+    pub overdue: CasePage,
+    /// Closures awaiting my approval (heads of mission and HQ; empty for others).
+    pub approvals: CasePage,
+    /// New cases in my scope not yet assessed.
+    pub unassessed: CasePage,
+    /// Cases opened by others since I last looked at this queue.
+    pub since_last_look: CasePage,
+    /// When I last looked (none on the first visit).
+    pub last_looked: Option<DateTime<Utc>>,
 }
 
 const USER_EVENTS: &[&str] = &[
@@ -950,8 +978,9 @@ impl Cases {
         vec![place]
     }
 
-    /// Cases in scope, by urgency (overdue first, then the nearest deadline).
-    pub async fn list(&self, f: &CaseFilter) -> Result<CasePage> {
+    /// Cases in scope, by urgency (overdue first, then the nearest deadline); not audited (the
+    /// callers write the row).
+    async fn fetch(&self, f: &CaseFilter, cap: Option<i64>) -> Result<CasePage> {
         if !is_case_role(&self.ctx.who) || self.ctx.who.role == Role::PartnerLiaison {
             return Err(StoreError::Forbidden);
         }
@@ -983,8 +1012,17 @@ impl Cases {
         if f.awaiting_approval {
             cond.push_str(" AND c.status = 'resolved' AND c.close_requested_by IS NOT NULL");
         }
+        if let Some(rid) = f.after_rid {
+            params.push(rid.to_string());
+            cond.push_str(&format!(
+                " AND c.rid > CAST(${} AS BIGINT) AND c.created_by <> $1",
+                params.len() + 1
+            ));
+        }
         if f.mine {
-            // Driven from the member index when that is the smaller side.
+            // Driven from the member index when that is the smaller side. (A correlated
+            // EXISTS instead costs a lookup per case of the place: 3x slower for a head of
+            // mission with no case of their own, measured.)
             cond.push_str(
                 " AND c.rid IN (SELECT m2.case_rid FROM case_member m2 WHERE m2.account_id = $1)",
             );
@@ -1000,7 +1038,14 @@ impl Cases {
             "SELECT {}",
             places
                 .iter()
-                .map(|p| format!("(SELECT COUNT(*) FROM case_file c WHERE {p}{cond})"))
+                .enumerate()
+                .map(|(i, p)| match cap {
+                    Some(cap) => format!(
+                        "(SELECT COUNT(*) FROM (SELECT 1 FROM case_file c WHERE {p}{cond} LIMIT {}) AS k{i})",
+                        cap + 1
+                    ),
+                    None => format!("(SELECT COUNT(*) FROM case_file c WHERE {p}{cond})"),
+                })
                 .collect::<Vec<_>>()
                 .join(" + ")
         );
@@ -1045,11 +1090,124 @@ impl Cases {
                 }
                 cases.push(self.summary_from_row(r)?);
             }
+            let at_least = cap.is_some_and(|cap| total > cap);
+            Ok(CasePage {
+                cases,
+                total: match cap {
+                    Some(cap) if at_least => cap,
+                    _ => total,
+                },
+                total_is_at_least: at_least,
+            })
+        })
+    }
+
+    /// Cases in scope, by urgency (audited `search`).
+    pub async fn list(&self, f: &CaseFilter) -> Result<CasePage> {
+        let page = self.fetch(f, None).await?;
+        on_db!(self.db, |pool| {
             let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&self.entry(AuditAction::Search, AuditOutcome::Allowed, ""))
                 .await?;
             tx.commit_in(&self.db).await?;
-            Ok(CasePage { cases, total })
+        });
+        Ok(page)
+    }
+
+    /// The "what needs me" queue: the lists read concurrently on the reader connections, then
+    /// one write with one audit row that also records this look (for the next "since I last
+    /// looked").
+    pub async fn work_queue(&self) -> Result<WorkQueue> {
+        self.work_queue_counting_up_to(QUEUE_COUNT_CAP).await
+    }
+
+    /// [`Self::work_queue`] with another count cap (tests).
+    #[doc(hidden)]
+    pub async fn work_queue_counting_up_to(&self, cap: i64) -> Result<WorkQueue> {
+        if !is_case_role(&self.ctx.who) || self.ctx.who.role == Role::PartnerLiaison {
+            return Err(StoreError::Forbidden);
+        }
+        let me = self.ctx.who.account_id.as_str();
+        let (last, newest) = on_db!(self.db, |pool| {
+            let last: Option<(DateTime<Utc>, i64)> =
+                sqlx::query_as("SELECT seen_at, seen_rid FROM queue_seen WHERE account_id = $1")
+                    .bind(me)
+                    .fetch_optional(pool)
+                    .await?;
+            let newest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(rid), 0) FROM case_file")
+                .fetch_one(pool)
+                .await?;
+            (last, newest)
+        });
+        let approvals = matches!(self.ctx.who.role, Role::HeadOfMission | Role::HqOfficer);
+        let empty = || CasePage {
+            cases: vec![],
+            total: 0,
+            total_is_at_least: false,
+        };
+        let cap = Some(cap);
+        let f_mine = CaseFilter {
+            mine: true,
+            open_only: true,
+            ..Default::default()
+        };
+        let f_overdue = CaseFilter {
+            overdue_only: true,
+            ..Default::default()
+        };
+        let f_approvals = CaseFilter {
+            awaiting_approval: true,
+            ..Default::default()
+        };
+        let f_new = CaseFilter {
+            status: Some(Status::New),
+            ..Default::default()
+        };
+        let f_since = CaseFilter {
+            after_rid: last.map(|(_, rid)| rid),
+            ..Default::default()
+        };
+        let (mine, overdue, approvals, unassessed, since_last_look) = tokio::try_join!(
+            self.fetch(&f_mine, cap),
+            self.fetch(&f_overdue, cap),
+            async {
+                if approvals {
+                    self.fetch(&f_approvals, cap).await
+                } else {
+                    Ok(empty())
+                }
+            },
+            self.fetch(&f_new, cap),
+            async {
+                if last.is_some() {
+                    self.fetch(&f_since, cap).await
+                } else {
+                    Ok(empty())
+                }
+            },
+        )?;
+        let entry = self.entry(AuditAction::Search, AuditOutcome::Allowed, "");
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write(&self.db).await?;
+            sqlx::query(
+                "INSERT INTO queue_seen (account_id, seen_at, seen_rid) VALUES ($1, $2, $3) \
+                 ON CONFLICT (account_id) DO UPDATE SET seen_at = excluded.seen_at, seen_rid = excluded.seen_rid",
+            )
+            .bind(me)
+            .bind(self.ctx.at)
+            .bind(newest)
+            .execute(&mut *tx)
+            .await?;
+            tx.audit(&entry).await?;
+            tx.commit_in(&self.db).await?;
+        });
+        Ok(WorkQueue {
+            mine,
+            overdue,
+            approvals,
+            unassessed,
+            since_last_look,
+            last_looked: last.map(|(at, _)| at),
         })
     }
 }

@@ -34,6 +34,7 @@ pub use audit::{
 };
 pub use cases::{
     CaseEvent, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, Cases, NewEvent,
+    WorkQueue,
 };
 pub use crypto::{Aad, CryptoError, EncryptedColumn, KeyCheck, Keyring};
 pub use db::Db;

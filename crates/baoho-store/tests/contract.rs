@@ -2412,3 +2412,131 @@ contract!(
         ));
     }
 );
+
+contract!(
+    work_queue_lists_and_new_since_last_look,
+    async |s: &dyn Store| {
+        use baoho_store::{AuditAction, AuditFilter, CaseFilter};
+        use cases_support::*;
+        let keys = setup(s).await;
+        let head = account(
+            s,
+            "head.tokyo",
+            Role::HeadOfMission,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let me = account(
+            s,
+            "tokyo.me",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&head.id),
+        )
+        .await;
+        let colleague = account(
+            s,
+            "tokyo.other",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&head.id),
+        )
+        .await;
+        let seoul = account(
+            s,
+            "seoul.q",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-KR-SEOUL",
+            None,
+        )
+        .await;
+        let t0 = clock_now();
+        let mine = cases_at(s, &keys, &identity(s, &me).await, t0);
+        let other = cases_at(s, &keys, &identity(s, &colleague).await, t0);
+        let kr = cases_at(s, &keys, &identity(s, &seoul).await, t0);
+        let own = mine.create(intake("arrest", vec![])).await.unwrap();
+        // First look: nothing "since", no previous look; my case is mine and new.
+        let q = mine.work_queue().await.unwrap();
+        assert_eq!(q.last_looked, None);
+        assert_eq!(q.since_last_look.total, 0);
+        assert_eq!(q.mine.total, 1);
+        assert_eq!(q.mine.cases[0].id, own.summary.id);
+        assert_eq!(q.unassessed.total, 1);
+        assert_eq!(q.approvals.total, 0);
+        // A colleague opens one at my mission, Seoul one elsewhere, I open another myself.
+        let theirs = other.create(intake("accident", vec![])).await.unwrap();
+        let mut k = intake("accident", vec![]);
+        k.country = "KR".into();
+        k.mission = "EMB-KR-SEOUL".into();
+        kr.create(k).await.unwrap();
+        mine.create(intake("illness", vec![])).await.unwrap();
+        let q = mine.work_queue().await.unwrap();
+        assert!(q.last_looked.is_some());
+        assert_eq!(q.since_last_look.total, 1, "{:?}", q.since_last_look);
+        assert_eq!(q.since_last_look.cases[0].id, theirs.summary.id);
+        assert_eq!(q.mine.total, 2);
+        assert_eq!(q.unassessed.total, 3);
+        // Counted up to a cap: 3 new cases counted up to 2 show as "2+"; 2 up to 2 exactly.
+        let capped = mine.work_queue_counting_up_to(2).await.unwrap();
+        assert_eq!(
+            (capped.unassessed.total, capped.unassessed.total_is_at_least),
+            (2, true)
+        );
+        assert_eq!(
+            capped.unassessed.cases.len(),
+            3,
+            "the page itself is not capped"
+        );
+        assert_eq!(
+            (capped.mine.total, capped.mine.total_is_at_least),
+            (2, false)
+        );
+        // Looking again: nothing new since.
+        assert_eq!(mine.work_queue().await.unwrap().since_last_look.total, 0);
+        // The colleague's own first look lists nothing "since".
+        assert_eq!(other.work_queue().await.unwrap().since_last_look.total, 0);
+        assert_eq!(
+            other
+                .list(&CaseFilter {
+                    open_only: true,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .total,
+            3
+        );
+        // One audit row per look.
+        let rows = s
+            .audit_query(&AuditFilter {
+                actor: Some(me.id.clone()),
+                action: Some(AuditAction::Search),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 4);
+        // A partner liaison has no work queue.
+        let liaison = account(
+            s,
+            "mps.q",
+            Role::PartnerLiaison,
+            AgencyKind::PublicSecurity,
+            "MPS",
+            None,
+        )
+        .await;
+        assert!(matches!(
+            cases_at(s, &keys, &identity(s, &liaison).await, t0)
+                .work_queue()
+                .await,
+            Err(StoreError::Forbidden)
+        ));
+    }
+);

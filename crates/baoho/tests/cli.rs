@@ -541,10 +541,11 @@ fn bench_cases_prints_its_figures() {
         "work queue, mission officer (EMB-JP-TOKYO",
         "work queue, head of mission (EMB-JP-TOKYO)",
         "(5 pages)",
-        "mine and open:",
-        "overdue:",
-        "awaiting approval:",
-        "new:",
+        "cases: mine and open ",
+        "overdue ",
+        "awaiting approval ",
+        "new, not yet assessed ",
+        "new since the last look ",
     ] {
         assert!(stdout.contains(want), "{want:?} missing from:\n{stdout}");
     }

@@ -625,3 +625,44 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    work_queue_shows_what_is_new_since_i_last_looked,
+    async |app: &TestApp| {
+        app.account("head.q", Role::HeadOfMission, "EMB-JP-TOKYO", true)
+            .await;
+        app.account("off.q", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+            .await;
+        let head = app.login("head.q").await;
+        let officer = app.login("off.q").await;
+        // First look: nothing to compare with yet.
+        let page = head.get("/cases").await.text().await.unwrap();
+        assert!(
+            !page.contains("id=\"q-since\""),
+            "no since list on the first look"
+        );
+        let v: Value = head.get("/api/v1/queue").await.json().await.unwrap();
+        assert!(v["last_looked"].is_string(), "{v}");
+        assert_eq!(v["since_last_look"]["total"], 0);
+        // The officer opens a case; the head's next look lists it, once.
+        let r = officer
+        .post_json(
+            "/api/v1/cases",
+            &json!({"case_type": "accident", "priority": "high", "channel": "hotline", "country": "JP",
+                    "mission": "EMB-JP-TOKYO", "summary": "Tai nạn giao thông ở Chiba"}),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+        let created: Value = r.json().await.unwrap();
+        let page = head.get("/cases").await.text().await.unwrap();
+        let since = &page[page.find("q-since").expect("the since list")..];
+        assert!(since.contains(created["id"].as_str().unwrap()));
+        let v: Value = head.get("/api/v1/queue").await.json().await.unwrap();
+        assert_eq!(v["since_last_look"]["total"], 0, "{v}");
+        assert_eq!(v["unassessed"]["total"], 1);
+        // The officer's queue has it as theirs.
+        let v: Value = officer.get("/api/v1/queue").await.json().await.unwrap();
+        assert_eq!(v["mine"]["total"], 1);
+        assert_eq!(v["approvals"]["total"], 0);
+    }
+);
