@@ -170,7 +170,7 @@ pub const QUEUE_COUNT_CAP: i64 = 1000;
 /// An officer's "what needs me" queue, read in one go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkQueue {
-    /// Open cases I work on, most urgent first.
+    /// Open cases I lead, most urgent first.
     pub mine: CasePage,
     /// Overdue open cases in my scope.
     pub overdue: CasePage,
@@ -985,7 +985,13 @@ impl Cases {
             return Err(StoreError::Forbidden);
         }
         let mut params: Vec<String> = Vec::new();
-        let places = self.list_places(&mut params);
+        let mut places = self.list_places(&mut params);
+        if (f.lead_officer.is_some() || f.after_rid.is_some()) && places.len() > 1 {
+            // One officer's cases (from `case_lead_open`) or the newest cases (a row-number
+            // range) are few: read them once and test the places on each, rather than scan
+            // each place's index for them.
+            places = vec![format!("(({}))", places.join(") OR ("))];
+        }
         let mut cond = format!(" AND {LIST_RESTRICTED}");
         let add = |c: &str, v: &str, params: &mut Vec<String>| {
             params.push(v.to_owned());
@@ -1146,8 +1152,10 @@ impl Cases {
             total_is_at_least: false,
         };
         let cap = Some(cap);
+        // My cases are the open cases I lead (read from `case_lead_open` in deadline order,
+        // migration 0013); cases I only took part in are in the full list's "mine" filter.
         let f_mine = CaseFilter {
-            mine: true,
+            lead_officer: Some(me.to_owned()),
             open_only: true,
             ..Default::default()
         };
