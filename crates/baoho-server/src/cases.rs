@@ -113,15 +113,6 @@ pub struct QueueTotals {
     pub since: String,
 }
 
-/// A list's total as the queue shows it: exact up to the cap, then "1000+".
-fn total(p: &CasePage) -> String {
-    if p.total_is_at_least {
-        format!("{}+", p.total)
-    } else {
-        p.total.to_string()
-    }
-}
-
 /// `GET /cases`: what needs me.
 pub async fn queue_page(
     State(state): State<AppState>,
@@ -140,11 +131,11 @@ pub async fn queue_page(
         unassigned: rows(lang, &q.unassessed.cases),
         since: rows(lang, &q.since_last_look.cases),
         totals: QueueTotals {
-            mine: total(&q.mine),
-            overdue: total(&q.overdue),
-            approvals: total(&q.approvals),
-            unassigned: total(&q.unassessed),
-            since: total(&q.since_last_look),
+            mine: q.mine.shown_total(),
+            overdue: q.overdue.shown_total(),
+            approvals: q.approvals.shown_total(),
+            unassigned: q.unassessed.shown_total(),
+            since: q.since_last_look.shown_total(),
         },
         last_looked: q
             .last_looked

@@ -163,6 +163,17 @@ pub struct CasePage {
     pub total_is_at_least: bool,
 }
 
+impl CasePage {
+    /// The total as a page shows it: exact, or "1000+" when the count stopped at the cap.
+    pub fn shown_total(&self) -> String {
+        if self.total_is_at_least {
+            format!("{}+", self.total)
+        } else {
+            self.total.to_string()
+        }
+    }
+}
+
 /// The work queue's lists count up to this many cases each (an officer acts on the first
 /// fifty; past a thousand the exact figure is the overview's job, not the queue's).
 pub const QUEUE_COUNT_CAP: i64 = 1000;

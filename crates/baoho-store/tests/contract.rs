@@ -2492,6 +2492,8 @@ contract!(
             3,
             "the page itself is not capped"
         );
+        assert_eq!(capped.unassessed.shown_total(), "2+");
+        assert_eq!(capped.mine.shown_total(), "2");
         assert_eq!(
             (capped.mine.total, capped.mine.total_is_at_least),
             (2, false)

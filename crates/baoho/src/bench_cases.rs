@@ -537,24 +537,15 @@ async fn queue(
         if i >= WARM_UP {
             out.pages.push(t0.elapsed());
             out.lists = vec![
-                ("mine and open", shown(&wq.mine)),
-                ("overdue", shown(&wq.overdue)),
-                ("awaiting approval", shown(&wq.approvals)),
-                ("new, not yet assessed", shown(&wq.unassessed)),
-                ("new since the last look", shown(&wq.since_last_look)),
+                ("mine and open", wq.mine.shown_total()),
+                ("overdue", wq.overdue.shown_total()),
+                ("awaiting approval", wq.approvals.shown_total()),
+                ("new, not yet assessed", wq.unassessed.shown_total()),
+                ("new since the last look", wq.since_last_look.shown_total()),
             ];
         }
     }
     Ok(out)
-}
-
-/// A total as the queue shows it (counted up to the cap).
-fn shown(p: &baoho_store::CasePage) -> String {
-    if p.total_is_at_least {
-        format!("{}+", p.total)
-    } else {
-        p.total.to_string()
-    }
 }
 
 impl Queue {
