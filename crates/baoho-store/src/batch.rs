@@ -30,14 +30,10 @@ use sqlx::{Connection, SqliteConnection};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 /// Most write transactions in one batch (bounds the wait of the first member).
 const MAX_BATCH: usize = 32;
-/// How long a member waits before checking that its batch has not been left open by a writer
-/// that was cancelled while queued (then it commits the batch itself).
-const STALL_CHECK: Duration = Duration::from_millis(5);
 
 /// `None` while the batch is open; then the outcome of its commit and fsync.
 type Outcome = Option<std::result::Result<(), String>>;
@@ -59,8 +55,9 @@ struct State {
     members: usize,
     /// Where the open batch's outcome is announced.
     done: Arc<watch::Sender<Outcome>>,
-    /// The last savepoint was neither released nor rolled back.
-    abandoned: bool,
+    /// A writer's savepoint is open. Whoever takes the lock and finds one finds it abandoned
+    /// (its writer ended without committing) and rolls it back first.
+    in_savepoint: bool,
 }
 
 impl State {
@@ -72,11 +69,11 @@ impl State {
 
     /// Roll back a savepoint its writer left behind.
     async fn clean_up(&mut self) -> Result<()> {
-        if self.abandoned {
+        if self.in_savepoint {
             let conn = self.conn()?;
             sqlx::query("ROLLBACK TO w").execute(&mut *conn).await?;
             sqlx::query("RELEASE w").execute(&mut *conn).await?;
-            self.abandoned = false;
+            self.in_savepoint = false;
         }
         Ok(())
     }
@@ -88,7 +85,7 @@ impl State {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         }
         self.open = false;
-        self.abandoned = false;
+        self.in_savepoint = false;
         self.done
             .send_replace(Some(Err("the write was rolled back".into())));
     }
@@ -103,7 +100,7 @@ impl Batcher {
                 open: false,
                 members: 0,
                 done: Arc::new(watch::channel(None).0),
-                abandoned: false,
+                in_savepoint: false,
             })),
             queued: AtomicUsize::new(0),
             wal,
@@ -118,17 +115,22 @@ impl Batcher {
 
     /// Begin a write transaction (a savepoint in the open batch).
     pub(crate) async fn begin(self: &Arc<Self>) -> Result<WriteTx> {
-        let queued = Queued::new(&self.queued);
-        let mut g = self.state.clone().lock_owned().await;
-        drop(queued);
-        if let Err(e) = self.prepare(&mut g).await {
-            g.abort().await;
-            return Err(e);
-        }
-        Ok(WriteTx {
+        let mut queued = Queued::new(self);
+        let g = self.state.clone().lock_owned().await;
+        queued.got_it();
+        // Held by the transaction from here, so that a writer cancelled while it prepares is
+        // finished by `Drop` like any other.
+        let mut tx = WriteTx {
             guard: Some(g),
             batcher: self.clone(),
-        })
+        };
+        if let Err(e) = self.prepare(tx.state_mut()).await {
+            if let Some(mut g) = tx.guard.take() {
+                g.abort().await;
+            }
+            return Err(e);
+        }
+        Ok(tx)
     }
 
     async fn prepare(&self, g: &mut State) -> Result<()> {
@@ -143,6 +145,7 @@ impl Batcher {
             g.done = Arc::new(watch::channel(None).0);
         }
         sqlx::query("SAVEPOINT w").execute(g.conn()?).await?;
+        g.in_savepoint = true;
         Ok(())
     }
 
@@ -176,49 +179,76 @@ impl Batcher {
     }
 
     /// Wait for the outcome of the batch announced on `done`.
-    async fn outcome(self: &Arc<Self>, done: Arc<watch::Sender<Outcome>>) -> Result<()> {
+    async fn outcome(done: Arc<watch::Sender<Outcome>>) -> Result<()> {
         let mut rx = done.subscribe();
-        loop {
-            tokio::select! {
-                r = rx.wait_for(Option::is_some) => {
-                    let outcome = match r {
-                        Ok(v) => v.clone(),
-                        Err(_) => Some(Err("the writer stopped".into())),
-                    };
-                    return match outcome {
-                        Some(Ok(())) => Ok(()),
-                        Some(Err(e)) => Err(StoreError::Unavailable(e)),
-                        None => Err(StoreError::Unavailable("no outcome".into())),
-                    };
-                }
-                () = tokio::time::sleep(STALL_CHECK) => {
-                    // Free lock and our batch still open: the writer expected to carry it on
-                    // went away while queued. Commit it.
-                    if let Ok(g) = self.state.clone().try_lock_owned()
-                        && g.open
-                        && Arc::ptr_eq(&g.done, &done)
-                    {
-                        tokio::spawn(self.clone().commit_batch(g));
-                    }
-                }
+        let outcome = match rx.wait_for(Option::is_some).await {
+            Ok(v) => v.clone(),
+            Err(_) => Some(Err("the writer stopped".into())),
+        };
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(StoreError::Unavailable(e)),
+            None => Err(StoreError::Unavailable("no outcome".into())),
+        }
+    }
+
+    /// Finish what a writer left: roll back its savepoint, then commit the batch for the
+    /// members waiting on it, or end an empty one (so SQLite's write lock is not held for
+    /// nobody). Only when no other writer is queued: that one would carry the batch on.
+    async fn finish_abandoned(self: Arc<Self>, mut g: OwnedMutexGuard<State>) {
+        if self.queued.load(Ordering::SeqCst) > 0 {
+            return;
+        }
+        if g.clean_up().await.is_err() {
+            g.abort().await;
+        } else if g.members > 0 {
+            self.commit_batch(g).await;
+        } else if g.open {
+            if let Ok(conn) = g.conn() {
+                let _ = sqlx::query("ROLLBACK").execute(conn).await;
             }
+            g.open = false;
+            g.done.send_replace(Some(Ok(())));
         }
     }
 }
 
-/// Counts a writer queued for the connection; uncounted when it gets it or is cancelled.
-struct Queued<'a>(&'a AtomicUsize);
+/// Counts a writer queued for the connection. A writer cancelled while queued may have been
+/// the one its batch's members counted on to carry the batch on: it hands the batch on (after
+/// taking its turn for the lock, so the writer that left the batch to it has let go).
+struct Queued<'a> {
+    batcher: &'a Arc<Batcher>,
+    waiting: bool,
+}
 
 impl<'a> Queued<'a> {
-    fn new(n: &'a AtomicUsize) -> Self {
-        n.fetch_add(1, Ordering::SeqCst);
-        Queued(n)
+    fn new(batcher: &'a Arc<Batcher>) -> Self {
+        batcher.queued.fetch_add(1, Ordering::SeqCst);
+        Queued {
+            batcher,
+            waiting: true,
+        }
+    }
+
+    fn got_it(&mut self) {
+        self.batcher.queued.fetch_sub(1, Ordering::SeqCst);
+        self.waiting = false;
     }
 }
 
 impl Drop for Queued<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        if !self.waiting {
+            return;
+        }
+        self.batcher.queued.fetch_sub(1, Ordering::SeqCst);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let b = self.batcher.clone();
+            rt.spawn(async move {
+                let g = b.state.clone().lock_owned().await;
+                b.finish_abandoned(g).await;
+            });
+        }
     }
 }
 
@@ -248,22 +278,14 @@ impl WriteTx {
 
     /// Release the savepoint into the batch and wait until the batch is committed and synced.
     pub(crate) async fn commit(mut self) -> Result<()> {
+        // On failure `self` drops with its guard: the savepoint is rolled back as for any
+        // writer that ends without committing.
+        sqlx::query("RELEASE w").execute(&mut *self).await?;
         let Some(mut g) = self.guard.take() else {
             return Err(StoreError::Unavailable("the write already ended".into()));
         };
+        g.in_savepoint = false;
         let batcher = self.batcher.clone();
-        let released = match g.conn() {
-            Ok(conn) => sqlx::query("RELEASE w")
-                .execute(conn)
-                .await
-                .map(|_| ())
-                .map_err(StoreError::from),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = released {
-            g.abandoned = true;
-            return Err(e);
-        }
         g.members += 1;
         let done = g.done.clone();
         if batcher.queued.load(Ordering::SeqCst) == 0 || g.members >= MAX_BATCH {
@@ -271,7 +293,7 @@ impl WriteTx {
         } else {
             drop(g);
         }
-        batcher.outcome(done).await
+        Batcher::outcome(done).await
     }
 }
 
@@ -296,30 +318,15 @@ impl DerefMut for WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        let Some(mut g) = self.guard.take() else {
+        let Some(g) = self.guard.take() else {
             return;
         };
-        g.abandoned = true;
-        let batcher = self.batcher.clone();
         // With another writer queued, it rolls the savepoint back first thing. Otherwise do it
         // now, and do not leave the batch (and SQLite's write lock) open for nobody.
-        if batcher.queued.load(Ordering::SeqCst) == 0
+        if self.batcher.queued.load(Ordering::SeqCst) == 0
             && let Ok(rt) = tokio::runtime::Handle::try_current()
         {
-            rt.spawn(async move {
-                let mut g = g;
-                if g.clean_up().await.is_err() {
-                    g.abort().await;
-                } else if g.members > 0 {
-                    batcher.commit_batch(g).await;
-                } else if g.open {
-                    if let Ok(conn) = g.conn() {
-                        let _ = sqlx::query("ROLLBACK").execute(conn).await;
-                    }
-                    g.open = false;
-                    g.done.send_replace(Some(Ok(())));
-                }
-            });
+            rt.spawn(self.batcher.clone().finish_abandoned(g));
         }
     }
 }
@@ -398,6 +405,43 @@ mod tests {
         present.sort();
         assert_eq!(present, acknowledged, "{failed} duplicates refused");
         assert!(failed > 0 && failed <= 50, "{failed}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_member_is_answered_when_the_writer_it_left_the_batch_to_is_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = batcher(dir.path()).await;
+        for round in 0..20i64 {
+            let mut first = b.begin().await.unwrap();
+            sqlx::query("INSERT INTO t (k) VALUES ($1)")
+                .bind(round)
+                .execute(&mut *first)
+                .await
+                .unwrap();
+            // A second writer queues; the first sees it and leaves the batch to it.
+            let second = tokio::spawn({
+                let b = b.clone();
+                async move {
+                    let tx = b.begin().await;
+                    std::future::pending::<()>().await;
+                    drop(tx);
+                }
+            });
+            while b.queued.load(Ordering::SeqCst) == 0 {
+                tokio::task::yield_now().await;
+            }
+            let member = tokio::spawn(first.commit());
+            // The second writer goes away (queued, or holding the connection: either way).
+            second.abort();
+            let _ = second.await;
+            // A failure guard, not a wait: the member's answer comes from the hand-over.
+            tokio::time::timeout(std::time::Duration::from_secs(30), member)
+                .await
+                .expect("the member was answered")
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(count(&b).await, 20);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
