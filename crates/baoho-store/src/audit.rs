@@ -587,31 +587,49 @@ impl ChainChecker {
 /// constraint refuses a second successor).
 pub async fn append_sqlite(tx: &mut sqlx::SqliteConnection, e: &AuditEntry) -> Result<AuditRecord> {
     e.validate()?;
-    let tail: Option<(i64, String)> =
+    let tail = tail_sqlite(tx).await?;
+    let r = next_record(e, tail);
+    insert_sqlite(tx, std::slice::from_ref(&r)).await?;
+    Ok(r)
+}
+
+/// The last row of the chain (seq, hash), `None` for an empty trail.
+pub(crate) async fn tail_sqlite(tx: &mut sqlx::SqliteConnection) -> Result<Option<(i64, String)>> {
+    Ok(
         sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
-            .await?;
-    let r = next_record(e, tail);
-    sqlx::query(
-        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            .await?,
     )
-    .bind(r.seq)
-    .bind(format_at(&r.entry.at))
-    .bind(&r.entry.actor)
-    .bind(&r.entry.role)
-    .bind(&r.entry.agency)
-    .bind(&r.entry.object_kind)
-    .bind(&r.entry.object_id)
-    .bind(r.entry.action.as_str())
-    .bind(&r.entry.purpose)
-    .bind(r.entry.outcome.as_str())
-    .bind(&r.entry.request_id)
-    .bind(&r.prev_hash)
-    .bind(&r.hash)
-    .execute(&mut *tx)
-    .await?;
-    Ok(r)
+}
+
+/// Insert chained records (built with [`next_record`]) in one statement.
+pub(crate) async fn insert_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    records: &[AuditRecord],
+) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash) ",
+    );
+    q.push_values(records, |mut b, r| {
+        b.push_bind(r.seq)
+            .push_bind(format_at(&r.entry.at))
+            .push_bind(&r.entry.actor)
+            .push_bind(&r.entry.role)
+            .push_bind(&r.entry.agency)
+            .push_bind(&r.entry.object_kind)
+            .push_bind(&r.entry.object_id)
+            .push_bind(r.entry.action.as_str())
+            .push_bind(&r.entry.purpose)
+            .push_bind(r.entry.outcome.as_str())
+            .push_bind(&r.entry.request_id)
+            .push_bind(&r.prev_hash)
+            .push_bind(&r.hash);
+    });
+    q.build().execute(&mut *tx).await?;
+    Ok(())
 }
 
 /// Append `e` inside the caller's PostgreSQL transaction (READ COMMITTED, the default), so the

@@ -23,6 +23,7 @@
 //! connection); if the batch's commit fails, all of them get the error and none of their
 //! changes remain. Written by hand: neither SQLite nor sqlx has group commit.
 
+use crate::audit::{AuditEntry, AuditRecord, GENESIS_HASH, next_record};
 use crate::db::WalSync;
 use crate::{Result, StoreError};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -58,6 +59,18 @@ struct State {
     /// A writer's savepoint is open. Whoever takes the lock and finds one finds it abandoned
     /// (its writer ended without committing) and rolls it back first.
     in_savepoint: bool,
+    /// The last committed writer's savepoint still has to be released. The release goes with
+    /// the next statement sent anyway (the next writer's `SAVEPOINT`, or the batch's `COMMIT`):
+    /// one round trip to SQLite's worker thread less per write.
+    release_pending: bool,
+    /// The audit chain's last row (seq, hash) as of this point in the open batch, once read.
+    /// Nothing else can append while the batch holds SQLite's write lock, so it is read once
+    /// per batch instead of once per audit row.
+    audit_tail: Option<(i64, String)>,
+    /// `audit_tail` when the open savepoint began (restored if it is rolled back).
+    savepoint_tail: Option<(i64, String)>,
+    /// Audit rows of the open savepoint, inserted in one statement when it commits.
+    pending_audit: Vec<AuditRecord>,
 }
 
 impl State {
@@ -67,13 +80,27 @@ impl State {
             .ok_or_else(|| StoreError::Unavailable("the writer connection is not open".into()))
     }
 
-    /// Roll back a savepoint its writer left behind.
-    async fn clean_up(&mut self) -> Result<()> {
+    /// What ends the previous writer's savepoint: the rollback of one its writer left behind,
+    /// or the release of a committed one. Sent together with the next statement.
+    fn end_savepoint(&mut self) -> &'static str {
         if self.in_savepoint {
-            let conn = self.conn()?;
-            sqlx::query("ROLLBACK TO w").execute(&mut *conn).await?;
-            sqlx::query("RELEASE w").execute(&mut *conn).await?;
             self.in_savepoint = false;
+            self.audit_tail = self.savepoint_tail.take();
+            self.pending_audit.clear();
+            "ROLLBACK TO w; RELEASE w; "
+        } else if self.release_pending {
+            self.release_pending = false;
+            "RELEASE w; "
+        } else {
+            ""
+        }
+    }
+
+    /// Roll back a savepoint its writer left behind, release a committed one.
+    async fn clean_up(&mut self) -> Result<()> {
+        let sql = self.end_savepoint();
+        if !sql.is_empty() {
+            sqlx::raw_sql(sql).execute(self.conn()?).await?;
         }
         Ok(())
     }
@@ -86,6 +113,10 @@ impl State {
         }
         self.open = false;
         self.in_savepoint = false;
+        self.release_pending = false;
+        self.audit_tail = None;
+        self.savepoint_tail = None;
+        self.pending_audit.clear();
         self.done
             .send_replace(Some(Err("the write was rolled back".into())));
     }
@@ -101,6 +132,10 @@ impl Batcher {
                 members: 0,
                 done: Arc::new(watch::channel(None).0),
                 in_savepoint: false,
+                release_pending: false,
+                audit_tail: None,
+                savepoint_tail: None,
+                pending_audit: Vec::new(),
             })),
             queued: AtomicUsize::new(0),
             wal,
@@ -137,15 +172,26 @@ impl Batcher {
         if g.conn.is_none() {
             g.conn = Some(SqliteConnection::connect_with(&self.opts).await?);
         }
-        g.clean_up().await?;
+        // One round trip: end the previous savepoint, open the batch if needed, open ours.
+        let end = g.end_savepoint();
+        let sql = match (end, g.open) {
+            ("", true) => "SAVEPOINT w",
+            ("RELEASE w; ", true) => "RELEASE w; SAVEPOINT w",
+            (_, true) => "ROLLBACK TO w; RELEASE w; SAVEPOINT w",
+            // No batch open, so no savepoint either.
+            (_, false) => "BEGIN IMMEDIATE; SAVEPOINT w",
+        };
         if !g.open {
-            sqlx::query("BEGIN IMMEDIATE").execute(g.conn()?).await?;
+            g.audit_tail = None;
+        }
+        sqlx::raw_sql(sql).execute(g.conn()?).await?;
+        if !g.open {
             g.open = true;
             g.members = 0;
             g.done = Arc::new(watch::channel(None).0);
         }
-        sqlx::query("SAVEPOINT w").execute(g.conn()?).await?;
         g.in_savepoint = true;
+        g.savepoint_tail = g.audit_tail.clone();
         Ok(())
     }
 
@@ -155,15 +201,17 @@ impl Batcher {
             return;
         }
         let done = g.done.clone();
-        let committed = match g.clean_up().await {
-            Ok(()) => match g.conn() {
-                Ok(conn) => sqlx::query("COMMIT")
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-                    .map_err(StoreError::from),
-                Err(e) => Err(e),
-            },
+        let sql = match g.end_savepoint() {
+            "" => "COMMIT",
+            "RELEASE w; " => "RELEASE w; COMMIT",
+            _ => "ROLLBACK TO w; RELEASE w; COMMIT",
+        };
+        let committed = match g.conn() {
+            Ok(conn) => sqlx::raw_sql(sql)
+                .execute(conn)
+                .await
+                .map(|_| ())
+                .map_err(StoreError::from),
             Err(e) => Err(e),
         };
         if let Err(e) = committed {
@@ -172,6 +220,7 @@ impl Batcher {
             return;
         }
         g.open = false;
+        g.audit_tail = None;
         // The next batch may start while this one is synced.
         drop(g);
         let outcome = self.wal.sync().await.map_err(|e| e.to_string());
@@ -280,11 +329,17 @@ impl WriteTx {
     pub(crate) async fn commit(mut self) -> Result<()> {
         // On failure `self` drops with its guard: the savepoint is rolled back as for any
         // writer that ends without committing.
-        sqlx::query("RELEASE w").execute(&mut *self).await?;
+        let pending = std::mem::take(&mut self.state_mut().pending_audit);
+        if let Err(e) = crate::audit::insert_sqlite(&mut self, &pending).await {
+            self.state_mut().pending_audit = pending;
+            return Err(e);
+        }
         let Some(mut g) = self.guard.take() else {
             return Err(StoreError::Unavailable("the write already ended".into()));
         };
+        // Released with the next statement on the connection (see `State::release_pending`).
         g.in_savepoint = false;
+        g.release_pending = true;
         let batcher = self.batcher.clone();
         g.members += 1;
         let done = g.done.clone();
@@ -294,6 +349,31 @@ impl WriteTx {
             drop(g);
         }
         Batcher::outcome(done).await
+    }
+}
+
+impl WriteTx {
+    /// Append an audit row to this transaction: chained on the batch's cached tail now,
+    /// inserted with the transaction's other audit rows when it commits (so it commits or rolls
+    /// back with the change it records).
+    pub(crate) async fn audit(&mut self, e: &AuditEntry) -> Result<AuditRecord> {
+        e.validate()?;
+        let g = self.state_mut();
+        let tail = match &g.audit_tail {
+            Some(t) => t.clone(),
+            None => {
+                let t = crate::audit::tail_sqlite(g.conn()?)
+                    .await?
+                    .unwrap_or_else(|| (0, GENESIS_HASH.to_owned()));
+                // Read inside our savepoint: true for it and for the batch before it.
+                g.savepoint_tail = Some(t.clone());
+                t
+            }
+        };
+        let r = next_record(e, Some(tail));
+        g.audit_tail = Some((r.seq, r.hash.clone()));
+        g.pending_audit.push(r.clone());
+        Ok(r)
     }
 }
 
@@ -405,6 +485,76 @@ mod tests {
         present.sort();
         assert_eq!(present, acknowledged, "{failed} duplicates refused");
         assert!(failed > 0 && failed <= 50, "{failed}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn audit_rows_chain_across_batches_and_leave_with_their_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = batcher(dir.path()).await;
+        {
+            let mut tx = b.begin().await.unwrap();
+            sqlx::raw_sql(include_str!("../migrations/sqlite/0002_audit.sql"))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let entry = |k: i64| {
+            AuditEntry::new(
+                chrono::Utc::now(),
+                "acct-1",
+                crate::audit::AuditAction::Create,
+                crate::audit::AuditOutcome::Allowed,
+            )
+            .object("t", format!("k{k}"))
+        };
+        let mut tasks = Vec::new();
+        for k in 0..300i64 {
+            let b = b.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = b.begin().await?;
+                // Two rows per write: the second chains on the first before either is stored.
+                tx.audit(&entry(k)).await?;
+                sqlx::query("INSERT INTO t (k) VALUES ($1)")
+                    .bind(k % 200)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.audit(&entry(k)).await?;
+                if k % 10 == 3 {
+                    drop(tx);
+                    return Ok(false);
+                }
+                tx.commit().await.map(|()| true)
+            }));
+        }
+        let mut written = 0;
+        for t in tasks {
+            if let Ok(true) = t.await.unwrap() {
+                written += 1;
+            }
+        }
+        let mut tx = b.begin().await.unwrap();
+        let rows: Vec<(i64, String, String, String)> =
+            sqlx::query_as("SELECT seq, object_id, prev_hash, hash FROM audit ORDER BY seq")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(keys, written);
+        // Exactly the committed writes left their rows, in one unbroken chain.
+        assert_eq!(rows.len() as i64, 2 * written);
+        let mut prev = (0i64, GENESIS_HASH.to_owned());
+        for (seq, _, prev_hash, hash) in &rows {
+            assert_eq!((*seq, prev_hash), (prev.0 + 1, &prev.1));
+            prev = (*seq, hash.clone());
+        }
+        for pair in rows.chunks(2) {
+            assert_eq!(pair[0].1, pair[1].1, "a write's two rows are adjacent");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

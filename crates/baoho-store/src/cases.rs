@@ -497,7 +497,26 @@ impl Cases {
         let entry = self.entry(AuditAction::Create, AuditOutcome::Allowed, &id);
         let person_ids = intake.persons.clone();
         let city = baoho_domain::text::nfc(intake.city.trim());
-        let (reference, first_event, persons) = on_db!(self.db, |pool| {
+        let first_event = uuid_v7();
+        let row = NewCase {
+            id: &id,
+            case_type: &ty.code,
+            priority: priority.as_str(),
+            channel: channel.as_str(),
+            mission: &mission,
+            country: &country,
+            city: &city,
+            restricted: &restricted,
+            private_data: &envelope,
+            lead: lead.as_deref(),
+            at,
+            due,
+            by: &who.account_id,
+            year: at.format("%Y").to_string(),
+            event_id: &first_event,
+            event_body: &self.encrypt("case_event", "body", &first_event, "new")?,
+        };
+        let (reference, persons) = on_db!(self.db, |pool| {
             let mut tx = pool.begin_write(&self.db).await?;
             // Each person must be readable by this identity (audited, denied rows on refusal).
             let mut persons: Vec<(i64, String)> = Vec::new();
@@ -515,31 +534,7 @@ impl Cases {
                     Err(e) => return Err(e),
                 }
             }
-            let rid: i64 = sqlx::query_scalar(
-                "INSERT INTO case_file (id, reference, version, case_type, priority, status, channel, mission_code, country, city, restricted, private_data, lead_officer, opened_at, due_at, created_by, updated_at, updated_by) \
-                 VALUES ($1, $1, 1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $11, $13) RETURNING rid",
-            )
-            .bind(&id)
-            .bind(&ty.code)
-            .bind(priority.as_str())
-            .bind(channel.as_str())
-            .bind(&mission)
-            .bind(&country)
-            .bind(&city)
-            .bind(&restricted)
-            .bind(&envelope)
-            .bind(&lead)
-            .bind(at)
-            .bind(due)
-            .bind(&who.account_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let reference = format!("BH-{}-{rid:06}", at.format("%Y"));
-            sqlx::query("UPDATE case_file SET reference = $2 WHERE rid = $1")
-                .bind(rid)
-                .bind(&reference)
-                .execute(&mut *tx)
-                .await?;
+            let (rid, reference) = tx.insert_case(&row).await?;
             persons.sort();
             persons.dedup();
             for (p, _) in &persons {
@@ -549,17 +544,9 @@ impl Cases {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query("INSERT INTO case_member (case_rid, account_id) VALUES ($1, $2)")
-                .bind(rid)
-                .bind(&who.account_id)
-                .execute(&mut *tx)
-                .await?;
-            let first_event = self
-                .insert_event(&mut tx, rid, "status", "new", None, None)
-                .await?;
             tx.audit(&entry).await?;
             tx.commit_in(&self.db).await?;
-            (reference, first_event, persons)
+            (reference, persons)
         });
         // The creator holds the new case as written: no second transaction reads it back
         // (the `create` audit row records the access).
@@ -1412,4 +1399,111 @@ pub async fn drain_outbox(store: &dyn Store, now: DateTime<Utc>, limit: i64) -> 
         }
     });
     Ok(delivered)
+}
+
+/// A new case's first rows: the case, its creator as member, its first timeline entry.
+struct NewCase<'a> {
+    id: &'a str,
+    case_type: &'a str,
+    priority: &'a str,
+    channel: &'a str,
+    mission: &'a str,
+    country: &'a str,
+    city: &'a str,
+    restricted: &'a str,
+    private_data: &'a str,
+    lead: Option<&'a str>,
+    at: DateTime<Utc>,
+    due: DateTime<Utc>,
+    by: &'a str,
+    /// Of `at`, for the reference `BH-<year>-<rid>`.
+    year: String,
+    event_id: &'a str,
+    /// The first timeline entry's body, encrypted.
+    event_body: &'a str,
+}
+
+/// Write a [`NewCase`]; returns its rid and reference.
+trait InsertCase {
+    async fn insert_case(&mut self, c: &NewCase<'_>) -> Result<(i64, String)>;
+}
+
+impl InsertCase for crate::batch::WriteTx {
+    /// One round trip to SQLite's worker thread (it runs the statements one after another):
+    /// under load every round trip waits for the async side to be scheduled, and the writer
+    /// connection is the bottleneck of all writes. The rid is the next one SQLite would give
+    /// (`INTEGER PRIMARY KEY` without AUTOINCREMENT), so the reference is written with the row.
+    async fn insert_case(&mut self, c: &NewCase<'_>) -> Result<(i64, String)> {
+        Ok(sqlx::query_as(
+            "INSERT INTO case_file (rid, id, reference, version, case_type, priority, status, channel, mission_code, country, city, restricted, private_data, lead_officer, opened_at, due_at, created_by, updated_at, updated_by) \
+             SELECT n, $1, printf('BH-%s-%06d', $14, n), 1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $11, $13 \
+             FROM (SELECT COALESCE(MAX(rid), 0) + 1 AS n FROM case_file); \
+             INSERT INTO case_member (case_rid, account_id) SELECT rid, $13 FROM case_file WHERE id = $1; \
+             INSERT INTO case_event (id, case_rid, kind, at, author, body, amount_minor, currency) \
+             SELECT $15, rid, 'status', $11, $13, $16, NULL, NULL FROM case_file WHERE id = $1; \
+             SELECT rid, reference FROM case_file WHERE id = $1",
+        )
+        .bind(c.id)
+        .bind(c.case_type)
+        .bind(c.priority)
+        .bind(c.channel)
+        .bind(c.mission)
+        .bind(c.country)
+        .bind(c.city)
+        .bind(c.restricted)
+        .bind(c.private_data)
+        .bind(c.lead)
+        .bind(c.at)
+        .bind(c.due)
+        .bind(c.by)
+        .bind(&c.year)
+        .bind(c.event_id)
+        .bind(c.event_body)
+        .fetch_one(&mut **self)
+        .await?)
+    }
+}
+
+impl InsertCase for sqlx::Transaction<'_, sqlx::Postgres> {
+    async fn insert_case(&mut self, c: &NewCase<'_>) -> Result<(i64, String)> {
+        let rid: i64 = sqlx::query_scalar(
+            "INSERT INTO case_file (id, reference, version, case_type, priority, status, channel, mission_code, country, city, restricted, private_data, lead_officer, opened_at, due_at, created_by, updated_at, updated_by) \
+             VALUES ($1, $1, 1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $11, $13) RETURNING rid",
+        )
+        .bind(c.id)
+        .bind(c.case_type)
+        .bind(c.priority)
+        .bind(c.channel)
+        .bind(c.mission)
+        .bind(c.country)
+        .bind(c.city)
+        .bind(c.restricted)
+        .bind(c.private_data)
+        .bind(c.lead)
+        .bind(c.at)
+        .bind(c.due)
+        .bind(c.by)
+        .fetch_one(&mut **self)
+        .await?;
+        let reference = format!("BH-{}-{rid:06}", c.year);
+        sqlx::query("UPDATE case_file SET reference = $2 WHERE rid = $1")
+            .bind(rid)
+            .bind(&reference)
+            .execute(&mut **self)
+            .await?;
+        sqlx::query("INSERT INTO case_member (case_rid, account_id) VALUES ($1, $2)")
+            .bind(rid)
+            .bind(c.by)
+            .execute(&mut **self)
+            .await?;
+        sqlx::query("INSERT INTO case_event (id, case_rid, kind, at, author, body, amount_minor, currency) VALUES ($1, $2, 'status', $3, $4, $5, NULL, NULL)")
+            .bind(c.event_id)
+            .bind(rid)
+            .bind(c.at)
+            .bind(c.by)
+            .bind(c.event_body)
+            .execute(&mut **self)
+            .await?;
+        Ok((rid, reference))
+    }
 }

@@ -145,7 +145,7 @@ pub(crate) trait AuditTx {
 
 impl AuditTx for WriteTx {
     async fn audit(&mut self, e: &AuditEntry) -> Result<AuditRecord> {
-        crate::audit::append_sqlite(self, e).await
+        WriteTx::audit(self, e).await
     }
 }
 

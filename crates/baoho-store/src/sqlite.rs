@@ -262,7 +262,7 @@ impl Store for SqliteStore {
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<AuditRecord> {
         let mut tx = self.writer.batch.begin().await?;
-        let r = audit::append_sqlite(&mut tx, entry).await?;
+        let r = tx.audit(entry).await?;
         tx.commit_in(&self.db()).await?;
         Ok(r)
     }
