@@ -22,16 +22,22 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
 /// Fewest persons the matcher answers for. The registry gives the model its u (how often two
-/// different persons agree by chance) and the term frequencies of names and birth dates; below
-/// a few hundred persons a name seen once weighs as "one person in a handful" and an exact
-/// name and date of birth no longer stand out, so the warning uses the text search instead.
-/// `baoho bench dupes --persons N` shows where a name typed another way with its birth date
-/// starts to find its person first (ADR 0009).
-pub const MIN_REGISTRY: usize = 500;
+/// different persons agree by chance, from random pairs of it) and the term frequencies of
+/// names and birth dates. Under a few dozen persons those are counts of one or two (with one
+/// person there is no pair at all), so the warning uses the text search instead. The bound is
+/// a margin, not a cliff: with m calibrated (below), `baoho bench dupes --min 1` still ranks a
+/// folded, reordered or misspelled name with its birth date first at 10–300 persons (ADR 0009).
+pub const MIN_REGISTRY: usize = 50;
 
 /// Prior that the person typed at intake is a given one of the registry's N persons: one in
 /// fifty newcomers is someone already registered (the matcher's own floor in `Model::train`).
 const PRIOR_KNOWN: f64 = 0.02;
+
+/// The warning also lists persons the model would not send to review, down to this
+/// probability: at intake a missed duplicate (a second file for the same person) costs more
+/// than one more line to read, and a name typed with one letter wrong against a large
+/// registry often scores between this floor and the review threshold (`baoho bench dupes`).
+pub const WARN_FLOOR: f64 = 0.02;
 
 /// Synthetic persons (and their duplicates) that the m probabilities are learnt from.
 const CALIBRATION_PERSONS: usize = 5_000;
@@ -220,6 +226,12 @@ impl Matcher {
     /// Prepare the rows and train the model if there are enough persons (CPU work: call it
     /// off the async runtime).
     pub fn build(rows: &[MatchRow]) -> Self {
+        Self::build_with_min(rows, MIN_REGISTRY)
+    }
+
+    /// [`Self::build`] training from `min` persons on (`baoho bench dupes --min` shows why
+    /// the server waits for [`MIN_REGISTRY`]).
+    pub fn build_with_min(rows: &[MatchRow], min: usize) -> Self {
         let mut records = Vec::with_capacity(rows.len());
         let mut ids = Vec::with_capacity(rows.len());
         let mut known = HashSet::with_capacity(rows.len());
@@ -233,7 +245,7 @@ impl Matcher {
         }
         let index = Index::build(&records);
         drop(records);
-        let model = (known.len() >= MIN_REGISTRY).then(|| train(&index));
+        let model = (known.len() >= min.max(1)).then(|| train(&index));
         Matcher {
             built: index.len(),
             index,
@@ -264,8 +276,8 @@ impl Matcher {
     }
 
     /// Likely existing persons for `probe`, best first, one entry per person, at most `max`:
-    /// those the model sends to review or matches, and any whose passport or citizen id is
-    /// exactly the one typed. `None` when untrained.
+    /// those the model sends to review or matches, those above [`WARN_FLOOR`], and any whose
+    /// passport or citizen id is exactly the one typed. `None` when untrained.
     pub fn candidates(&self, probe: &Probe, max: usize) -> Option<Vec<Found>> {
         let model = self.model.as_ref()?;
         let rec = probe.record();
@@ -278,7 +290,10 @@ impl Matcher {
                 continue;
             }
             let found = found_of(id, &c);
-            if found.decision != Decision::NonMatch || found.same_document {
+            if found.decision != Decision::NonMatch
+                || found.probability >= WARN_FLOOR
+                || found.same_document
+            {
                 out.push(found);
             }
         }
@@ -621,7 +636,7 @@ mod tests {
 
     #[test]
     fn finds_pushed_persons_and_explains_with_known_words() {
-        let mut rows = synthetic(MIN_REGISTRY);
+        let mut rows = synthetic(300);
         rows.push(row("known", "Nguyễn Văn Thành", "1990-05-12"));
         rows.push(row("namesake", "Nguyễn Văn Thành", "1971-01-20"));
         let mut m = Matcher::build(&rows);
