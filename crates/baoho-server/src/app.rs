@@ -37,6 +37,9 @@ pub struct AppState {
     /// `baoho demo`: demo accounts' current MFA codes are shown on the login page. Set only
     /// by the demo command, never by configuration.
     pub demo: bool,
+    /// The registry in memory for the intake duplicate warning (built in the background
+    /// when the server is launched).
+    pub dupes: Arc<crate::dupes::Dupes>,
     clock: Clock,
     metrics: PrometheusHandle,
 }
@@ -59,14 +62,16 @@ fn metrics_handle() -> PrometheusHandle {
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config, keys: Arc<Keyring>) -> Self {
         let objects = attachment_store(&config);
+        let clock: Clock = Arc::new(Utc::now);
         Self {
             objects,
+            dupes: crate::dupes::Dupes::new(store.clone(), keys.clone(), clock.clone()),
             store,
             config: Arc::new(config),
             keys,
             throttle: Arc::new(Throttle::default()),
             demo: false,
-            clock: Arc::new(Utc::now),
+            clock,
             metrics: metrics_handle(),
         }
     }
@@ -77,6 +82,7 @@ impl AppState {
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.dupes = crate::dupes::Dupes::new(self.store.clone(), self.keys.clone(), clock.clone());
         self.clock = clock;
         self
     }
@@ -159,6 +165,9 @@ pub async fn launch(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The duplicate matcher reads the registry while the server already answers (the intake
+    // warning uses the text search until it is ready).
+    state.dupes.spawn_build();
     let app = router(state.clone());
     let res = axum::serve(
         listener,

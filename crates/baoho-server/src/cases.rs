@@ -17,11 +17,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use baoho_domain::access::{AgencyKind, Role};
 use baoho_domain::case::{CaseType, Status, case_type, case_types};
-use baoho_domain::person::{Document, DocumentKind, PersonInput, PersonQuery};
+use baoho_domain::person::{Document, DocumentKind, PersonInput};
 use baoho_domain::refdata;
 use baoho_store::{
     AccessCtx, Accounts, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, Cases,
-    NewEvent, PersonSummary, StoreError,
+    NewEvent, StoreError,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -403,8 +403,10 @@ pub struct IntakePage {
     pub countries: Vec<Opt>,
     pub missions: Vec<Opt>,
     pub errors: Vec<(String, String)>,
-    /// Likely existing persons for the new person typed (the duplicate warning).
-    pub duplicates: Vec<PersonSummary>,
+    /// Likely existing persons for the new person typed (the duplicate warning), with why.
+    pub duplicates: Vec<crate::dupes::warning::LikelyView>,
+    /// The warning came from the text search (the matcher was not ready).
+    pub dup_by_text: bool,
 }
 
 impl IntakePage {
@@ -421,7 +423,7 @@ fn intake_page(
     c: Chrome,
     f: IntakeForm,
     errors: Vec<(String, String)>,
-    duplicates: Vec<PersonSummary>,
+    duplicates: Vec<crate::dupes::warning::LikelyView>,
 ) -> IntakePage {
     let lang = c.t.lang;
     let label = |vi: &str, en: &str| {
@@ -462,6 +464,7 @@ fn intake_page(
         missions,
         errors,
         duplicates,
+        dup_by_text: false,
     }
 }
 
@@ -482,39 +485,20 @@ pub async fn new_page(c: Chrome, Extension(authed): Extension<Authed>) -> Intake
     intake_page(c, f, vec![], vec![])
 }
 
-/// Likely existing records of the person typed at intake: same folded name words (any order),
-/// narrowed by birth year when given, or the same passport number.
+/// Likely existing persons for the person typed at intake, in the officer's scope: the
+/// matcher's candidates (the text search until it is ready) and exact passport hits.
 async fn duplicate_candidates(
+    state: &AppState,
     persons: &baoho_store::Persons,
     f: &IntakeForm,
-) -> Result<Vec<PersonSummary>, AppError> {
-    let year = baoho_domain::date::PartialDate::parse(&f.person_birth)
-        .ok()
-        .map(|d| d.year);
-    let mut found: Vec<PersonSummary> = Vec::new();
-    if !f.person_passport.trim().is_empty() {
-        let r = persons
-            .search(&PersonQuery {
-                text: f.person_passport.clone(),
-                birth_year: None,
-                limit: 10,
-            })
-            .await?;
-        found.extend(r.hits);
-    }
-    let r = persons
-        .search(&PersonQuery {
-            text: f.person_name.clone(),
-            birth_year: year,
-            limit: 10,
-        })
-        .await?;
-    for h in r.hits {
-        if !found.iter().any(|x| x.id == h.id) {
-            found.push(h);
-        }
-    }
-    Ok(found)
+) -> Result<crate::dupes::warning::Warning, AppError> {
+    let probe = crate::dupes::Probe {
+        name: f.person_name.clone(),
+        birth: baoho_domain::date::PartialDate::parse(&f.person_birth).ok(),
+        passport: f.person_passport.clone(),
+        ..Default::default()
+    };
+    crate::dupes::warning::check(&state.dupes, persons, &probe).await
 }
 
 /// `POST /cases`: record the case. A new person is checked against the registry first: if
@@ -533,11 +517,14 @@ pub async fn create_submit(
         person_ids.push(f.person_id.trim().to_owned());
     } else if !f.person_name.trim().is_empty() {
         if f.confirm_new != "1" {
-            let dups = duplicate_candidates(&persons, &f).await?;
-            if !dups.is_empty() {
+            let w = duplicate_candidates(&state, &persons, &f).await?;
+            if !w.candidates.is_empty() {
                 let mut f2 = f.clone();
                 f2.confirm_new.clear();
-                return Ok((StatusCode::OK, intake_page(c, f2, vec![], dups)).into_response());
+                let views = crate::dupes::warning::views(c.t, &w);
+                let mut page = intake_page(c, f2, vec![], views);
+                page.dup_by_text = w.method == crate::dupes::warning::Method::TextSearch;
+                return Ok((StatusCode::OK, page).into_response());
             }
         }
         let birth = match f.person_birth.trim() {
@@ -575,7 +562,10 @@ pub async fn create_submit(
             input.restricted = ty.restricted.clone();
         }
         match persons.create(input).await {
-            Ok(p) => person_ids.push(p.id),
+            Ok(p) => {
+                state.dupes.add(&p);
+                person_ids.push(p.id);
+            }
             Err(StoreError::Validation(errs)) => {
                 let errs = errs
                     .into_iter()

@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod cases;
 pub mod config;
+pub mod dupes;
 pub mod error;
 pub mod extract;
 pub mod i18n;

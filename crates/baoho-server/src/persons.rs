@@ -85,6 +85,7 @@ pub async fn api_create(
 ) -> Result<Response, AppError> {
     let h = authed.persons(&state, &rid, &purpose(&headers, None));
     let rec = h.create(input).await?;
+    state.dupes.add(&rec);
     let loc = format!("/api/v1/persons/{}", rec.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, loc)], Json(rec)).into_response())
 }
@@ -130,7 +131,9 @@ pub async fn api_update(
     Json(edit): Json<PersonEdit>,
 ) -> Result<Json<PersonRecord>, AppError> {
     let h = authed.persons(&state, &rid, &purpose(&headers, None));
-    Ok(Json(h.update(&id, edit.version, edit.data).await?))
+    let rec = h.update(&id, edit.version, edit.data).await?;
+    state.dupes.add(&rec);
+    Ok(Json(rec))
 }
 
 /// Export one person's full record as a JSON file (audited as an export).
@@ -792,7 +795,10 @@ pub async fn create_submit(
         return Ok(invalid(c, None, f, errs));
     }
     match authed.persons(&state, &rid, "").create(input).await {
-        Ok(rec) => Ok(Redirect::to(&format!("/persons/{}?saved=1", rec.id)).into_response()),
+        Ok(rec) => {
+            state.dupes.add(&rec);
+            Ok(Redirect::to(&format!("/persons/{}?saved=1", rec.id)).into_response())
+        }
         Err(StoreError::Validation(errs)) => {
             let errs = errs
                 .into_iter()
@@ -842,7 +848,10 @@ pub async fn edit_submit(
         return Err(AppError::BadRequest("version missing".into()));
     };
     match h.update(&id, version, input).await {
-        Ok(rec) => Ok(Redirect::to(&format!("/persons/{}?saved=1", rec.id)).into_response()),
+        Ok(rec) => {
+            state.dupes.add(&rec);
+            Ok(Redirect::to(&format!("/persons/{}?saved=1", rec.id)).into_response())
+        }
         Err(StoreError::Validation(errs)) => {
             let errs = errs
                 .into_iter()

@@ -282,6 +282,13 @@ pub fn table() -> Vec<Route> {
             post(persons::api_create),
         ),
         r(
+            p.clone(),
+            "/api/v1/persons/duplicates",
+            Staff,
+            Kind::Api,
+            post(crate::dupes::warning::api_check),
+        ),
+        r(
             g.clone(),
             "/api/v1/persons/{id}",
             Staff,
@@ -649,6 +656,7 @@ pub fn table() -> Vec<Route> {
         crate::login::session_info,
         crate::persons::api_search,
         crate::persons::api_create,
+        crate::dupes::warning::api_check,
         crate::persons::api_get,
         crate::persons::api_update,
         crate::persons::api_export,

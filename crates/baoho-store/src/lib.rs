@@ -19,6 +19,7 @@ pub mod persons;
 mod postgres;
 pub mod refdata;
 pub mod referrals;
+pub mod registry;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -42,6 +43,7 @@ pub use error::StoreError;
 pub use persons::{AccessCtx, PersonRecord, PersonSummary, Persons, SearchResult};
 pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};
 pub use referrals::{Inbox, Referral, ReferralRequest, Snapshot};
+pub use registry::{MatchRow, RegistryFeed};
 pub use url::{Backend, DatabaseUrl};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

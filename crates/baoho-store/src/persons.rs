@@ -863,31 +863,104 @@ impl Persons {
             let more = rows.len() > limit as usize;
             let mut hits = Vec::with_capacity(rows.len().min(limit as usize));
             for r in rows.iter().take(limit as usize) {
-                let s = self.scope_from_row(r)?;
-                if !decide(&self.ctx.who, Verb::Search, &s.scope, None).is_allowed() {
-                    continue;
+                if let Some(hit) = self.summary_if_searchable(r)? {
+                    hits.push(hit);
                 }
-                let sex: String = r.try_get("sex")?;
-                hits.push(PersonSummary {
-                    id: s.id,
-                    full_name: r.try_get("full_name")?,
-                    other_names: r.try_get("other_names")?,
-                    birth: birth_from(
-                        r.try_get("birth_year")?,
-                        r.try_get("birth_month")?,
-                        r.try_get("birth_day")?,
-                    ),
-                    sex: Sex::parse(&sex).unwrap_or_default(),
-                    hometown: r.try_get("hometown")?,
-                    country: s.scope.countries.first().cloned().unwrap_or_default(),
-                    mission: s.scope.missions.first().cloned().unwrap_or_default(),
-                    restricted: s.scope.restricted,
-                });
             }
             let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&entry).await?;
             tx.commit_in(&self.db).await?;
             Ok(SearchResult { hits, more })
+        })
+    }
+
+    /// A search row as a hit, if [`decide`] lets this identity find it (the SQL scope already
+    /// filtered; this is the second check).
+    fn summary_if_searchable<R: Row>(&self, r: &R) -> Result<Option<PersonSummary>>
+    where
+        for<'a> &'a str: sqlx::ColumnIndex<R>,
+        String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        bool: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    {
+        let s = self.scope_from_row(r)?;
+        if !decide(&self.ctx.who, Verb::Search, &s.scope, None).is_allowed() {
+            return Ok(None);
+        }
+        let sex: String = r.try_get("sex")?;
+        Ok(Some(PersonSummary {
+            id: s.id,
+            full_name: r.try_get("full_name")?,
+            other_names: r.try_get("other_names")?,
+            birth: birth_from(
+                r.try_get("birth_year")?,
+                r.try_get("birth_month")?,
+                r.try_get("birth_day")?,
+            ),
+            sex: Sex::parse(&sex).unwrap_or_default(),
+            hometown: r.try_get("hometown")?,
+            country: s.scope.countries.first().cloned().unwrap_or_default(),
+            mission: s.scope.missions.first().cloned().unwrap_or_default(),
+            restricted: s.scope.restricted,
+        }))
+    }
+
+    /// The summaries of the persons `ids` that this identity may find, in the order given
+    /// (ids outside its scope, or missing, are left out without a trace in the answer). For
+    /// candidates found elsewhere (the duplicate matcher): the same scope as [`Self::search`]
+    /// and one `search` audit row, whose purpose is the handle's. At most [`MAX_HITS`] ids.
+    pub async fn summaries(&self, ids: &[String]) -> Result<Vec<PersonSummary>> {
+        if !is_case_role(&self.ctx.who) {
+            self.deny_only(AuditAction::Search, "").await?;
+            return Err(StoreError::Forbidden);
+        }
+        let mut wanted: Vec<&str> = Vec::with_capacity(ids.len());
+        for id in ids.iter().map(String::as_str) {
+            if !wanted.contains(&id) && !safe_object_id(id).is_empty() {
+                wanted.push(id);
+            }
+        }
+        wanted.truncate(MAX_HITS as usize);
+        if wanted.is_empty() {
+            return Ok(vec![]);
+        }
+        let entry = self.entry(AuditAction::Search, AuditOutcome::Allowed, "");
+        on_db!(self.db, |pool| {
+            // $1 account (assignment), $2 now (break-glass), then the ids, then scope.
+            let ps: Vec<String> = (0..wanted.len()).map(|i| format!("${}", 3 + i)).collect();
+            let (scope, scope_params) = self.search_scope(3 + wanted.len());
+            let sql = format!(
+                "SELECT p.rid, p.id, p.full_name, p.other_names, p.birth_year, p.birth_month, p.birth_day, p.sex, p.hometown, p.country, p.mission_code, p.restricted, \
+                 (SELECT {agg}(r.agency_code, ',') FROM person_referral r WHERE r.person_rid = p.rid) AS referred, \
+                 EXISTS (SELECT 1 FROM person_assignment a WHERE a.person_rid = p.rid AND a.account_id = $1) AS assigned, \
+                 EXISTS (SELECT 1 FROM break_glass g WHERE g.person_rid = p.rid AND g.account_id = $1 AND g.expires_at > $2) AS glass \
+                 FROM person p WHERE p.id IN ({ids}) AND {scope}",
+                agg = pool.agg(),
+                ids = ps.join(", "),
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(self.ctx.who.account_id.as_str())
+                .bind(self.ctx.at);
+            for id in &wanted {
+                query = query.bind(*id);
+            }
+            for b in &scope_params {
+                query = query.bind(b.as_str());
+            }
+            let rows = query.fetch_all(pool).await?;
+            let mut hits = Vec::with_capacity(rows.len());
+            for r in &rows {
+                if let Some(hit) = self.summary_if_searchable(r)? {
+                    hits.push(hit);
+                }
+            }
+            hits.sort_by_key(|h| wanted.iter().position(|w| *w == h.id));
+            let mut tx = pool.begin_write(&self.db).await?;
+            tx.audit(&entry).await?;
+            tx.commit_in(&self.db).await?;
+            Ok(hits)
         })
     }
 
@@ -1017,7 +1090,7 @@ fn birth_parts(b: Option<PartialDate>) -> (Option<i64>, Option<i64>, Option<i64>
     }
 }
 
-fn birth_from(y: Option<i64>, m: Option<i64>, d: Option<i64>) -> Option<PartialDate> {
+pub(crate) fn birth_from(y: Option<i64>, m: Option<i64>, d: Option<i64>) -> Option<PartialDate> {
     let y = u16::try_from(y?).ok()?;
     PartialDate::new(
         y,

@@ -31,6 +31,10 @@ enum What {
     /// the work-queue page's latency with N open cases: p50/p99 for a mission officer and a
     /// head of mission.
     Cases(crate::bench_cases::CasesArgs),
+    /// The intake duplicate warning's matcher on N synthetic persons (in memory): build and
+    /// training time, memory, candidate query latency p50/p90/p99, and how often a folded,
+    /// reordered or misspelled name with its date of birth finds its person first.
+    Dupes(crate::bench_dupes::DupesArgs),
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
@@ -38,6 +42,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         What::Startup { database, runs } => startup(&database, runs.max(1)),
         What::Search(a) => crate::bench_search::run(a),
         What::Cases(a) => crate::bench_cases::run(a),
+        What::Dupes(a) => crate::bench_dupes::run(a),
     }
 }
 

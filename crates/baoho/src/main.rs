@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_cases;
+mod bench_dupes;
 mod bench_search;
 mod cmd_account;
 mod cmd_audit;

@@ -21,6 +21,8 @@ pub struct TestApp {
     pub keys: Arc<Keyring>,
     /// Seconds added to the server's clock (session expiry, locks) without waiting.
     pub clock_offset: Arc<AtomicI64>,
+    /// The server's duplicate matcher (await `settled()` instead of sleeping).
+    pub dupes: Arc<baoho_server::dupes::Dupes>,
     _files: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -283,6 +285,7 @@ pub async fn start(db: TestDb) -> TestApp {
         AppState::new(db.store.clone(), config, keys.clone()).with_clock(Arc::new(move || {
             chrono::Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst))
         }));
+    let dupes = state.dupes.clone();
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(baoho_server::launch(listener, state, async move {
         let _ = rx.await;
@@ -297,6 +300,7 @@ pub async fn start(db: TestDb) -> TestApp {
         db,
         keys,
         clock_offset,
+        dupes,
         _files: files,
         stop: Some(tx),
         handle: Some(handle),

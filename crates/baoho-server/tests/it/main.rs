@@ -8,6 +8,7 @@ mod api;
 mod bad_input;
 mod browser;
 mod cases;
+mod dupes;
 mod helpers;
 mod pages;
 mod persons;
