@@ -610,6 +610,12 @@ pub(crate) async fn insert_sqlite(
     if records.is_empty() {
         return Ok(());
     }
+    insert_query(records).build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// The statement that inserts `records` (not empty), for callers that send more after it.
+pub(crate) fn insert_query(records: &[AuditRecord]) -> sqlx::QueryBuilder<sqlx::Sqlite> {
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
         "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash) ",
     );
@@ -628,8 +634,7 @@ pub(crate) async fn insert_sqlite(
             .push_bind(&r.prev_hash)
             .push_bind(&r.hash);
     });
-    q.build().execute(&mut *tx).await?;
-    Ok(())
+    q
 }
 
 /// Append `e` inside the caller's PostgreSQL transaction (READ COMMITTED, the default), so the

@@ -69,8 +69,11 @@ struct State {
     audit_tail: Option<(i64, String)>,
     /// `audit_tail` when the open savepoint began (restored if it is rolled back).
     savepoint_tail: Option<(i64, String)>,
-    /// Audit rows of the open savepoint, inserted in one statement when it commits.
+    /// Audit rows of the open savepoint.
     pending_audit: Vec<AuditRecord>,
+    /// Audit rows of the committed savepoint awaiting release: inserted in the same call as
+    /// the release (so in the same batch, before its commit), again saving a round trip.
+    unflushed_audit: Vec<AuditRecord>,
 }
 
 impl State {
@@ -100,8 +103,34 @@ impl State {
     async fn clean_up(&mut self) -> Result<()> {
         let sql = self.end_savepoint();
         if !sql.is_empty() {
-            sqlx::raw_sql(sql).execute(self.conn()?).await?;
+            self.exec(sql).await?;
         }
+        Ok(())
+    }
+
+    /// Run `sql` on the connection, preceded by the insert of the audit rows of the committed
+    /// savepoint it releases.
+    async fn exec(&mut self, sql: &'static str) -> Result<()> {
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Unavailable("the writer connection is not open".into()))?;
+        if self.unflushed_audit.is_empty() {
+            sqlx::raw_sql(sql).execute(conn).await?;
+            return Ok(());
+        }
+        // Only a committed savepoint has unflushed rows, and nothing but its release follows
+        // it (a later writer's savepoint would roll them back with its own).
+        if !sql.starts_with("RELEASE w") {
+            return Err(StoreError::Unavailable(
+                "the audit rows of a committed write were not stored".into(),
+            ));
+        }
+        let mut q = crate::audit::insert_query(&self.unflushed_audit);
+        q.push("; ");
+        q.push(sql);
+        q.build().execute(conn).await?;
+        self.unflushed_audit.clear();
         Ok(())
     }
 
@@ -117,6 +146,7 @@ impl State {
         self.audit_tail = None;
         self.savepoint_tail = None;
         self.pending_audit.clear();
+        self.unflushed_audit.clear();
         self.done
             .send_replace(Some(Err("the write was rolled back".into())));
     }
@@ -136,6 +166,7 @@ impl Batcher {
                 audit_tail: None,
                 savepoint_tail: None,
                 pending_audit: Vec::new(),
+                unflushed_audit: Vec::new(),
             })),
             queued: AtomicUsize::new(0),
             wal,
@@ -184,7 +215,7 @@ impl Batcher {
         if !g.open {
             g.audit_tail = None;
         }
-        sqlx::raw_sql(sql).execute(g.conn()?).await?;
+        g.exec(sql).await?;
         if !g.open {
             g.open = true;
             g.members = 0;
@@ -206,14 +237,7 @@ impl Batcher {
             "RELEASE w; " => "RELEASE w; COMMIT",
             _ => "ROLLBACK TO w; RELEASE w; COMMIT",
         };
-        let committed = match g.conn() {
-            Ok(conn) => sqlx::raw_sql(sql)
-                .execute(conn)
-                .await
-                .map(|_| ())
-                .map_err(StoreError::from),
-            Err(e) => Err(e),
-        };
+        let committed = g.exec(sql).await;
         if let Err(e) = committed {
             tracing::error!(error = %e, "a batch of writes could not be committed");
             g.abort().await;
@@ -327,19 +351,15 @@ impl WriteTx {
 
     /// Release the savepoint into the batch and wait until the batch is committed and synced.
     pub(crate) async fn commit(mut self) -> Result<()> {
-        // On failure `self` drops with its guard: the savepoint is rolled back as for any
-        // writer that ends without committing.
-        let pending = std::mem::take(&mut self.state_mut().pending_audit);
-        if let Err(e) = crate::audit::insert_sqlite(&mut self, &pending).await {
-            self.state_mut().pending_audit = pending;
-            return Err(e);
-        }
         let Some(mut g) = self.guard.take() else {
             return Err(StoreError::Unavailable("the write already ended".into()));
         };
-        // Released with the next statement on the connection (see `State::release_pending`).
+        // Released, with its audit rows inserted, by the next statement on the connection (see
+        // `State::release_pending`); if that fails, the batch fails and every member hears it.
         g.in_savepoint = false;
         g.release_pending = true;
+        let rows = std::mem::take(&mut g.pending_audit);
+        g.unflushed_audit = rows;
         let batcher = self.batcher.clone();
         g.members += 1;
         let done = g.done.clone();
