@@ -5,10 +5,9 @@
 //! rows the store would give it. Nothing personal is printed: only counts and times.
 
 use crate::bench::SplitMix64;
-use baoho_domain::person::Sex;
 use baoho_domain::text::fold;
 use baoho_gen::{Generator, SynthPerson};
-use baoho_server::dupes::{MIN_REGISTRY, Matcher, Probe};
+use baoho_server::dupes::{MIN_REGISTRY, Matcher, Probe, row_of_synthetic};
 use baoho_store::MatchRow;
 use std::time::{Duration, Instant};
 
@@ -27,23 +26,6 @@ pub struct DupesArgs {
     /// registry would do.
     #[arg(long)]
     min: Option<usize>,
-}
-
-fn row_of(i: usize, p: &SynthPerson) -> MatchRow {
-    MatchRow {
-        rid: i as i64 + 1,
-        id: p.id.clone(),
-        full_name: p.full_name(),
-        other_names: String::new(),
-        birth: Some(p.dob),
-        sex: match p.sex {
-            baoho_gen::Sex::Male => Sex::Male,
-            baoho_gen::Sex::Female => Sex::Female,
-        },
-        hometown: p.hometown.clone(),
-        passports: p.passport.iter().cloned().collect(),
-        national_ids: vec![p.national_id.clone()],
-    }
 }
 
 /// Resident set size now and at its peak, MiB (Linux).
@@ -100,7 +82,7 @@ pub fn run(a: DupesArgs) -> anyhow::Result<()> {
     let rows: Vec<MatchRow> = people
         .iter()
         .enumerate()
-        .map(|(i, p)| row_of(i, p))
+        .map(|(i, p)| row_of_synthetic(i, p))
         .collect();
     let (rss0, _) = rss_mib();
     let t0 = Instant::now();

@@ -222,6 +222,25 @@ pub fn row_of(rec: &PersonRecord) -> MatchRow {
     }
 }
 
+/// A synthetic person (baoho-gen) as the store would give them, the `i`-th of a registry
+/// (for benches and tests: the matcher's input without a database).
+pub fn row_of_synthetic(i: usize, p: &baoho_gen::SynthPerson) -> MatchRow {
+    MatchRow {
+        rid: i as i64 + 1,
+        id: p.id.clone(),
+        full_name: p.full_name(),
+        other_names: String::new(),
+        birth: Some(p.dob),
+        sex: match p.sex {
+            baoho_gen::Sex::Male => Sex::Male,
+            baoho_gen::Sex::Female => Sex::Female,
+        },
+        hometown: p.hometown.clone(),
+        passports: p.passport.iter().cloned().collect(),
+        national_ids: vec![p.national_id.clone()],
+    }
+}
+
 impl Matcher {
     /// Prepare the rows and train the model if there are enough persons (CPU work: call it
     /// off the async runtime).
@@ -589,22 +608,7 @@ mod tests {
 
     fn synthetic(n: usize) -> Vec<MatchRow> {
         let mut g = baoho_gen::Generator::new(99);
-        (0..n)
-            .map(|i| {
-                let p = g.person();
-                MatchRow {
-                    rid: i as i64 + 1,
-                    id: p.id.clone(),
-                    full_name: p.full_name(),
-                    other_names: String::new(),
-                    birth: Some(p.dob),
-                    sex: Sex::Female,
-                    hometown: p.hometown.clone(),
-                    passports: p.passport.iter().cloned().collect(),
-                    national_ids: vec![p.national_id.clone()],
-                }
-            })
-            .collect()
+        (0..n).map(|i| row_of_synthetic(i, &g.person())).collect()
     }
 
     fn probe(name: &str, birth: &str) -> Probe {
