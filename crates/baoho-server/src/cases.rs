@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::auth::Authed;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Form, Json, Query};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Tr};
 use crate::layers::RequestId;
 use crate::web::Chrome;
 use askama::Template;
@@ -52,6 +52,28 @@ fn country_name(lang: Lang, code: &str) -> String {
         Some(c) if lang == Lang::Vi => c.name_vi.clone(),
         Some(c) => c.name_en.clone(),
         None => code.to_owned(),
+    }
+}
+
+/// A referral's receiver as people name it: the ministry, the province or the partner state.
+pub fn agency_label(lang: Lang, code: &str) -> String {
+    let t = Tr::new(lang);
+    if let Some(c) = baoho_store::referrals::partner_state(code) {
+        let name = if lang == Lang::Vi {
+            &c.name_vi
+        } else {
+            &c.name_en
+        };
+        return format!("{name} ({})", t.s("referral.partner_state"));
+    }
+    match code {
+        "MPS" => t.s("agency.public_security").to_owned(),
+        "MND" => t.s("agency.national_defence").to_owned(),
+        _ => match code.strip_prefix("P-").and_then(refdata::province) {
+            Some(p) if lang == Lang::Vi => p.name_vi.clone(),
+            Some(p) => p.name_en.clone(),
+            None => code.to_owned(),
+        },
     }
 }
 
@@ -729,6 +751,8 @@ pub struct CasePageT {
     pub referrals: Vec<baoho_store::Referral>,
     pub can_approve_referrals: bool,
     pub partner_agencies: Vec<Opt>,
+    /// Foreign states (the case's country first), reached through the diplomatic channel.
+    pub partner_states: Vec<Opt>,
     /// The consular-access clock (arrest and detention types only): dates as `YYYY-MM-DD`
     /// and the breaches now.
     pub clock: Option<ClockView>,
@@ -737,6 +761,12 @@ pub struct CasePageT {
     /// Colleagues who opened this case in the last 10 minutes.
     pub also_here: Vec<String>,
     pub attachments: Vec<baoho_store::attachments::Attachment>,
+}
+
+impl CasePageT {
+    fn agency(&self, code: &str) -> String {
+        agency_label(self.c.t.lang, code)
+    }
 }
 
 pub struct ClockView {
@@ -942,6 +972,29 @@ pub async fn case_page(
             },
         });
     }
+    let name_in = |c: &refdata::Country| {
+        if lang == Lang::Vi {
+            c.name_vi.clone()
+        } else {
+            c.name_en.clone()
+        }
+    };
+    let mut partner_states: Vec<Opt> = refdata::countries()
+        .iter()
+        .filter(|c| c.alpha2 != "VN")
+        .map(|c| Opt {
+            value: format!("STATE-{}", c.alpha2),
+            label: name_in(c),
+        })
+        .collect();
+    partner_states.sort_by_key(|o| baoho_domain::text::fold(&o.label));
+    if let Some(i) = partner_states
+        .iter()
+        .position(|o| o.value[6..] == *k.summary.country)
+    {
+        let host = partner_states.remove(i);
+        partner_states.insert(0, host);
+    }
     Ok(CasePageT {
         type_name: type_name(lang, &k.summary.case_type),
         place: format!(
@@ -970,6 +1023,7 @@ pub async fn case_page(
         referrals,
         can_approve_referrals,
         partner_agencies,
+        partner_states,
         clock,
         transfers,
         missions,
@@ -1339,6 +1393,103 @@ pub async fn api_refer(
         .refer(&id, req)
         .await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referral_letter.html")]
+pub struct LetterPage {
+    pub c: Chrome,
+    pub r: baoho_store::Referral,
+    pub case_id: String,
+    pub receiver: String,
+    pub mission: String,
+    pub type_name: String,
+    pub country: String,
+}
+
+/// `GET /cases/{id}/referrals/{referral}/letter`: what goes to a partner state through the
+/// diplomatic channel — the snapshot only, never the case — ready to print.
+pub async fn referral_letter(
+    State(state): State<AppState>,
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, referral)): Path<(String, String)>,
+) -> Result<LetterPage, AppError> {
+    let h = cases(&state, &authed, &rid, "referral letter");
+    let k = h.get(&id).await?;
+    let r = h.referral(&k, &referral).await?;
+    let lang = c.t.lang;
+    let mission = refdata::mission(&k.summary.mission)
+        .map(|m| {
+            if lang == Lang::Vi {
+                m.name_vi.clone()
+            } else {
+                m.name_en.clone()
+            }
+        })
+        .unwrap_or_else(|| k.summary.mission.clone());
+    Ok(LetterPage {
+        receiver: agency_label(lang, &r.agency),
+        type_name: type_name(lang, &r.snapshot.case_type),
+        country: r
+            .snapshot
+            .country
+            .as_deref()
+            .map(|x| country_name(lang, x))
+            .unwrap_or_default(),
+        mission,
+        case_id: k.summary.id.clone(),
+        r,
+        c,
+    })
+}
+
+/// `POST /cases/{id}/referrals/{referral}/answer`: a partner state's answer, recorded by the
+/// case's officers.
+pub async fn referral_answer(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, referral)): Path<(String, String)>,
+    Form(f): Form<ResponseForm>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "referral answer")
+        .record_state_answer(&id, &referral, &f.status, &f.note)
+        .await?;
+    Ok(back(&id))
+}
+
+/// The referrals of a case, with their status and the partners' answers.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/referrals", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<baoho_store::Referral>), (status = 404, body = ProblemBody)))]
+pub async fn api_referrals(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<baoho_store::Referral>>, AppError> {
+    let h = cases(&state, &authed, &rid, "referrals");
+    let k = h.get(&id).await?;
+    Ok(Json(h.referrals(&k).await?))
+}
+
+/// Record a partner state's answer to a referral (states answer by diplomatic note; agencies
+/// answer in their own inbox).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/referrals/{referral}/answer", tag = "cases",
+    params(("id" = String, Path), ("referral" = String, Path)), request_body = ResponseForm,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_referral_answer(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, referral)): Path<(String, String)>,
+    Json(f): Json<ResponseForm>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "referral answer")
+        .record_state_answer(&id, &referral, &f.status, &f.note)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // --- the partner's inbox -------------------------------------------------------------------

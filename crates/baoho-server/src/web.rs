@@ -280,7 +280,7 @@ pub async fn static_asset(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Result<Response, AppError> {
     let (body, ct): (&'static [u8], &'static str) = match name.as_str() {
-        "baoho-2.css" => (
+        "baoho-3.css" => (
             include_bytes!("../static/baoho.css"),
             "text/css; charset=utf-8",
         ),
@@ -288,7 +288,7 @@ pub async fn static_asset(
             include_bytes!("../static/htmx-2.0.11.min.js"),
             "text/javascript; charset=utf-8",
         ),
-        "baoho-1.js" => (
+        "baoho-2.js" => (
             include_bytes!("../static/baoho.js"),
             "text/javascript; charset=utf-8",
         ),

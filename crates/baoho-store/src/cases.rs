@@ -589,7 +589,7 @@ impl Cases {
         })
     }
 
-    async fn insert_event<DB, T>(
+    pub(crate) async fn insert_event<DB, T>(
         &self,
         tx: &mut T,
         rid: i64,

@@ -5,6 +5,11 @@
 //! a supervisor approves before anything is sent. Partners reach referrals only through
 //! [`Inbox`], issued for their identity: a referral to another agency does not exist for them
 //! (404 and a denied audit row). They never see the case itself.
+//!
+//! A foreign state (`STATE-<ISO alpha-2>`) has no inbox in Baoho: its referral goes out through
+//! the diplomatic channel as a printed letter carrying the same snapshot, and the case's own
+//! officers record the state's answer on the case (through the case gate, audited, on the
+//! timeline).
 
 use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
@@ -13,7 +18,7 @@ use crate::crypto::{Aad, Keyring};
 use crate::db::{AuditTx, Commit, Db, Dialect, on_db};
 use crate::persons::AccessCtx;
 use crate::{Result, Store, StoreError};
-use baoho_domain::access::{AgencyKind, Role};
+use baoho_domain::access::{AgencyKind, Role, Verb};
 use baoho_domain::person::{Document, FieldError, NextOfKin, Sex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,7 +38,8 @@ pub const FIELDS: &[&str] = &[
 /// What the officer asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReferralRequest {
-    /// `MPS` (police), `MND` (defence) or `P-<province code>`.
+    /// `MPS` (police), `MND` (defence), `P-<province code>` or `STATE-<ISO alpha-2>` (a partner
+    /// state, through the diplomatic channel).
     pub agency: String,
     /// What the partner is asked to do (verify identity, receive at the border…).
     pub purpose: String,
@@ -74,6 +80,9 @@ pub struct Snapshot {
 pub struct Referral {
     pub id: String,
     pub agency: String,
+    /// `inbox` (a Vietnamese agency answers in Baoho) or `diplomatic` (a partner state: the
+    /// mission sends the letter and records the state's answer on the case).
+    pub channel: String,
     pub purpose: String,
     /// `given` or `override`.
     pub consent: String,
@@ -101,6 +110,25 @@ pub fn valid_agency(code: &str) -> bool {
         || code
             .strip_prefix("P-")
             .is_some_and(|p| baoho_domain::refdata::province(p).is_some())
+        || partner_state(code).is_some()
+}
+
+/// The foreign state a `STATE-<ISO alpha-2>` code names (never Viet Nam itself).
+pub fn partner_state(code: &str) -> Option<&'static baoho_domain::refdata::Country> {
+    let a2 = code.strip_prefix("STATE-")?;
+    if a2.len() != 2 || a2.eq_ignore_ascii_case("VN") {
+        return None;
+    }
+    baoho_domain::refdata::country(a2)
+}
+
+/// How a referral to `agency` travels: `inbox` or `diplomatic`.
+pub fn channel_of(agency: &str) -> &'static str {
+    if partner_state(agency).is_some() {
+        "diplomatic"
+    } else {
+        "inbox"
+    }
 }
 
 fn invalid(field: &str, code: &'static str) -> StoreError {
@@ -127,10 +155,12 @@ where
             .to_string(),
         None => String::new(),
     };
+    let agency: String = r.try_get("agency_code")?;
     Ok(Referral {
         snapshot: serde_json::from_str(&snap).map_err(|e| StoreError::Invalid(e.to_string()))?,
         id,
-        agency: r.try_get("agency_code")?,
+        channel: channel_of(&agency).into(),
+        agency,
         purpose: r.try_get("purpose")?,
         consent: r.try_get("consent")?,
         status: r.try_get("status")?,
@@ -275,19 +305,24 @@ impl Cases {
                 .bind(&id).bind(case_rid).bind(&agency).bind(&purpose).bind(consent).bind(&reason_env).bind(status)
                 .bind(&snap_env).bind(at).bind(&who.account_id).bind(&approved_by)
                 .execute(&mut *tx).await?;
-            let kind = if status == "sent" {
-                "notify_agency"
-            } else {
-                "notify_supervisors"
-            };
-            let payload = serde_json::json!({"agency": agency, "mission": case.summary.mission, "kind": if status == "sent" { "referral_received" } else { "referral_needs_approval" }, "object_kind": if status == "sent" { "referral" } else { "case" }, "object_id": if status == "sent" { id.clone() } else { case.summary.id.clone() }, "actor": who.account_id});
-            sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)")
-                .bind(uuid_v7()).bind(kind).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
+            // A partner state has no inbox here: nobody to notify once it is sent (the
+            // officer prints the letter for the diplomatic channel).
+            if status != "sent" || partner_state(&agency).is_none() {
+                let kind = if status == "sent" {
+                    "notify_agency"
+                } else {
+                    "notify_supervisors"
+                };
+                let payload = serde_json::json!({"agency": agency, "mission": case.summary.mission, "kind": if status == "sent" { "referral_received" } else { "referral_needs_approval" }, "object_kind": if status == "sent" { "referral" } else { "case" }, "object_id": if status == "sent" { id.clone() } else { case.summary.id.clone() }, "actor": who.account_id});
+                sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)")
+                    .bind(uuid_v7()).bind(kind).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
+            }
             tx.audit(&entry).await?;
             tx.commit_in(&self.db).await?;
         });
         Ok(Referral {
             id,
+            channel: channel_of(&agency).into(),
             agency,
             purpose,
             consent: consent.into(),
@@ -350,9 +385,117 @@ impl Cases {
             }
             sqlx::query("UPDATE case_referral SET status = 'sent', approved_by = $2, updated_at = $3 WHERE id = $1")
                 .bind(referral_id).bind(&who.account_id).bind(at).execute(&mut *tx).await?;
-            let payload = serde_json::json!({"agency": agency, "kind": "referral_received", "object_kind": "referral", "object_id": referral_id, "actor": who.account_id});
-            sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_agency', $2, $3, $3)")
-                .bind(uuid_v7()).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
+            if partner_state(&agency).is_none() {
+                let payload = serde_json::json!({"agency": agency, "kind": "referral_received", "object_kind": "referral", "object_id": referral_id, "actor": who.account_id});
+                sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_agency', $2, $3, $3)")
+                    .bind(uuid_v7()).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
+            }
+            tx.audit(&entry).await?;
+            tx.commit_in(&self.db).await?;
+        });
+        Ok(())
+    }
+}
+
+impl Cases {
+    /// One referral of a case opened with [`Cases::get`] (the letter for a partner state).
+    pub async fn referral(
+        &self,
+        case: &crate::cases::CaseRecord,
+        referral_id: &str,
+    ) -> Result<Referral> {
+        let case_id = self.opened(case)?;
+        let keys = self.keys_ref().clone();
+        let sql = format!(
+            "SELECT {REFERRAL_COLUMNS} FROM case_referral r JOIN case_file c ON c.rid = r.case_rid WHERE c.id = $1 AND r.id = $2"
+        );
+        let db = self.db_ref().clone();
+        on_db!(db, |pool| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(case_id)
+                .bind(referral_id)
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                Some(r) => referral_from_row(&keys, &r),
+                None => Err(StoreError::NotFound),
+            }
+        })
+    }
+
+    /// Record a partner state's answer (it arrives by diplomatic note, not through Baoho):
+    /// whoever may edit the case records it; it joins the case's timeline. Agencies answer in
+    /// their own inbox instead.
+    pub async fn record_state_answer(
+        &self,
+        case_id: &str,
+        referral_id: &str,
+        status: &str,
+        note: &str,
+    ) -> Result<()> {
+        if !RESPONSES.contains(&status) {
+            return Err(invalid("status", "referral.error.response"));
+        }
+        let note = baoho_domain::text::nfc(note.trim());
+        if note.chars().count() > 5000 {
+            return Err(invalid("note", "case.error.body"));
+        }
+        let who = self.ctx().who.clone();
+        let at = self.ctx().at;
+        let keys = self.keys_ref().clone();
+        let db = self.db_ref().clone();
+        on_db!(db, |pool| {
+            let mut tx = pool.begin_write(&self.db).await?;
+            let s = match self
+                .gate(&mut tx, case_id, Verb::Edit, AuditAction::Update)
+                .await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    tx.commit_in(&self.db).await?;
+                    return Err(e);
+                }
+            };
+            let row: Option<(String, String)> = sqlx::query_as(
+                "SELECT agency_code, status FROM case_referral WHERE id = $1 AND case_rid = $2",
+            )
+            .bind(referral_id)
+            .bind(s.rid)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((agency, current)) = row else {
+                return Err(StoreError::NotFound);
+            };
+            if partner_state(&agency).is_none() {
+                return Err(invalid("status", "referral.error.inbox_answers"));
+            }
+            if current == "awaiting_approval" {
+                return Err(invalid("status", "referral.error.not_sent"));
+            }
+            let env =
+                keys.encrypt_str(&Aad::new("case_referral", "response", referral_id), &note)?;
+            sqlx::query("UPDATE case_referral SET status = $2, response = $3, updated_at = $4 WHERE id = $1")
+                .bind(referral_id).bind(status).bind(&env).bind(at).execute(&mut *tx).await?;
+            let body = if note.is_empty() {
+                format!("{agency}: {status}")
+            } else {
+                format!("{agency}: {status}. {note}")
+            };
+            self.insert_event(&mut tx, s.rid, "referral", &body, None, None)
+                .await?;
+            let entry = AuditEntry::new(
+                at,
+                &who.account_id,
+                AuditAction::Update,
+                AuditOutcome::Allowed,
+            )
+            .role(who.role.as_str())
+            .agency(&who.agency.code)
+            .object("case", &s.id)
+            .purpose(format!(
+                "referral {referral_id}: answer of {agency} recorded ({status})"
+            ))
+            .request(&self.ctx().request_id);
             tx.audit(&entry).await?;
             tx.commit_in(&self.db).await?;
         });

@@ -269,6 +269,7 @@ async fn seed_cases(
         ("legal", "Tranh chấp hợp đồng lao động"),
         ("missing", "Gia đình mất liên lạc hơn hai tuần"),
     ];
+    let mut state_referrals = 0;
     for (i, (pid, country, mission, restricted)) in persons.iter().enumerate() {
         if i % 6 == 5 {
             continue;
@@ -341,6 +342,32 @@ async fn seed_cases(
                     },
                 )
                 .await?;
+        }
+        // Some detentions go to the host state by diplomatic note; half have its answer.
+        if ty == "detention" && i % 3 == 0 && !mission.is_empty() {
+            let r = cases
+                .refer(
+                    &id,
+                    baoho_store::ReferralRequest {
+                        agency: format!("STATE-{country}"),
+                        purpose: "Đề nghị cho thăm lãnh sự và thông báo tội danh".into(),
+                        fields: vec!["identity".into(), "documents".into(), "location".into()],
+                        consent: true,
+                        override_reason: String::new(),
+                    },
+                )
+                .await?;
+            state_referrals += 1;
+            if state_referrals % 2 == 0 {
+                cases
+                    .record_state_answer(
+                        &id,
+                        &r.id,
+                        "accepted",
+                        "Công hàm trả lời: đồng ý cho thăm lãnh sự trong tuần này",
+                    )
+                    .await?;
+            }
         }
         // Older cases have moved on.
         let steps: &[Status] = match hours_ago {
