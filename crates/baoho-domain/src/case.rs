@@ -6,6 +6,7 @@
 use crate::access::Restricted;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use utoipa::ToSchema;
 
@@ -257,7 +258,138 @@ pub struct CaseType {
     pub restricted: Vec<Restricted>,
     /// Hours from intake to the deadline, by priority.
     pub deadline_hours: Deadlines,
+    /// The type's own fields (a death's remains, a vessel's name…); none is required.
+    #[serde(default)]
+    pub fields: Vec<TypeField>,
     pub checklist: Vec<ChecklistItem>,
+}
+
+/// What a type's field holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    #[default]
+    Text,
+    /// `YYYY-MM-DD` (also read as `DD/MM/YYYY`).
+    Date,
+    /// Digits, with at most one decimal point.
+    Number,
+    /// One of the field's `options`.
+    Choice,
+}
+
+/// One option of a choice field.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct FieldOption {
+    pub value: String,
+    pub vi: String,
+    pub en: String,
+}
+
+/// A field of one case type.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct TypeField {
+    pub key: String,
+    pub vi: String,
+    pub en: String,
+    #[serde(default)]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub options: Vec<FieldOption>,
+}
+
+/// The longest value a type's text field takes.
+pub const DETAIL_MAX_CHARS: usize = 500;
+
+impl TypeField {
+    /// The value as stored (NFC, trimmed; dates as `YYYY-MM-DD`), or the message key of what
+    /// is wrong with it.
+    pub fn clean(&self, value: &str) -> Result<String, &'static str> {
+        let v = crate::text::nfc(value.trim());
+        match self.kind {
+            FieldKind::Text => {
+                if v.chars().count() > DETAIL_MAX_CHARS || v.chars().any(|c| c.is_control()) {
+                    Err("case.error.detail_text")
+                } else {
+                    Ok(v)
+                }
+            }
+            FieldKind::Date => {
+                let d = chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                    .or_else(|_| chrono::NaiveDate::parse_from_str(&v, "%d/%m/%Y"))
+                    .map_err(|_| "case.error.detail_date")?;
+                Ok(d.format("%Y-%m-%d").to_string())
+            }
+            FieldKind::Number => {
+                let ok = !v.is_empty()
+                    && v.len() <= 15
+                    && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    && v.bytes().filter(|&b| b == b'.').count() <= 1
+                    && !v.starts_with('.')
+                    && !v.ends_with('.');
+                if ok {
+                    Ok(v)
+                } else {
+                    Err("case.error.detail_number")
+                }
+            }
+            FieldKind::Choice => {
+                if self.options.iter().any(|o| o.value == v) {
+                    Ok(v)
+                } else {
+                    Err("case.error.detail_choice")
+                }
+            }
+        }
+    }
+
+    /// The label in one language (`vi` or anything else for English).
+    pub fn label(&self, lang: &str) -> &str {
+        if lang == "vi" { &self.vi } else { &self.en }
+    }
+
+    /// A stored value as people read it (a choice's label; other kinds as stored).
+    pub fn display(&self, value: &str, lang: &str) -> String {
+        match self.options.iter().find(|o| o.value == value) {
+            Some(o) if lang == "vi" => o.vi.clone(),
+            Some(o) => o.en.clone(),
+            None => value.to_owned(),
+        }
+    }
+}
+
+impl CaseType {
+    /// Check a case's details against this type: unknown keys and bad values are refused
+    /// (each as `details.<key>`); empty values are dropped.
+    pub fn clean_details(
+        &self,
+        input: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, Vec<crate::person::FieldError>> {
+        let mut out = BTreeMap::new();
+        let mut errs = Vec::new();
+        for (k, v) in input {
+            let Some(f) = self.fields.iter().find(|f| &f.key == k) else {
+                errs.push(crate::person::FieldError {
+                    field: format!("details.{}", k.chars().take(64).collect::<String>()),
+                    code: "case.error.detail_unknown",
+                });
+                continue;
+            };
+            if v.trim().is_empty() {
+                continue;
+            }
+            match f.clean(v) {
+                Ok(c) => {
+                    out.insert(k.clone(), c);
+                }
+                Err(code) => errs.push(crate::person::FieldError {
+                    field: format!("details.{k}"),
+                    code,
+                }),
+            }
+        }
+        if errs.is_empty() { Ok(out) } else { Err(errs) }
+    }
 }
 
 impl CaseType {
@@ -463,6 +595,82 @@ mod tests {
         );
         assert!(case_type("arrest").unwrap().consular_access);
         assert!(case_type("nope").is_none());
+    }
+
+    #[test]
+    fn every_type_has_its_own_fields_with_unique_keys_and_labelled_options() {
+        for ty in case_types() {
+            assert!(!ty.fields.is_empty(), "{}", ty.code);
+            let mut keys: Vec<&str> = ty.fields.iter().map(|f| f.key.as_str()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), ty.fields.len(), "{}: duplicate key", ty.code);
+            for f in &ty.fields {
+                assert!(!f.vi.is_empty() && !f.en.is_empty() && crate::text::is_nfc(&f.vi));
+                assert_eq!(
+                    f.kind == FieldKind::Choice,
+                    !f.options.is_empty(),
+                    "{}.{}: options belong to choices",
+                    ty.code,
+                    f.key
+                );
+                for o in &f.options {
+                    assert!(!o.vi.is_empty() && !o.en.is_empty());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn details_are_cleaned_or_refused_per_field() {
+        let death = case_type("death").unwrap();
+        let input: BTreeMap<String, String> = [
+            ("date_of_death", "03/11/2026"),
+            ("remains", "repatriate_ashes"),
+            ("cause", "  Tai nạn giao thông "),
+            ("funeral_home", "   "),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let out = death.clean_details(&input).unwrap();
+        assert_eq!(out["date_of_death"], "2026-11-03");
+        assert_eq!(out["remains"], "repatriate_ashes");
+        assert_eq!(out["cause"], "Tai nạn giao thông");
+        assert!(
+            !out.contains_key("funeral_home"),
+            "empty values are dropped"
+        );
+        let f = death.fields.iter().find(|f| f.key == "remains").unwrap();
+        assert_eq!(
+            f.display("repatriate_ashes", "en"),
+            "Cremate, repatriate the ashes"
+        );
+
+        let bad: BTreeMap<String, String> = [
+            ("date_of_death", "31/02/2026"),
+            ("remains", "sea"),
+            ("vessel_name", "not a death field"),
+            ("cause", &"x".repeat(DETAIL_MAX_CHARS + 1)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let errs = death.clean_details(&bad).unwrap_err();
+        let codes: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert!(codes.contains(&("details.date_of_death", "case.error.detail_date")));
+        assert!(codes.contains(&("details.remains", "case.error.detail_choice")));
+        assert!(codes.contains(&("details.vessel_name", "case.error.detail_unknown")));
+        assert!(codes.contains(&("details.cause", "case.error.detail_text")));
+
+        let boat = case_type("fishermen").unwrap();
+        let n = |v: &str| {
+            boat.clean_details(&[("crew".to_owned(), v.to_owned())].into_iter().collect())
+        };
+        assert_eq!(n("12").unwrap()["crew"], "12");
+        for v in ["-3", "1.2.3", "12 người", ".5"] {
+            assert!(n(v).is_err(), "{v}");
+        }
     }
 
     #[test]

@@ -620,6 +620,8 @@ pub async fn create_submit(
         reporter: f.reporter.clone(),
         reporter_contact: f.reporter_contact.clone(),
         persons: person_ids,
+        // The type's own fields are filled on the case page, once the type is settled.
+        details: Default::default(),
     };
     match cases(&state, &authed, &rid, "intake").create(intake).await {
         Ok(rec) => Ok(Redirect::to(&format!("/cases/{}", rec.summary.id)).into_response()),
@@ -761,11 +763,68 @@ pub struct CasePageT {
     /// Colleagues who opened this case in the last 10 minutes.
     pub also_here: Vec<String>,
     pub attachments: Vec<baoho_store::attachments::Attachment>,
+    /// The case type's own fields with their values.
+    pub details: Vec<DetailRow>,
+}
+
+/// One of the case type's own fields on the case page.
+pub struct DetailRow {
+    pub key: String,
+    pub label: String,
+    /// `text`, `date`, `number` or `choice`.
+    pub kind: &'static str,
+    /// As stored (the form's value).
+    pub value: String,
+    /// As people read it (a choice's label).
+    pub display: String,
+    pub options: Vec<Opt>,
+}
+
+fn detail_rows(
+    lang: Lang,
+    ty: &baoho_domain::case::CaseType,
+    values: &std::collections::BTreeMap<String, String>,
+) -> Vec<DetailRow> {
+    use baoho_domain::case::FieldKind;
+    ty.fields
+        .iter()
+        .map(|f| {
+            let value = values.get(&f.key).cloned().unwrap_or_default();
+            DetailRow {
+                key: f.key.clone(),
+                label: f.label(lang.code()).to_owned(),
+                kind: match f.kind {
+                    FieldKind::Text => "text",
+                    FieldKind::Date => "date",
+                    FieldKind::Number => "number",
+                    FieldKind::Choice => "choice",
+                },
+                display: f.display(&value, lang.code()),
+                options: f
+                    .options
+                    .iter()
+                    .map(|o| Opt {
+                        value: o.value.clone(),
+                        label: if lang == Lang::Vi {
+                            o.vi.clone()
+                        } else {
+                            o.en.clone()
+                        },
+                    })
+                    .collect(),
+                value,
+            }
+        })
+        .collect()
 }
 
 impl CasePageT {
     fn agency(&self, code: &str) -> String {
         agency_label(self.c.t.lang, code)
+    }
+
+    fn details_empty(&self) -> bool {
+        self.details.iter().all(|d| d.value.is_empty())
     }
 }
 
@@ -861,10 +920,27 @@ pub async fn case_page(
                 },
                 "escalation" => known(format!("case.escalation.{}", e.body), &e.body),
                 "assignment" => name_of(&e.body),
+                "details" => e
+                    .body
+                    .split(", ")
+                    .map(|key| {
+                        ty.and_then(|t| t.fields.iter().find(|f| f.key == key))
+                            .map(|f| f.label(lang.code()).to_owned())
+                            .unwrap_or_else(|| key.to_owned())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 _ => e.body.clone(),
             },
             amount: match (e.amount_minor, &e.currency) {
-                (Some(a), Some(cur)) => format!("{}.{:02} {cur}", a / 100, a % 100),
+                (Some(a), Some(cur)) => {
+                    let mut s = format!("{}.{:02} {cur}", a / 100, a % 100);
+                    if let Some(r) = &e.repayment {
+                        s.push_str(" · ");
+                        s.push_str(t.s(&format!("case.repayment.{r}")));
+                    }
+                    s
+                }
                 _ => String::new(),
             },
         })
@@ -1029,6 +1105,9 @@ pub async fn case_page(
         missions,
         also_here,
         attachments,
+        details: ty
+            .map(|t| detail_rows(lang, t, &k.details))
+            .unwrap_or_default(),
         k,
         c,
     })
@@ -1609,6 +1688,8 @@ pub struct EventForm {
     amount: String,
     #[serde(default)]
     currency: String,
+    #[serde(default)]
+    repayment: String,
 }
 
 fn parse_amount(s: &str) -> Option<i64> {
@@ -1624,6 +1705,55 @@ fn back(id: &str) -> Response {
     Redirect::to(&format!("/cases/{id}")).into_response()
 }
 
+/// `POST /cases/{id}/details`: the type's own fields, as `d_<key>` form fields and the
+/// `version` read.
+pub async fn details_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let mut version = 0;
+    let mut details = std::collections::BTreeMap::new();
+    for (k, v) in pairs {
+        if k == "version" {
+            version = v.trim().parse().unwrap_or(0);
+        } else if let Some(key) = k.strip_prefix("d_") {
+            details.insert(key.to_owned(), v);
+        }
+    }
+    cases(&state, &authed, &rid, "details")
+        .set_details(&id, version, &details)
+        .await?;
+    Ok(back(&id))
+}
+
+/// The case type's own fields: the version you read and every field's value (a field left
+/// out or empty is cleared).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DetailsUpdate {
+    pub version: i64,
+    #[serde(default)]
+    pub details: std::collections::BTreeMap<String, String>,
+}
+
+/// Replace the case type's own fields (see `fields` in `GET /api/v1/case-types`).
+#[utoipa::path(put, path = "/api/v1/cases/{id}/details", tag = "cases", params(("id" = String, Path)), request_body = DetailsUpdate,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_details(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(u): Json<DetailsUpdate>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "details")
+        .set_details(&id, u.version, &u.details)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `POST /cases/{id}/events`
 pub async fn event_submit(
     State(state): State<AppState>,
@@ -1637,6 +1767,7 @@ pub async fn event_submit(
         body: f.body,
         amount_minor: parse_amount(&f.amount),
         currency: Some(f.currency.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()),
+        repayment: Some(f.repayment.trim().to_owned()).filter(|r| !r.is_empty()),
     };
     cases(&state, &authed, &rid, "").add_event(&id, ev).await?;
     Ok(back(&id))

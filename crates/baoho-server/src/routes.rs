@@ -508,6 +508,20 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             p.clone(),
+            "/cases/{id}/details",
+            Staff,
+            Kind::Page,
+            post(cases::details_submit),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/cases/{id}/details",
+            Staff,
+            Kind::Api,
+            put(cases::api_details),
+        ),
+        r(
+            p.clone(),
             "/cases/{id}/referrals/{referral}/answer",
             Staff,
             Kind::Page,
@@ -700,6 +714,7 @@ pub fn table() -> Vec<Route> {
         crate::cases::api_refer,
         crate::cases::api_referrals,
         crate::cases::api_referral_answer,
+        crate::cases::api_details,
         crate::cases::api_vccr,
         crate::cases::api_overview,
         crate::cases::api_transfer,

@@ -20,6 +20,7 @@ use baoho_domain::person::FieldError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What intake records.
@@ -48,6 +49,10 @@ pub struct CaseIntake {
     /// Ids of the persons affected (each must be readable by you).
     #[serde(default)]
     pub persons: Vec<String>,
+    /// The case type's own fields by key (see `fields` in `GET /api/v1/case-types`);
+    /// restricted: encrypted at rest with the summary.
+    #[serde(default)]
+    pub details: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -55,6 +60,8 @@ struct Private {
     summary: String,
     reporter: String,
     reporter_contact: String,
+    #[serde(default)]
+    details: BTreeMap<String, String>,
 }
 
 /// A case as its list shows it.
@@ -86,6 +93,9 @@ pub struct CaseEvent {
     pub body: String,
     pub amount_minor: Option<i64>,
     pub currency: Option<String>,
+    /// For money advanced: `signed` (the citizen signed an undertaking to repay), `pending`
+    /// (to be signed) or `waived` (a grant, nothing to repay).
+    pub repayment: Option<String>,
 }
 
 /// Proof that this account opened the case through the gate (with its audited read). Only the
@@ -105,6 +115,9 @@ pub struct CaseRecord {
     pub description: String,
     pub reporter: String,
     pub reporter_contact: String,
+    /// The case type's own fields, by key, as stored (a choice's value, a date as
+    /// `YYYY-MM-DD`).
+    pub details: BTreeMap<String, String>,
     /// Person ids.
     pub persons: Vec<String>,
     /// Account ids working on the case.
@@ -129,7 +142,13 @@ pub struct NewEvent {
     pub amount_minor: Option<i64>,
     #[serde(default)]
     pub currency: Option<String>,
+    /// For `money_advanced`: `signed`, `pending` or `waived` (the repayment undertaking).
+    #[serde(default)]
+    pub repayment: Option<String>,
 }
+
+/// What a money advance's repayment undertaking may be.
+pub const REPAYMENT: &[&str] = &["signed", "pending", "waived"];
 
 /// Filters for the case list; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -463,6 +482,13 @@ impl Cases {
                 code: "case.error.summary",
             });
         }
+        let details = match ty.clean_details(&intake.details) {
+            Ok(d) => d,
+            Err(e) => {
+                errs.extend(e);
+                BTreeMap::new()
+            }
+        };
         if !errs.is_empty() {
             return Err(StoreError::Validation(errs));
         }
@@ -485,6 +511,7 @@ impl Cases {
             summary,
             reporter: baoho_domain::text::nfc(intake.reporter.trim()),
             reporter_contact: baoho_domain::text::nfc(intake.reporter_contact.trim()),
+            details,
         };
         let json =
             serde_json::to_string(&private).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -558,6 +585,7 @@ impl Cases {
             description: private.summary,
             reporter: private.reporter,
             reporter_contact: private.reporter_contact,
+            details: private.details,
             persons: persons.into_iter().map(|(_, id)| id).collect(),
             members: vec![who.account_id.clone()],
             checks_done: vec![],
@@ -569,6 +597,7 @@ impl Cases {
                 body: "new".into(),
                 amount_minor: None,
                 currency: None,
+                repayment: None,
             }],
             summary: CaseSummary {
                 id: id.clone(),
@@ -669,7 +698,7 @@ impl Cases {
                     .bind(s.rid)
                     .fetch_all(&mut *tx)
                     .await?;
-            let rows = sqlx::query("SELECT id, kind, at, author, body, amount_minor, currency FROM case_event WHERE case_rid = $1 ORDER BY at DESC, id DESC")
+            let rows = sqlx::query("SELECT id, kind, at, author, body, amount_minor, currency, repayment FROM case_event WHERE case_rid = $1 ORDER BY at DESC, id DESC")
                 .bind(s.rid).fetch_all(&mut *tx).await?;
             let mut events = Vec::with_capacity(rows.len());
             for e in &rows {
@@ -689,6 +718,7 @@ impl Cases {
                     author: e.try_get("author")?,
                     amount_minor: e.try_get("amount_minor")?,
                     currency: e.try_get("currency")?,
+                    repayment: e.try_get("repayment")?,
                 });
             }
             tx.audit(&self.entry(AuditAction::Read, AuditOutcome::Allowed, &s.id))
@@ -702,6 +732,7 @@ impl Cases {
                 description: private.summary,
                 reporter: private.reporter,
                 reporter_contact: private.reporter_contact,
+                details: private.details,
                 persons,
                 members,
                 checks_done,
@@ -733,15 +764,75 @@ impl Cases {
             let me = self.ctx.who.account_id.as_str();
             match op {
                 ChangeOp::Event(ev) => {
-                    self.insert_event(
-                        &mut tx,
-                        s.rid,
-                        &ev.kind,
-                        &ev.body,
-                        ev.amount_minor,
-                        ev.currency.as_deref(),
+                    let eid = self
+                        .insert_event(
+                            &mut tx,
+                            s.rid,
+                            &ev.kind,
+                            &ev.body,
+                            ev.amount_minor,
+                            ev.currency.as_deref(),
+                        )
+                        .await?;
+                    if let Some(r) = ev.repayment.as_deref() {
+                        sqlx::query("UPDATE case_event SET repayment = $2 WHERE id = $1")
+                            .bind(&eid)
+                            .bind(r)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                ChangeOp::Details { version, details } => {
+                    if s.version != version {
+                        return Err(StoreError::Conflict(
+                            "the case was changed by someone else since you opened it".into(),
+                        ));
+                    }
+                    let (ty, env): (String, Option<String>) = sqlx::query_as(
+                        "SELECT case_type, private_data FROM case_file WHERE rid = $1",
                     )
+                    .bind(s.rid)
+                    .fetch_one(&mut *tx)
                     .await?;
+                    let clean = case_type(&ty)
+                        .ok_or_else(|| invalid("case_type", "case.error.type"))?
+                        .clean_details(details)
+                        .map_err(StoreError::Validation)?;
+                    let aad = Aad::new("case_file", "private_data", &s.id);
+                    let mut private: Private = match env {
+                        Some(e) => {
+                            let json = self.keys.decrypt_string(&aad, &e)?;
+                            serde_json::from_str(&json)
+                                .map_err(|e| StoreError::Invalid(e.to_string()))?
+                        }
+                        None => Private::default(),
+                    };
+                    let changed: Vec<String> = clean
+                        .keys()
+                        .chain(private.details.keys())
+                        .filter(|k| clean.get(*k) != private.details.get(*k))
+                        .cloned()
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    private.details = clean;
+                    let json = serde_json::to_string(&private)
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    let env = self.encrypt("case_file", "private_data", &s.id, &json)?;
+                    sqlx::query("UPDATE case_file SET private_data = $2, version = version + 1, updated_at = $3, updated_by = $4 WHERE rid = $1")
+                        .bind(s.rid).bind(&env).bind(now).bind(me).execute(&mut *tx).await?;
+                    if !changed.is_empty() {
+                        // The timeline names what changed; the values stay in the file.
+                        self.insert_event(
+                            &mut tx,
+                            s.rid,
+                            "details",
+                            &changed.join(", "),
+                            None,
+                            None,
+                        )
+                        .await?;
+                    }
                 }
                 ChangeOp::Status {
                     version,
@@ -850,10 +941,44 @@ impl Cases {
             if !ok_amount || !ok_cur {
                 return Err(invalid("amount", "case.error.amount"));
             }
+            if !ev
+                .repayment
+                .as_deref()
+                .is_some_and(|r| REPAYMENT.contains(&r))
+            {
+                return Err(invalid("repayment", "case.error.repayment"));
+            }
         }
-        let ev = NewEvent { kind, body, ..ev };
+        let repayment = if kind == "money_advanced" {
+            ev.repayment.clone()
+        } else {
+            None
+        };
+        let ev = NewEvent {
+            kind,
+            body,
+            repayment,
+            ..ev
+        };
         self.change(id, AuditAction::Update, "timeline", ChangeOp::Event(&ev))
             .await
+    }
+
+    /// Replace the case type's own fields (a stale `version` is a Conflict). Empty values
+    /// clear a field; the timeline names the fields that changed.
+    pub async fn set_details(
+        &self,
+        id: &str,
+        version: i64,
+        details: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.change(
+            id,
+            AuditAction::Update,
+            "details",
+            ChangeOp::Details { version, details },
+        )
+        .await
     }
 
     /// Move the case along its workflow (a stale `version` is a Conflict).
@@ -1220,6 +1345,10 @@ impl Cases {
 
 enum ChangeOp<'a> {
     Event(&'a NewEvent),
+    Details {
+        version: i64,
+        details: &'a BTreeMap<String, String>,
+    },
     Status {
         version: i64,
         to: Status,

@@ -1501,6 +1501,14 @@ mod cases_support {
             reporter: "Trần Văn Cha".into(),
             reporter_contact: "+84 90 000 1111".into(),
             persons,
+            // Arrests carry one of their type's own fields (inside the encrypted part).
+            details: if ty == "arrest" {
+                [("charge".to_owned(), "Cư trú quá hạn".to_owned())]
+                    .into_iter()
+                    .collect()
+            } else {
+                Default::default()
+            },
         }
     }
 
@@ -1642,19 +1650,38 @@ contract!(
                     kind: "money_advanced".into(),
                     body: "ticket".into(),
                     amount_minor: None,
-                    currency: None
+                    currency: None,
+                    repayment: Some("signed".into()),
                 }
             )
             .await,
             Err(StoreError::Validation(_))
         ));
+        assert!(
+            matches!(
+                c.add_event(
+                    &rec.summary.id,
+                    NewEvent {
+                        kind: "money_advanced".into(),
+                        body: "Bus ticket".into(),
+                        amount_minor: Some(12000),
+                        currency: Some("JPY".into()),
+                        repayment: None,
+                    },
+                )
+                .await,
+                Err(StoreError::Validation(_))
+            ),
+            "an advance says whether repayment was undertaken"
+        );
         c.add_event(
             &rec.summary.id,
             NewEvent {
                 kind: "money_advanced".into(),
-                body: "Bus ticket, repayment signed".into(),
+                body: "Bus ticket".into(),
                 amount_minor: Some(12000),
                 currency: Some("JPY".into()),
+                repayment: Some("signed".into()),
             },
         )
         .await

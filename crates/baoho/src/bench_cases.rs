@@ -506,6 +506,7 @@ fn intake(rng: &mut SplitMix64, i: usize) -> (usize, CaseIntake) {
             reporter: "Benchmark reporter".into(),
             reporter_contact: "+00 000 0000".into(),
             persons: vec![],
+            details: Default::default(),
         },
     )
 }

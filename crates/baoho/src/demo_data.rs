@@ -61,6 +61,50 @@ const PLACES: &[(&str, &str, u32)] = &[
     ("AE", "EMB-AE-ABUDHABI", 6),
 ];
 
+/// A few of the type's own fields, as an officer would have them after the first call.
+fn demo_details(ty: &str, i: usize) -> std::collections::BTreeMap<String, String> {
+    let pairs: &[(&str, &str)] = match ty {
+        "arrest" => &[
+            ("charge", "Vi phạm luật xuất nhập cảnh"),
+            ("detaining_authority", "Cảnh sát địa phương"),
+        ],
+        "detention" => &[
+            ("detaining_authority", "Cục Quản lý xuất nhập cảnh"),
+            ("place_of_detention", "Trung tâm lưu giữ người nhập cư"),
+        ],
+        "accident" => &[
+            ("hospital", "Bệnh viện đa khoa thành phố"),
+            ("condition", "serious"),
+        ],
+        "illness" => &[("hospital", "Bệnh viện trung tâm"), ("condition", "stable")],
+        "death" => &[("remains", "undecided"), ("cause", "Đột quỵ")],
+        "lost_documents" => &[("document_lost", "passport")],
+        "fishermen" => &[("vessel_name", "QNg 90xxx TS"), ("crew", "7")],
+        "scam_centre" => &[
+            ("victims", "12"),
+            ("location_detail", "Khu đặc khu kinh tế"),
+        ],
+        "trafficking" => &[("victims", "3")],
+        "deportation" => &[
+            ("border_gate", "Cửa khẩu quốc tế Mộc Bài"),
+            ("persons_on_list", "46"),
+        ],
+        "evacuation" => &[
+            ("citizens", "130"),
+            ("assembly_point", "Trụ sở Đại sứ quán"),
+        ],
+        _ => &[],
+    };
+    // Every third case is still waiting for its details.
+    if i % 3 == 2 {
+        return Default::default();
+    }
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 fn agency(code: &str) -> Agency {
     let kind = match code {
         "CD" => AgencyKind::ConsularDepartment,
@@ -308,6 +352,7 @@ async fn seed_cases(
                 reporter: String::new(),
                 reporter_contact: String::new(),
                 persons: vec![pid.clone()],
+                details: demo_details(ty, i),
             })
             .await?;
         let id = rec.summary.id;

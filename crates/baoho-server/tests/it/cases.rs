@@ -90,7 +90,8 @@ both_backends!(intake_queue_actions_and_closure, async |app: &TestApp| {
                     ("kind", "money_advanced"),
                     ("body", "Vé xe"),
                     ("amount", "35.50"),
-                    ("currency", "usd")
+                    ("currency", "usd"),
+                    ("repayment", "signed")
                 ]
             )
             .await
@@ -195,7 +196,9 @@ both_backends!(intake_queue_actions_and_closure, async |app: &TestApp| {
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["amount_minor"] == 3550 && e["currency"] == "USD")
+            .any(|e| e["amount_minor"] == 3550
+                && e["currency"] == "USD"
+                && e["repayment"] == "signed")
     );
     // Lists, filters, export.
     let list = officer
@@ -601,6 +604,179 @@ both_backends!(
             state["status"], "accepted",
             "refused writes changed nothing"
         );
+        assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+    }
+);
+
+both_backends!(
+    each_case_type_has_its_own_fields_and_advances_record_repayment,
+    async |app: &TestApp| {
+        app.account("off.d", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+            .await;
+        app.account("off.seoul.d", Role::MissionOfficer, "EMB-KR-SEOUL", true)
+            .await;
+        let officer = app.login("off.d").await;
+        // The type's fields are data: the API lists them.
+        let types: Value = officer
+            .get("/api/v1/case-types")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let death = types
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == "death")
+            .unwrap();
+        assert!(
+            death["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["key"] == "remains" && f["kind"] == "choice")
+        );
+
+        let bad = officer
+            .post_json("/api/v1/cases", &json!({"case_type": "death", "priority": "urgent", "channel": "hotline", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "Died in a work accident", "details": {"date_of_death": "31/02/2026", "vessel_name": "not a death field"}}))
+            .await;
+        assert_eq!(bad.status(), 422);
+        let problem: Value = bad.json().await.unwrap();
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert!(
+            fields.contains(&"details.date_of_death") && fields.contains(&"details.vessel_name"),
+            "{problem}"
+        );
+        assert_eq!(
+            officer
+                .get("/api/v1/cases")
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["total"],
+            0,
+            "nothing was created"
+        );
+
+        let r = officer
+            .post_json("/api/v1/cases", &json!({"case_type": "death", "priority": "urgent", "channel": "hotline", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "Died in a work accident", "details": {"date_of_death": "03/11/2026", "remains": "undecided", "cause": " Tai nạn lao động "}}))
+            .await;
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        let id = v["id"].as_str().unwrap().to_owned();
+        assert_eq!(v["details"]["date_of_death"], "2026-11-03");
+        assert_eq!(v["details"]["cause"], "Tai nạn lao động");
+
+        // The family decided: the page form replaces the fields (version checked).
+        let r = officer
+            .post_form(
+                &format!("/cases/{id}/details"),
+                &[
+                    ("version", "1"),
+                    ("d_date_of_death", "2026-11-03"),
+                    ("d_remains", "repatriate_ashes"),
+                    ("d_cause", "Tai nạn lao động"),
+                    ("d_funeral_home", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let stale = officer
+            .put_json(
+                &format!("/api/v1/cases/{id}/details"),
+                &json!({"version": 1, "details": {"remains": "local_burial"}}),
+            )
+            .await;
+        assert_eq!(stale.status(), 409, "a stale version is refused");
+        let wrong = officer
+            .put_json(
+                &format!("/api/v1/cases/{id}/details"),
+                &json!({"version": 2, "details": {"remains": "sea"}}),
+            )
+            .await;
+        assert_eq!(wrong.status(), 422);
+        let v: Value = officer
+            .get(&format!("/api/v1/cases/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["details"]["remains"], "repatriate_ashes",
+            "refused writes changed nothing"
+        );
+        assert_eq!(v["version"], 2);
+        let page = officer
+            .get(&format!("/cases/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Hỏa táng, đưa tro cốt về nước"),
+            "a choice shows its label"
+        );
+        assert!(
+            v["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["kind"] == "details" && e["body"] == "remains")
+        );
+
+        // Money advanced says whether the citizen undertook to repay.
+        let no = officer
+            .post_json(&format!("/api/v1/cases/{id}/events"), &json!({"kind": "money_advanced", "body": "Chi phí hỏa táng", "amount_minor": 150000, "currency": "JPY"}))
+            .await;
+        assert_eq!(no.status(), 422);
+        let yes = officer
+            .post_json(&format!("/api/v1/cases/{id}/events"), &json!({"kind": "money_advanced", "body": "Chi phí hỏa táng", "amount_minor": 150000, "currency": "JPY", "repayment": "pending"}))
+            .await;
+        assert_eq!(yes.status(), 204);
+        let page = officer
+            .get(&format!("/cases/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("chưa ký cam kết hoàn trả"));
+
+        // Another mission: 404 and a denied row, on the page form and the API.
+        let seoul = app.login("off.seoul.d").await;
+        let before = seoul.denied().await;
+        assert_eq!(
+            seoul
+                .post_form(
+                    &format!("/cases/{id}/details"),
+                    &[("version", "3"), ("d_remains", "local_burial")]
+                )
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            seoul
+                .put_json(
+                    &format!("/api/v1/cases/{id}/details"),
+                    &json!({"version": 3, "details": {"remains": "local_burial"}})
+                )
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(seoul.denied().await, before + 2);
+        let v: Value = officer
+            .get(&format!("/api/v1/cases/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["details"]["remains"], "repatriate_ashes");
         assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
     }
 );
