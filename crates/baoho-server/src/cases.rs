@@ -187,6 +187,10 @@ pub struct ListParams {
     /// `1`: only overdue cases.
     #[serde(default)]
     pub overdue: Option<String>,
+    /// A case reference, or an affected person's name (with or without diacritics) or
+    /// document number.
+    #[serde(default)]
+    pub q: Option<String>,
     /// Page number from 1 (50 per page).
     #[serde(default)]
     pub page: Option<u32>,
@@ -214,6 +218,7 @@ impl ListParams {
             country: some(&self.country).map(|m| m.to_ascii_uppercase()),
             lead_officer: some(&self.officer),
             overdue_only: self.overdue.as_deref() == Some("1"),
+            q: some(&self.q).map(|q| baoho_domain::text::nfc(&q)),
             limit: 50,
             offset: self.page.unwrap_or(1).clamp(1, 10_000).saturating_sub(1) * 50,
             ..Default::default()

@@ -167,6 +167,9 @@ pub struct CaseFilter {
     /// Only cases opened after the case with this row number, by someone else (the work
     /// queue's "new since I last looked").
     pub after_rid: Option<i64>,
+    /// Free text: a case reference (`BH-2026-000129`, or its digits), an affected person's
+    /// document number, or their name (folded: `nguyen` finds Nguyễn).
+    pub q: Option<String>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -1101,6 +1104,60 @@ impl Cases {
         vec![place]
     }
 
+    /// The free-text condition of a case list: the reference, or an affected person's document
+    /// number or folded name. Only persons without restricted categories are matched by name or
+    /// document: a case in scope must not confirm who a restricted person is (find them in the
+    /// person registry, which applies their own rules, then open their cases).
+    fn text_condition(&self, q: &str, params: &mut Vec<String>) -> Result<String> {
+        let q: String = q.chars().take(200).collect();
+        let upper = q.to_ascii_uppercase();
+        let mut alts = Vec::new();
+        // References are `BH-YYYY-NNNNNN`: any part of one ("000129", "BH-2026-0001").
+        if upper
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'B' || b == b'H')
+            && upper.bytes().any(|b| b.is_ascii_digit())
+        {
+            // Only digits, `-`, `B` and `H` here: nothing LIKE would read as a wildcard.
+            params.push(format!("%{upper}%"));
+            alts.push(format!("c.reference LIKE ${}", params.len() + 1));
+        }
+        let pq = baoho_domain::person::PersonQuery {
+            text: q.clone(),
+            ..Default::default()
+        };
+        if let Some(k) = pq.document_key() {
+            let idx = self.keys.blind_indexes(crate::persons::BLIND_PURPOSE, &k)?;
+            let ps: Vec<String> = idx
+                .into_iter()
+                .map(|i| {
+                    params.push(i);
+                    format!("${}", params.len() + 1)
+                })
+                .collect();
+            alts.push(format!(
+                "c.rid IN (SELECT cp.case_rid FROM case_person cp JOIN person p ON p.rid = cp.person_rid JOIN person_document d ON d.person_rid = p.rid WHERE p.restricted = '' AND d.number_index IN ({}))",
+                ps.join(", ")
+            ));
+        }
+        let words = pq.words();
+        if !words.is_empty() && alts.is_empty() {
+            let n = params.len() + 2;
+            let (join, matcher, query) = on_db!(self.db, |pool| {
+                let (j, m) = pool.name_match(n);
+                (j, m, pool.name_query(&words))
+            });
+            params.push(query);
+            alts.push(format!(
+                "c.rid IN (SELECT cp.case_rid FROM case_person cp JOIN person p ON p.rid = cp.person_rid{join} WHERE p.restricted = '' AND {matcher})"
+            ));
+        }
+        if alts.is_empty() {
+            return Ok(" AND 1 = 0".to_owned());
+        }
+        Ok(format!(" AND ({})", alts.join(" OR ")))
+    }
+
     /// Cases in scope, by urgency (overdue first, then the nearest deadline); not audited (the
     /// callers write the row).
     async fn fetch(&self, f: &CaseFilter, cap: Option<i64>) -> Result<CasePage> {
@@ -1147,6 +1204,9 @@ impl Cases {
                 " AND c.rid > CAST(${} AS BIGINT) AND c.created_by <> $1",
                 params.len() + 1
             ));
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            cond.push_str(&self.text_condition(q, &mut params)?);
         }
         if f.mine {
             // Driven from the member index when that is the smaller side. (A correlated

@@ -95,7 +95,7 @@ const STORED_GRANT: BreakGlass<'static> = BreakGlass {
     reason: "stored break-glass grant with a written reason",
 };
 
-const BLIND_PURPOSE: &str = "person_document.number";
+pub(crate) const BLIND_PURPOSE: &str = "person_document.number";
 
 /// The scoped handle. Build with [`Persons::new`]; nothing else in the system reads persons.
 pub struct Persons {
