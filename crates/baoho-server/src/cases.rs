@@ -1131,8 +1131,17 @@ pub async fn attach_submit(
     Extension(authed): Extension<Authed>,
     Extension(rid): Extension<RequestId>,
     Path(id): Path<String>,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
+    let (name, bytes) = multipart_file(form).await?;
+    cases(&state, &authed, &rid, "attachment")
+        .attach(objects(&state)?, &id, &name, &bytes)
+        .await?;
+    Ok(back(&id))
+}
+
+/// The `file` field of a multipart form: its name and bytes.
+async fn multipart_file(mut form: axum::extract::Multipart) -> Result<(String, Vec<u8>), AppError> {
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(field) = form
         .next_field()
@@ -1148,16 +1157,10 @@ pub async fn attach_submit(
             file = Some((name, bytes.to_vec()));
         }
     }
-    let Some((name, bytes)) = file else {
-        return Err(AppError::Unprocessable {
-            detail: "choose a file".into(),
-            errors: vec![],
-        });
-    };
-    cases(&state, &authed, &rid, "attachment")
-        .attach(objects(&state)?, &id, &name, &bytes)
-        .await?;
-    Ok(back(&id))
+    file.ok_or_else(|| AppError::Unprocessable {
+        detail: "choose a file".into(),
+        errors: vec![],
+    })
 }
 
 /// `GET /cases/{id}/attachments/{attachment}`: download (audited).
@@ -1294,7 +1297,8 @@ pub async fn transfer_reject(
     Ok(Redirect::to("/cases").into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// The consular-access dates, each `YYYY-MM-DD` or empty.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ClockForm {
     #[serde(default)]
     arrested: String,
@@ -1804,8 +1808,9 @@ pub async fn status_submit(
     Ok(back(&id))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignForm {
+    /// The account id of the new lead officer.
     #[serde(default)]
     account: String,
 }
@@ -1818,8 +1823,17 @@ pub async fn assign_submit(
     Path(id): Path<String>,
     Form(f): Form<AssignForm>,
 ) -> Result<Response, AppError> {
+    let target = lead_candidate(&state, &f.account).await?;
+    cases(&state, &authed, &rid, "")
+        .assign(&id, &target)
+        .await?;
+    Ok(back(&id))
+}
+
+/// The account id of an officer who may lead a case (enabled, a consular role).
+async fn lead_candidate(state: &AppState, account: &str) -> Result<String, AppError> {
     let target = Accounts::new(state.store.as_ref())
-        .get(f.account.trim())
+        .get(account.trim())
         .await
         .map_err(|_| AppError::Unprocessable {
             detail: "no such officer".into(),
@@ -1836,10 +1850,7 @@ pub async fn assign_submit(
             errors: vec![],
         });
     }
-    cases(&state, &authed, &rid, "")
-        .assign(&id, &target.id)
-        .await?;
-    Ok(back(&id))
+    Ok(target.id)
 }
 
 #[derive(Debug, Deserialize)]
@@ -1864,8 +1875,9 @@ pub async fn check_submit(
     Ok(back(&id))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct VersionForm {
+    /// The version of the case you read.
     #[serde(default)]
     version: i64,
 }
@@ -1896,6 +1908,164 @@ pub async fn close_approve_submit(
         .approve_close(&id, f.version)
         .await?;
     Ok(back(&id))
+}
+
+// --- the same operations for programs (JSON) ----------------------------------------------
+
+/// Make an officer the case's lead (and a member).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/assign", tag = "cases", params(("id" = String, Path)), request_body = AssignForm,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_assign(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(f): Json<AssignForm>,
+) -> Result<StatusCode, AppError> {
+    let target = lead_candidate(&state, &f.account).await?;
+    cases(&state, &authed, &rid, "")
+        .assign(&id, &target)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CheckUpdate {
+    pub done: bool,
+}
+
+/// Tick or untick an item of the case type's checklist (by its index).
+#[utoipa::path(put, path = "/api/v1/cases/{id}/checklist/{item}", tag = "cases",
+    params(("id" = String, Path), ("item" = i64, Path)), request_body = CheckUpdate,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_check(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, item)): Path<(String, i64)>,
+    Json(f): Json<CheckUpdate>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "")
+        .check(&id, item, f.done)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ask a supervisor to close a resolved case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close-request", tag = "cases", params(("id" = String, Path)), request_body = VersionForm,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_close_request(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(f): Json<VersionForm>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "")
+        .request_close(&id, f.version)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A supervisor (not the requester) approves the closure.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close-approval", tag = "cases", params(("id" = String, Path)), request_body = VersionForm,
+    responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_close_approve(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(f): Json<VersionForm>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "")
+        .approve_close(&id, f.version)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set the consular-access dates of an arrest or detention case (VCCR art. 36).
+#[utoipa::path(put, path = "/api/v1/cases/{id}/consular-access", tag = "cases", params(("id" = String, Path)), request_body = ClockForm,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_clock(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(f): Json<ClockForm>,
+) -> Result<StatusCode, AppError> {
+    let clock = baoho_domain::case::AccessClock {
+        arrested_at: parse_day("arrested", &f.arrested)?,
+        notified_at: parse_day("notified", &f.notified)?,
+        requested_at: parse_day("requested", &f.requested)?,
+        granted_at: parse_day("granted", &f.granted)?,
+        visits: vec![],
+    };
+    cases(&state, &authed, &rid, "")
+        .set_access_clock(&id, &clock)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A supervisor approves a referral sent without the person's consent: it goes out.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/referrals/{referral}/approval", tag = "cases",
+    params(("id" = String, Path), ("referral" = String, Path)),
+    responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody)))]
+pub async fn api_referral_approve(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, referral)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "referral approval")
+        .approve_referral(&id, &referral)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The case's attachments (names, types, sizes; not their content).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<baoho_store::attachments::Attachment>), (status = 404, body = ProblemBody)))]
+pub async fn api_attachments(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<baoho_store::attachments::Attachment>>, AppError> {
+    let h = cases(&state, &authed, &rid, "attachments");
+    let k = h.get(&id).await?;
+    Ok(Json(h.attachments(&k).await?))
+}
+
+/// Attach a file (multipart form, field `file`): PDF, JPEG, PNG or text, size-limited;
+/// encrypted at rest when the case is restricted.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = baoho_store::attachments::Attachment), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_attach(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    form: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let (name, bytes) = multipart_file(form).await?;
+    let a = cases(&state, &authed, &rid, "attachment")
+        .attach(objects(&state)?, &id, &name, &bytes)
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+/// Download an attachment (audited).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment}", tag = "cases",
+    params(("id" = String, Path), ("attachment" = String, Path)),
+    responses((status = 200, description = "the file", content_type = "application/octet-stream"), (status = 404, body = ProblemBody)))]
+pub async fn api_attachment_download(
+    state: State<AppState>,
+    authed: Extension<Authed>,
+    rid: Extension<RequestId>,
+    path: Path<(String, String)>,
+) -> Result<Response, AppError> {
+    attachment_download(state, authed, rid, path).await
 }
 
 #[derive(Template, WebTemplate)]

@@ -1147,3 +1147,297 @@ both_backends!(
         assert_eq!(v["approvals"]["total"], 0);
     }
 );
+
+both_backends!(
+    every_case_operation_has_a_json_api_that_keeps_the_same_gate,
+    async |app: &TestApp| {
+        app.account("off.j", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+            .await;
+        app.account("head.j", Role::HeadOfMission, "EMB-JP-TOKYO", true)
+            .await;
+        app.account("off.seoul.j", Role::MissionOfficer, "EMB-KR-SEOUL", true)
+            .await;
+        let officer = app.login("off.j").await;
+        let head = app.login("head.j").await;
+        let seoul = app.login("off.seoul.j").await;
+        let p: Value = officer
+            .post_json(
+                "/api/v1/persons",
+                &json!({"full_name": "Vũ Thị Lan", "country": "JP", "mission": "EMB-JP-TOKYO"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let case: Value = officer
+            .post_json("/api/v1/cases", &json!({"case_type": "arrest", "priority": "urgent", "channel": "hotline", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "Arrested in Nagoya", "persons": [p["id"]]}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = case["id"].as_str().unwrap().to_owned();
+        let head_id = {
+            let me: Value = head.get("/api/v1/session").await.json().await.unwrap();
+            me["account_id"].as_str().unwrap().to_owned()
+        };
+        let upload = |who: &crate::helpers::Staff<'_>, bytes: Vec<u8>| {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name("giấy tạm giữ.pdf"),
+            );
+            app.client
+                .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
+                .header("cookie", &who.cookie)
+                .header("x-csrf-token", &who.csrf)
+                .multipart(form)
+                .send()
+        };
+        // Another mission first: every new operation is 404 with one denied row, and changes
+        // nothing.
+        let pdf = b"%PDF-1.4\n% synthetic test file\n".to_vec();
+        let before = seoul.denied().await;
+        let statuses = vec![
+            seoul
+                .post_json(
+                    &format!("/api/v1/cases/{id}/assign"),
+                    &json!({"account": head_id}),
+                )
+                .await
+                .status(),
+            seoul
+                .put_json(
+                    &format!("/api/v1/cases/{id}/checklist/0"),
+                    &json!({"done": true}),
+                )
+                .await
+                .status(),
+            seoul
+                .post_json(
+                    &format!("/api/v1/cases/{id}/close-request"),
+                    &json!({"version": 1}),
+                )
+                .await
+                .status(),
+            seoul
+                .post_json(
+                    &format!("/api/v1/cases/{id}/close-approval"),
+                    &json!({"version": 1}),
+                )
+                .await
+                .status(),
+            seoul
+                .put_json(
+                    &format!("/api/v1/cases/{id}/consular-access"),
+                    &json!({"arrested": "2026-11-01"}),
+                )
+                .await
+                .status(),
+            seoul
+                .get(&format!("/api/v1/cases/{id}/attachments"))
+                .await
+                .status(),
+            upload(&seoul, pdf.clone()).await.unwrap().status(),
+        ];
+        assert!(statuses.iter().all(|s| *s == 404), "{statuses:?}");
+        assert_eq!(seoul.denied().await, before + statuses.len());
+
+        // The case's own officer, through JSON only.
+        assert_eq!(
+            officer
+                .post_json(
+                    &format!("/api/v1/cases/{id}/assign"),
+                    &json!({"account": head_id})
+                )
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            officer
+                .post_json(
+                    &format!("/api/v1/cases/{id}/assign"),
+                    &json!({"account": "nobody"})
+                )
+                .await
+                .status(),
+            422
+        );
+        assert_eq!(
+            officer
+                .put_json(
+                    &format!("/api/v1/cases/{id}/checklist/0"),
+                    &json!({"done": true})
+                )
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            officer
+                .put_json(
+                    &format!("/api/v1/cases/{id}/checklist/500"),
+                    &json!({"done": true})
+                )
+                .await
+                .status(),
+            422
+        );
+        assert_eq!(
+            officer
+                .put_json(
+                    &format!("/api/v1/cases/{id}/consular-access"),
+                    &json!({"arrested": "2026-11-01", "notified": "2026-11-09"})
+                )
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            officer
+                .put_json(
+                    &format!("/api/v1/cases/{id}/consular-access"),
+                    &json!({"arrested": "1 Nov"})
+                )
+                .await
+                .status(),
+            422
+        );
+        let up = upload(&officer, pdf.clone()).await.unwrap();
+        assert_eq!(up.status(), 201);
+        let att: Value = up.json().await.unwrap();
+        let list: Value = officer
+            .get(&format!("/api/v1/cases/{id}/attachments"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list[0]["id"], att["id"]);
+        let got = officer
+            .get(&format!(
+                "/api/v1/cases/{id}/attachments/{}",
+                att["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.bytes().await.unwrap().to_vec(), pdf);
+        assert_eq!(
+            seoul
+                .get(&format!(
+                    "/api/v1/cases/{id}/attachments/{}",
+                    att["id"].as_str().unwrap()
+                ))
+                .await
+                .status(),
+            404
+        );
+        // An override referral waits for the head of mission, who approves it by API.
+        let r: Value = officer
+            .post_json(&format!("/api/v1/cases/{id}/referrals"), &json!({"agency": "MPS", "purpose": "Verify identity", "fields": ["identity"], "consent": false, "override_reason": "The person is unconscious in hospital"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["status"], "awaiting_approval");
+        let rid = r["id"].as_str().unwrap();
+        assert_eq!(
+            officer
+                .post_json(
+                    &format!("/api/v1/cases/{id}/referrals/{rid}/approval"),
+                    &json!({})
+                )
+                .await
+                .status(),
+            403,
+            "not the requester's own"
+        );
+        assert_eq!(
+            seoul
+                .post_json(
+                    &format!("/api/v1/cases/{id}/referrals/{rid}/approval"),
+                    &json!({})
+                )
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            head.post_json(
+                &format!("/api/v1/cases/{id}/referrals/{rid}/approval"),
+                &json!({})
+            )
+            .await
+            .status(),
+            204
+        );
+        let refs: Value = officer
+            .get(&format!("/api/v1/cases/{id}/referrals"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(refs[0]["status"], "sent");
+        // Through the workflow to a closure the head approves.
+        let mut version = officer
+            .get(&format!("/api/v1/cases/{id}"))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["version"]
+            .as_i64()
+            .unwrap();
+        for to in ["assessed", "in_progress", "resolved"] {
+            assert_eq!(
+                officer
+                    .post_json(
+                        &format!("/api/v1/cases/{id}/status"),
+                        &json!({"version": version, "status": to})
+                    )
+                    .await
+                    .status(),
+                204,
+                "{to}"
+            );
+            version += 1;
+        }
+        assert_eq!(
+            officer
+                .post_json(
+                    &format!("/api/v1/cases/{id}/close-request"),
+                    &json!({"version": version - 1})
+                )
+                .await
+                .status(),
+            409,
+            "stale"
+        );
+        assert_eq!(
+            officer
+                .post_json(
+                    &format!("/api/v1/cases/{id}/close-request"),
+                    &json!({"version": version})
+                )
+                .await
+                .status(),
+            204
+        );
+        version += 1;
+        assert_eq!(
+            head.post_json(
+                &format!("/api/v1/cases/{id}/close-approval"),
+                &json!({"version": version})
+            )
+            .await
+            .status(),
+            204
+        );
+        let v: Value = officer
+            .get(&format!("/api/v1/cases/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "closed");
+        assert_eq!(v["checks_done"], json!([0]));
+        assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+    }
+);
