@@ -770,6 +770,16 @@ pub struct CasePageT {
     pub attachments: Vec<baoho_store::attachments::Attachment>,
     /// The case type's own fields with their values.
     pub details: Vec<DetailRow>,
+    /// The registry search for a person to add (`?find=`), and its hits not yet on the case.
+    pub find: String,
+    pub found: Vec<baoho_store::PersonSummary>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CasePageQuery {
+    /// Search the registry for a person to add to the case.
+    #[serde(default)]
+    pub find: Option<String>,
 }
 
 /// One of the case type's own fields on the case page.
@@ -848,13 +858,14 @@ fn day(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
         .unwrap_or_default()
 }
 
-/// `GET /cases/{id}`
+/// `GET /cases/{id}` (`?find=` searches the registry for a person to add)
 pub async fn case_page(
     State(state): State<AppState>,
     c: Chrome,
     Extension(authed): Extension<Authed>,
     Extension(rid): Extension<RequestId>,
     Path(id): Path<String>,
+    Query(cq): Query<CasePageQuery>,
 ) -> Result<CasePageT, AppError> {
     let h = cases(&state, &authed, &rid, "");
     let k = h.get(&id).await?;
@@ -869,6 +880,22 @@ pub async fn case_page(
             Err(e) => return Err(e.into()),
         }
     }
+    let find = cq.find.as_deref().map(str::trim).unwrap_or("").to_owned();
+    let found = if find.is_empty() {
+        vec![]
+    } else {
+        persons_h
+            .search(&baoho_domain::person::PersonQuery {
+                text: find.clone(),
+                birth_year: None,
+                limit: 20,
+            })
+            .await?
+            .hits
+            .into_iter()
+            .filter(|h| !k.persons.contains(&h.id))
+            .collect()
+    };
     let ty = case_type(&k.summary.case_type);
     let checks = ty
         .map(|t| {
@@ -925,6 +952,11 @@ pub async fn case_page(
                 },
                 "escalation" => known(format!("case.escalation.{}", e.body), &e.body),
                 "assignment" => name_of(&e.body),
+                "person_linked" => persons
+                    .iter()
+                    .find(|(pid, _)| *pid == e.body)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_else(|| "—".into()),
                 "details" => e
                     .body
                     .split(", ")
@@ -1113,6 +1145,8 @@ pub async fn case_page(
         details: ty
             .map(|t| detail_rows(lang, t, &k.details))
             .unwrap_or_default(),
+        find,
+        found,
         k,
         c,
     })
@@ -1712,6 +1746,43 @@ fn parse_amount(s: &str) -> Option<i64> {
 
 fn back(id: &str) -> Response {
     Redirect::to(&format!("/cases/{id}")).into_response()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LinkPerson {
+    /// The id of a person in the registry you may read.
+    #[serde(default)]
+    pub person_id: String,
+}
+
+/// `POST /cases/{id}/persons`: add a person from the registry.
+pub async fn link_person_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Form(f): Form<LinkPerson>,
+) -> Result<Response, AppError> {
+    cases(&state, &authed, &rid, "person linked")
+        .link_person(&id, f.person_id.trim())
+        .await?;
+    Ok(back(&id))
+}
+
+/// Add a person from the registry to the case (a crew, a group rescued together).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/persons", tag = "cases", params(("id" = String, Path)), request_body = LinkPerson,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_link_person(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(f): Json<LinkPerson>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "person linked")
+        .link_person(&id, f.person_id.trim())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /cases/{id}/details`: the type's own fields, as `d_<key>` form fields and the

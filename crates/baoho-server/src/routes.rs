@@ -571,6 +571,20 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             p.clone(),
+            "/cases/{id}/persons",
+            Staff,
+            Kind::Page,
+            post(cases::link_person_submit),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/cases/{id}/persons",
+            Staff,
+            Kind::Api,
+            post(cases::api_link_person),
+        ),
+        r(
+            p.clone(),
             "/cases/{id}/details",
             Staff,
             Kind::Page,
@@ -778,6 +792,7 @@ pub fn table() -> Vec<Route> {
         crate::cases::api_referrals,
         crate::cases::api_referral_answer,
         crate::cases::api_details,
+        crate::cases::api_link_person,
         crate::cases::api_assign,
         crate::cases::api_check,
         crate::cases::api_close_request,

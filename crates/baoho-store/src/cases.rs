@@ -785,6 +785,33 @@ impl Cases {
                             .await?;
                     }
                 }
+                ChangeOp::LinkPerson { person } => {
+                    // The person must be readable by this identity too (its own gate: a
+                    // denied row and a field error if not, as at intake).
+                    let p = match self
+                        .persons
+                        .gate(&mut tx, pool.agg(), person, Verb::Read, AuditAction::Read)
+                        .await
+                    {
+                        Ok((p, _)) => p,
+                        Err(StoreError::NotFound) => {
+                            tx.commit_in(&self.db).await?;
+                            return Err(invalid("person", "case.error.person"));
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    let added = sqlx::query("INSERT INTO case_person (case_rid, person_rid) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(s.rid)
+                        .bind(p.rid)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if added == 0 {
+                        return Err(invalid("person", "case.error.person_linked"));
+                    }
+                    self.insert_event(&mut tx, s.rid, "person_linked", &p.id, None, None)
+                        .await?;
+                }
                 ChangeOp::Details { version, details } => {
                     if s.version != version {
                         return Err(StoreError::Conflict(
@@ -965,6 +992,18 @@ impl Cases {
         };
         self.change(id, AuditAction::Update, "timeline", ChangeOp::Event(&ev))
             .await
+    }
+
+    /// Add a person from the registry to the case's affected persons (a fishing crew, a group
+    /// rescued together). Both gates apply: edit on the case, read on the person.
+    pub async fn link_person(&self, id: &str, person: &str) -> Result<()> {
+        self.change(
+            id,
+            AuditAction::Update,
+            "person linked",
+            ChangeOp::LinkPerson { person },
+        )
+        .await
     }
 
     /// Replace the case type's own fields (a stale `version` is a Conflict). Empty values
@@ -1408,6 +1447,9 @@ enum ChangeOp<'a> {
     Details {
         version: i64,
         details: &'a BTreeMap<String, String>,
+    },
+    LinkPerson {
+        person: &'a str,
     },
     Status {
         version: i64,

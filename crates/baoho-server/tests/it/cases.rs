@@ -1441,3 +1441,143 @@ both_backends!(
         assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
     }
 );
+
+both_backends!(
+    a_case_gathers_several_persons_from_the_registry,
+    async |app: &TestApp| {
+        app.account("off.crew", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+            .await;
+        app.account("off.seoul.crew", Role::MissionOfficer, "EMB-KR-SEOUL", true)
+            .await;
+        let officer = app.login("off.crew").await;
+        let seoul = app.login("off.seoul.crew").await;
+        let mut crew = vec![];
+        for name in ["Phan Văn Biển", "Phan Văn Sóng", "Trịnh Văn Gió"] {
+            let p: Value = officer
+                .post_json(
+                    "/api/v1/persons",
+                    &json!({"full_name": name, "country": "JP", "mission": "EMB-JP-TOKYO"}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            crew.push(p["id"].as_str().unwrap().to_owned());
+        }
+        let elsewhere: Value = seoul
+            .post_json(
+                "/api/v1/persons",
+                &json!({"full_name": "Phan Văn Xa", "country": "KR", "mission": "EMB-KR-SEOUL"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let case: Value = officer
+            .post_json("/api/v1/cases", &json!({"case_type": "fishermen", "priority": "urgent", "channel": "partner", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "A fishing boat held by the coast guard", "persons": [crew[0]]}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = case["id"].as_str().unwrap().to_owned();
+        // The page's registry search shows who is not yet on the case (folded names).
+        let page = officer
+            .get(&format!("/cases/{id}?find=phan+van"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Phan Văn Sóng") && page.contains(&crew[1]));
+        assert!(
+            !page.contains(&format!("name=\"person_id\" value=\"{}\"", crew[0])),
+            "already on the case"
+        );
+        assert!(
+            !page.contains("Phan Văn Xa"),
+            "another mission's person is not offered"
+        );
+        // Add by the page form and by the API.
+        assert_eq!(
+            officer
+                .post_form(
+                    &format!("/cases/{id}/persons"),
+                    &[("person_id", crew[1].as_str())]
+                )
+                .await
+                .status(),
+            303
+        );
+        assert_eq!(
+            officer
+                .post_json(
+                    &format!("/api/v1/cases/{id}/persons"),
+                    &json!({"person_id": crew[2]})
+                )
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            officer
+                .post_json(
+                    &format!("/api/v1/cases/{id}/persons"),
+                    &json!({"person_id": crew[2]})
+                )
+                .await
+                .status(),
+            422,
+            "already linked"
+        );
+        // A person outside my scope: refused like a missing one, with a denied row.
+        let before = officer.denied().await;
+        assert_eq!(
+            officer
+                .post_json(
+                    &format!("/api/v1/cases/{id}/persons"),
+                    &json!({"person_id": elsewhere["id"]})
+                )
+                .await
+                .status(),
+            422
+        );
+        assert_eq!(officer.denied().await, before + 1);
+        // Another mission cannot add to my case.
+        let before = seoul.denied().await;
+        assert_eq!(
+            seoul
+                .post_json(
+                    &format!("/api/v1/cases/{id}/persons"),
+                    &json!({"person_id": elsewhere["id"]})
+                )
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(seoul.denied().await, before + 1);
+        let v: Value = officer
+            .get(&format!("/api/v1/cases/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut got: Vec<String> = v["persons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+        got.sort();
+        let mut want = crew.clone();
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(
+            v["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "person_linked")
+                .count(),
+            2
+        );
+    }
+);
