@@ -19,6 +19,7 @@ pub mod reference;
 pub mod routes;
 pub mod telemetry;
 mod web;
+pub mod xlsx;
 
 pub use app::{AppState, launch, router};
 pub use config::Config;

@@ -354,6 +354,13 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             g.clone(),
+            "/cases/export.xlsx",
+            Staff,
+            Kind::Page,
+            get(cases::export_xlsx),
+        ),
+        r(
+            g.clone(),
             "/cases/{id}",
             Staff,
             Kind::Page,

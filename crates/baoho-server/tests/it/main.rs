@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cases;
 mod dupes;
+mod exports;
 mod helpers;
 mod pages;
 mod persons;

@@ -1,0 +1,196 @@
+//! The case list's Excel export: the same rows, scope, refusals and audit rows as the CSV
+//! export, in a workbook that opens (read back with calamine).
+
+use crate::helpers::{Staff, TestApp, both_backends};
+use baoho_domain::access::Role;
+use baoho_store::audit::AuditFilter;
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// Open a case through the API; its reference.
+async fn open_case(s: &Staff<'_>, case_type: &str, country: &str, mission: &str) -> String {
+    let r = s
+        .post_json("/api/v1/cases", &json!({"case_type": case_type, "priority": "high", "channel": "mission", "country": country, "mission": mission, "summary": "Export test"}))
+        .await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The workbook's one sheet, read back: the header row and the data rows.
+fn sheet(bytes: &[u8]) -> (Vec<String>, Vec<Vec<Data>>) {
+    let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["cases".to_owned()]);
+    let formulas = wb.worksheet_formula("cases").unwrap();
+    assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()));
+    let range = wb.worksheet_range("cases").unwrap();
+    let mut rows = range.rows().map(|r| r.to_vec());
+    let header = rows
+        .next()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.to_string())
+        .collect();
+    (header, rows.collect())
+}
+
+fn csv_references(csv: &str) -> BTreeSet<String> {
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().trim_matches('"').to_owned())
+        .collect()
+}
+
+fn xlsx_references(rows: &[Vec<Data>]) -> BTreeSet<String> {
+    rows.iter()
+        .map(|r| match &r[0] {
+            Data::String(s) => s.clone(),
+            other => panic!("reference is not text: {other:?}"),
+        })
+        .collect()
+}
+
+/// What an audit row says, without its time, hash and request id.
+type Said = (String, String, String, String, String, String, String);
+
+/// The audit rows `who` wrote while `f` ran.
+async fn audited<F: Future>(app: &TestApp, who: &str, f: F) -> (F::Output, Vec<Said>) {
+    let rows = |after: i64| async move {
+        let mut v: Vec<_> = app
+            .audit(AuditFilter {
+                actor: Some(who.to_owned()),
+                ..Default::default()
+            })
+            .await
+            .into_iter()
+            .filter(|r| r.seq > after)
+            .collect();
+        v.sort_by_key(|r| r.seq);
+        v
+    };
+    let last = rows(0).await.last().map_or(0, |r| r.seq);
+    let out = f.await;
+    let said = rows(last)
+        .await
+        .into_iter()
+        .map(|r| {
+            let e = r.entry;
+            (
+                e.action.as_str().to_owned(),
+                e.outcome.as_str().to_owned(),
+                e.role,
+                e.agency,
+                e.object_kind,
+                e.object_id,
+                e.purpose,
+            )
+        })
+        .collect();
+    (out, said)
+}
+
+both_backends!(
+    case_list_xlsx_matches_the_csv_export,
+    async |app: &TestApp| {
+        app.account("off.tk", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+            .await;
+        app.account("off.sl", Role::MissionOfficer, "EMB-KR-SEOUL", true)
+            .await;
+        app.account("police.x", Role::PartnerLiaison, "MPS", true)
+            .await;
+        app.account("auditor.x", Role::Auditor, "CD", true).await;
+        let tokyo = app.login("off.tk").await;
+        let seoul = app.login("off.sl").await;
+        let arrest = open_case(&tokyo, "arrest", "JP", "EMB-JP-TOKYO").await;
+        let detention = open_case(&tokyo, "detention", "JP", "EMB-JP-TOKYO").await;
+        let other_mission = open_case(&seoul, "arrest", "KR", "EMB-KR-SEOUL").await;
+
+        // The whole list in the officer's scope: Tokyo's two cases, not Seoul's.
+        let (res, csv_said) = audited(app, &tokyo.account_id, async {
+            tokyo.get("/cases/export.csv").await.text().await.unwrap()
+        })
+        .await;
+        let csv = res;
+        let (res, xlsx_said) =
+            audited(app, &tokyo.account_id, tokyo.get("/cases/export.xlsx")).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        assert_eq!(
+            res.headers()["content-disposition"],
+            "attachment; filename=\"cases.xlsx\""
+        );
+        let bytes = res.bytes().await.unwrap();
+        let (header, rows) = sheet(&bytes);
+        assert_eq!(
+            header,
+            [
+                "reference",
+                "type",
+                "priority",
+                "status",
+                "rag",
+                "country",
+                "mission",
+                "opened_at (UTC)",
+                "due_at (UTC)",
+                "escalation"
+            ]
+        );
+        let refs = xlsx_references(&rows);
+        assert_eq!(
+            refs,
+            BTreeSet::from([arrest.clone(), detention.clone()]),
+            "exactly the cases in scope"
+        );
+        assert!(!refs.contains(&other_mission));
+        assert_eq!(refs, csv_references(&csv), "the same rows as the CSV");
+        for r in &rows {
+            assert_eq!(r[6], Data::String("EMB-JP-TOKYO".into()));
+            assert!(matches!(r[7], Data::DateTime(_)), "opened_at is a date");
+            assert!(matches!(r[8], Data::DateTime(_)), "due_at is a date");
+        }
+        // The same audit rows as the CSV export: the scoped list's search and the export.
+        assert_eq!(xlsx_said, csv_said);
+        assert!(
+            xlsx_said
+                .iter()
+                .any(|s| s.0 == "export" && s.6 == "case list export, 2 rows"),
+            "{xlsx_said:?}"
+        );
+
+        // The list's filters apply.
+        let filtered = tokyo.get("/cases/export.xlsx?case_type=detention").await;
+        let (_, rows) = sheet(&filtered.bytes().await.unwrap());
+        assert_eq!(xlsx_references(&rows), BTreeSet::from([detention.clone()]));
+        let csv = tokyo
+            .get("/cases/export.csv?case_type=detention")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(csv_references(&csv), BTreeSet::from([detention]));
+
+        // The other mission's officer exports only its own case.
+        let (_, rows) = sheet(&seoul.get("/cases/export.xlsx").await.bytes().await.unwrap());
+        assert_eq!(xlsx_references(&rows), BTreeSet::from([other_mission]));
+
+        // A partner and an auditor are refused, exactly as for the CSV.
+        for username in ["police.x", "auditor.x"] {
+            let s = app.login(username).await;
+            let (csv, csv_said) = audited(app, &s.account_id, s.get("/cases/export.csv")).await;
+            let (xlsx, xlsx_said) = audited(app, &s.account_id, s.get("/cases/export.xlsx")).await;
+            assert_eq!(csv.status(), 403, "{username} csv");
+            assert_eq!(xlsx.status(), 403, "{username} xlsx");
+            assert_eq!(xlsx_said, csv_said, "{username}: the same audit rows");
+            let body = xlsx.text().await.unwrap();
+            assert!(!body.contains(&arrest), "{username}: nothing of the list");
+        }
+        assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+    }
+);
