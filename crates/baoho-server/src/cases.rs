@@ -252,7 +252,20 @@ pub struct ListPage {
     pub statuses: Vec<&'static str>,
     pub f: ListParams,
     pub query: String,
+    /// Officers and heads of mission may export; others do not see the buttons.
+    pub can_export: bool,
 }
+
+fn may_export(role: Role) -> bool {
+    matches!(
+        role,
+        Role::MissionOfficer | Role::HqOfficer | Role::HeadOfMission
+    )
+}
+
+/// The most rows one export holds: beyond it the officer narrows the filters (an export is
+/// never silently cut short).
+const EXPORT_MAX_ROWS: i64 = 20_000;
 
 /// `GET /cases/list`
 pub async fn list_page(
@@ -270,9 +283,12 @@ pub async fn list_page(
         ("mission", p.mission.clone().unwrap_or_default()),
         ("country", p.country.clone().unwrap_or_default()),
         ("overdue", p.overdue.clone().unwrap_or_default()),
+        ("officer", p.officer.clone().unwrap_or_default()),
+        ("q", p.q.clone().unwrap_or_default()),
     ])
     .unwrap_or_default();
     Ok(ListPage {
+        can_export: may_export(authed.account.role),
         rows: rows(lang, &r.cases),
         total: r.total,
         page: p.page.unwrap_or(1).max(1),
@@ -342,7 +358,7 @@ const EXPORT_COLUMNS: [&str; 10] = [
 ];
 
 /// What every case-list export shares, whatever its format: the roles that may export, the
-/// list's filters (up to 500 rows), the one scoped list call (with its audited search) and the
+/// list's filters (every matching row, up to [`EXPORT_MAX_ROWS`]), the scoped list calls (with its audited search) and the
 /// export's own audit row, written once `render` has made the file from the rows.
 async fn export_list<T>(
     state: &AppState,
@@ -351,32 +367,65 @@ async fn export_list<T>(
     p: &ListParams,
     render: impl FnOnce(&[CaseSummary]) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    if !matches!(
-        authed.account.role,
-        Role::MissionOfficer | Role::HqOfficer | Role::HeadOfMission
-    ) {
+    let entry = |outcome, purpose: String| {
+        baoho_store::audit::AuditEntry::new(
+            state.now(),
+            &authed.account.id,
+            baoho_store::audit::AuditAction::Export,
+            outcome,
+        )
+        .role(authed.account.role.as_str())
+        .agency(&authed.account.agency.code)
+        .object("case", "")
+        .purpose(purpose)
+        .request(&rid.0)
+    };
+    if !may_export(authed.account.role) {
+        state
+            .store
+            .append_audit(&entry(
+                baoho_store::audit::AuditOutcome::Denied,
+                "case list export".into(),
+            ))
+            .await?;
         return Err(AppError::Forbidden("your role may not export lists".into()));
     }
     let mut f = p.filter()?;
     f.limit = 500;
+    f.offset = 0;
     let h = cases(state, authed, rid, "export");
-    let page = h.list(&f).await?;
+    // Every matching row, a page at a time (each page read is an audited search).
+    let mut all: Vec<CaseSummary> = Vec::new();
+    loop {
+        let page = h.list(&f).await?;
+        if page.total > EXPORT_MAX_ROWS {
+            return Err(AppError::Unprocessable {
+                detail: format!(
+                    "{} cases match; an export holds at most {EXPORT_MAX_ROWS}: narrow the filters",
+                    page.total
+                ),
+                errors: vec![],
+            });
+        }
+        let n = page.cases.len();
+        all.extend(page.cases);
+        if n < 500 || all.len() as i64 >= page.total {
+            break;
+        }
+        f.offset += 500;
+    }
+    let page = CasePage {
+        total: all.len() as i64,
+        cases: all,
+        total_is_at_least: false,
+    };
     let file = render(&page.cases)?;
     state
         .store
-        .append_audit(
-            &baoho_store::audit::AuditEntry::new(
-                state.now(),
-                &authed.account.id,
-                baoho_store::audit::AuditAction::Export,
-                baoho_store::audit::AuditOutcome::Allowed,
-            )
-            .role(authed.account.role.as_str())
-            .agency(&authed.account.agency.code)
-            .object("case", "")
-            .purpose(format!("case list export, {} rows", page.cases.len()))
-            .request(&rid.0),
-        )
+        .append_audit(&entry(
+            baoho_store::audit::AuditOutcome::Allowed,
+            format!("case list export, {} rows", page.cases.len()),
+        ))
         .await?;
     Ok(file)
 }

@@ -188,9 +188,66 @@ both_backends!(
             assert_eq!(csv.status(), 403, "{username} csv");
             assert_eq!(xlsx.status(), 403, "{username} xlsx");
             assert_eq!(xlsx_said, csv_said, "{username}: the same audit rows");
+            assert_eq!(
+                s.denied().await,
+                2,
+                "{username}: each refusal leaves a denied row"
+            );
             let body = xlsx.text().await.unwrap();
             assert!(!body.contains(&arrest), "{username}: nothing of the list");
         }
         assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
     }
 );
+
+/// An export holds every matching row (not the first page of the list), follows the list's
+/// search, and the list page offers it only to roles that may export.
+#[tokio::test]
+async fn an_export_is_never_cut_short_and_follows_the_search() {
+    let app = crate::helpers::spawn_sqlite().await;
+    app.account("off.many", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        .await;
+    app.account("analyst.many", Role::Analyst, "CD", true).await;
+    let officer = app.login("off.many").await;
+    let mut refs = BTreeSet::new();
+    for _ in 0..520 {
+        refs.insert(open_case(&officer, "lost_documents", "JP", "EMB-JP-TOKYO").await);
+    }
+    let csv = officer.get("/cases/export.csv").await.text().await.unwrap();
+    assert_eq!(
+        csv_references(&csv),
+        refs,
+        "all 520 rows, past the list's 500"
+    );
+    let (_, rows) = sheet(
+        &officer
+            .get("/cases/export.xlsx")
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(xlsx_references(&rows), refs);
+    // The search box's query goes into the export link and filters the rows.
+    let one = refs.iter().next().unwrap().clone();
+    let page = officer
+        .get(&format!("/cases/list?q={one}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("/cases/export.csv?case_type=&amp;status=&amp;mission=&amp;country=&amp;overdue=&amp;officer=&amp;q={one}")) || page.contains(&format!("q={one}\"")), "the export link keeps the search");
+    let csv = officer
+        .get(&format!("/cases/export.csv?q={one}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv_references(&csv), BTreeSet::from([one]));
+    let analyst = app.login("analyst.many").await;
+    let page = analyst.get("/cases/list").await;
+    if page.status() == 200 {
+        assert!(!page.text().await.unwrap().contains("export-cases"));
+    }
+    app.stop().await;
+}
