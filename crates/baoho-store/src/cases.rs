@@ -215,6 +215,14 @@ pub struct WorkQueue {
     pub since_last_look: CasePage,
     /// When I last looked (none on the first visit).
     pub last_looked: Option<DateTime<Utc>>,
+    /// Referrals without consent awaiting my approval (heads of mission and HQ; never my own;
+    /// empty for others), oldest first.
+    #[serde(default)]
+    pub referral_approvals: crate::referrals::QueueReferrals,
+    /// Partners' answers on referrals of cases I am a member of, since I last looked (the
+    /// last 7 days on the first visit), newest first. The answer's text is on the case page.
+    #[serde(default)]
+    pub referral_answers: crate::referrals::QueueAnswers,
 }
 
 const USER_EVENTS: &[&str] = &[
@@ -1373,6 +1381,7 @@ impl Cases {
             total: 0,
             total_is_at_least: false,
         };
+        let referral_cap = cap;
         let cap = Some(cap);
         // My cases are the open cases I lead (read from `case_lead_open` in deadline order,
         // migration 0013); cases I only took part in are in the full list's "mine" filter.
@@ -1397,7 +1406,19 @@ impl Cases {
             after_rid: last.map(|(_, rid)| rid),
             ..Default::default()
         };
-        let (mine, overdue, approvals, unassessed, since_last_look) = tokio::try_join!(
+        let answers_since = last.map_or(
+            self.ctx.at - chrono::Duration::days(crate::referrals::FIRST_LOOK_DAYS),
+            |(at, _)| at,
+        );
+        let (
+            mine,
+            overdue,
+            approvals,
+            unassessed,
+            since_last_look,
+            referral_approvals,
+            referral_answers,
+        ) = tokio::try_join!(
             self.fetch(&f_mine, cap),
             self.fetch(&f_overdue, cap),
             async {
@@ -1415,6 +1436,8 @@ impl Cases {
                     Ok(empty())
                 }
             },
+            self.queue_referral_approvals(referral_cap),
+            self.queue_referral_answers(answers_since, referral_cap),
         )?;
         let entry = self.entry(AuditAction::Search, AuditOutcome::Allowed, "");
         on_db!(self.db, |pool| {
@@ -1438,7 +1461,23 @@ impl Cases {
             unassessed,
             since_last_look,
             last_looked: last.map(|(at, _)| at),
+            referral_approvals,
+            referral_answers,
         })
+    }
+
+    /// Whether a row read with the scope columns (and the member flag asking about the
+    /// account bound as `$1`) may be listed to me: the per-row re-check of the lists.
+    pub(crate) fn listable<R: Row>(&self, r: &R) -> Result<bool>
+    where
+        for<'a> &'a str: sqlx::ColumnIndex<R>,
+        String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        bool: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+        i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    {
+        let s = self.scope_from_row(r)?;
+        Ok(decide(&self.ctx.who, Verb::Search, &s.scope, None).is_allowed())
     }
 }
 

@@ -2569,3 +2569,249 @@ contract!(
         ));
     }
 );
+
+contract!(
+    work_queue_lists_referrals_to_approve_and_answers_since_last_look,
+    async |s: &dyn Store| {
+        use baoho_store::{Inbox, ReferralRequest};
+        use cases_support::*;
+        let keys = setup(s).await;
+        let head = account(
+            s,
+            "head.tokyo",
+            Role::HeadOfMission,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let officer = account(
+            s,
+            "tokyo.ref",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&head.id),
+        )
+        .await;
+        // Osaka's jurisdiction is Japan too: Tokyo's cases are in its head's lists, but its
+        // head approves only Osaka's referrals.
+        let osaka = account(
+            s,
+            "head.osaka",
+            Role::HeadOfMission,
+            AgencyKind::Mission,
+            "CG-JP-OSAKA",
+            None,
+        )
+        .await;
+        let hq = account(
+            s,
+            "hq.ref",
+            Role::HqOfficer,
+            AgencyKind::ConsularDepartment,
+            "CD",
+            None,
+        )
+        .await;
+        let police = account(
+            s,
+            "mps.ref",
+            Role::PartnerLiaison,
+            AgencyKind::PublicSecurity,
+            "MPS",
+            None,
+        )
+        .await;
+        let who = identity(s, &officer).await;
+        let t0 = clock_now();
+        let c = cases_at(s, &keys, &who, t0);
+        let open = c.create(intake("accident", vec![])).await.unwrap();
+        // Trafficking cases are restricted: listed only to their members.
+        let hidden = c.create(intake("trafficking", vec![])).await.unwrap();
+        assert!(hidden.summary.restricted);
+        let req = |agency: &str, consent: bool| ReferralRequest {
+            agency: agency.into(),
+            purpose: "Receive at the airport".into(),
+            fields: vec!["identity".into()],
+            consent,
+            override_reason: if consent {
+                String::new()
+            } else {
+                "Person unconscious in hospital, family cannot be reached".into()
+            },
+        };
+        let waiting = c.refer(&open.summary.id, req("P-79", false)).await.unwrap();
+        assert_eq!(waiting.status, "awaiting_approval");
+        c.refer(&hidden.summary.id, req("P-79", false))
+            .await
+            .unwrap();
+        let sent = c.refer(&open.summary.id, req("MPS", true)).await.unwrap();
+        let queue = |acc: &baoho_store::Account, secs: i64, role: Option<Role>| {
+            let acc = acc.clone();
+            let keys = keys.clone();
+            async move {
+                let mut id = identity(s, &acc).await;
+                if let Some(r) = role {
+                    id.role = r;
+                }
+                cases_at(s, &keys, &id, t0 + chrono::Duration::seconds(secs))
+                    .work_queue()
+                    .await
+                    .unwrap()
+            }
+        };
+        // The head of mission: the open case's override only (not the restricted case's,
+        // whose member they are not; not the referral sent with consent).
+        let q = queue(&head, 1, None).await;
+        assert_eq!(q.referral_approvals.total, 1, "{:?}", q.referral_approvals);
+        let item = &q.referral_approvals.items[0];
+        assert_eq!(
+            (
+                item.case_id.as_str(),
+                item.case_reference.as_str(),
+                item.case_type.as_str(),
+                item.referral_id.as_str(),
+                item.agency.as_str(),
+                item.purpose.as_str()
+            ),
+            (
+                open.summary.id.as_str(),
+                open.summary.reference.as_str(),
+                "accident",
+                waiting.id.as_str(),
+                "P-79",
+                "Receive at the airport"
+            )
+        );
+        assert_eq!(q.referral_approvals.shown_total(), "1");
+        // HQ approves everywhere (the restricted case is not listed to it either).
+        assert_eq!(queue(&hq, 1, None).await.referral_approvals.total, 1);
+        // Another mission's head, although the case is in its lists: nothing to approve.
+        assert_eq!(queue(&osaka, 1, None).await.referral_approvals.total, 0);
+        // The requester: not a supervisor; and promoted to one, never their own requests.
+        assert_eq!(queue(&officer, 1, None).await.referral_approvals.total, 0);
+        assert_eq!(
+            queue(&officer, 1, Some(Role::HeadOfMission))
+                .await
+                .referral_approvals
+                .total,
+            0
+        );
+        // Counted up to the cap, like the case lists.
+        let capped = cases_at(
+            s,
+            &keys,
+            &identity(s, &head).await,
+            t0 + chrono::Duration::seconds(1),
+        )
+        .work_queue_counting_up_to(0)
+        .await
+        .unwrap();
+        assert_eq!(capped.referral_approvals.shown_total(), "0+");
+        // Approved: gone from the queue.
+        cases_at(
+            s,
+            &keys,
+            &identity(s, &head).await,
+            t0 + chrono::Duration::seconds(2),
+        )
+        .approve_referral(&open.summary.id, &waiting.id)
+        .await
+        .unwrap();
+        assert_eq!(queue(&head, 3, None).await.referral_approvals.total, 0);
+        // The police answer after the officer's last look (at 1 s): the officer sees the answer,
+        // without its text; the head of mission (no member of the case) does not.
+        Inbox::new(
+            s,
+            keys.clone(),
+            baoho_store::AccessCtx {
+                who: identity(s, &police).await,
+                request_id: "r".into(),
+                purpose: String::new(),
+                at: t0 + chrono::Duration::seconds(10),
+            },
+        )
+        .respond(&sent.id, "accepted", "Identity confirmed")
+        .await
+        .unwrap();
+        let q = queue(&officer, 20, None).await;
+        assert_eq!(q.referral_answers.total, 1, "{:?}", q.referral_answers);
+        let a = &q.referral_answers.items[0];
+        assert_eq!(
+            (
+                a.case_id.as_str(),
+                a.referral_id.as_str(),
+                a.agency.as_str(),
+                a.status.as_str()
+            ),
+            (
+                open.summary.id.as_str(),
+                sent.id.as_str(),
+                "MPS",
+                "accepted"
+            )
+        );
+        assert!(!format!("{q:?}").contains("Identity confirmed"));
+        assert_eq!(queue(&head, 20, None).await.referral_answers.total, 0);
+        // Looked at once: not again.
+        assert_eq!(queue(&officer, 30, None).await.referral_answers.total, 0);
+        // A first look lists the answers of the last 7 days: a new member of the case sees it,
+        // until it is older than that.
+        let colleague = account(
+            s,
+            "tokyo.ref2",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&head.id),
+        )
+        .await;
+        let colleague2 = account(
+            s,
+            "tokyo.ref3",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&head.id),
+        )
+        .await;
+        let moved = account(
+            s,
+            "tokyo.ref4",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            Some(&head.id),
+        )
+        .await;
+        for acc in [&colleague, &colleague2, &moved] {
+            cases_at(s, &keys, &who, t0 + chrono::Duration::seconds(40))
+                .assign(&open.summary.id, &acc.id)
+                .await
+                .unwrap();
+        }
+        assert_eq!(queue(&colleague, 50, None).await.referral_answers.total, 1);
+        // A member since posted to Seoul: the case is no longer in their places, as in the
+        // queue's case lists.
+        let mut seoul = identity(s, &moved).await;
+        seoul.agency.code = "EMB-KR-SEOUL".into();
+        seoul.jurisdiction = vec!["KR".into()];
+        assert_eq!(
+            cases_at(s, &keys, &seoul, t0 + chrono::Duration::seconds(50))
+                .work_queue()
+                .await
+                .unwrap()
+                .referral_answers
+                .total,
+            0
+        );
+        assert_eq!(
+            queue(&colleague2, 8 * 86_400, None)
+                .await
+                .referral_answers
+                .total,
+            0
+        );
+    }
+);

@@ -5,7 +5,10 @@
 //! answered once it is committed and on disk, exactly what `POST /cases` does), by mission officers of
 //! 15 missions. The work queue is timed as `queue_page` in `baoho-server` builds it:
 //! [`Cases::work_queue`] (mine and open, overdue, awaiting approval for a head of mission, new,
-//! new since the last look: read concurrently, one audit row) beside the incoming transfers.
+//! new since the last look, referrals awaiting approval, referral answers since the last look:
+//! read concurrently, one audit row) beside the incoming transfers. Before it is measured, some
+//! referrals are made on the officers' own cases so that the referral lists read a table that
+//! has rows.
 //! Nothing personal is generated: summaries are fixed text.
 
 use crate::bench::SplitMix64;
@@ -15,7 +18,7 @@ use baoho_domain::case::case_types;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
 use baoho_store::{
     AccessCtx, Accounts, Backend, CaseFilter, CaseIntake, Cases, DatabaseUrl, Keyring, NewAccount,
-    OpenMode, RefData, Store,
+    OpenMode, RefData, ReferralRequest, Store,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -49,6 +52,12 @@ pub struct CasesArgs {
     /// Seed of the synthetic cases.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Referrals made (through `Cases::refer`, each on a case opened for it, by the officers
+    /// of the missions in their shares) before the work queue is measured: a third without
+    /// consent (awaiting approval), a third to the case country's state with its answer
+    /// recorded, a third sent to the police.
+    #[arg(long, default_value_t = 300)]
+    referrals: usize,
 }
 
 /// Written beside a SQLite database the bench created.
@@ -235,6 +244,18 @@ async fn bench(
         write_marker(m, a.seed, existing + fill_n + a.writes)?;
     }
 
+    let referrals = refer_some(
+        store.as_ref(),
+        &keys,
+        &staff,
+        a.referrals,
+        a.seed ^ 0x0005_EFE5,
+    )
+    .await?;
+    if let Some(m) = marker {
+        write_marker(m, a.seed, existing + fill_n + a.writes + referrals.0)?;
+    }
+
     let tokyo = staff.officers[0][0].clone();
     let officer_q = queue(store.as_ref(), &keys, &tokyo, a.queries).await?;
     let hom_q = queue(store.as_ref(), &keys, &staff.hom, a.queries).await?;
@@ -250,7 +271,7 @@ async fn bench(
             "database built now"
         },
         MISSIONS.len(),
-        existing + fill_n + a.writes
+        existing + fill_n + a.writes + referrals.0
     );
     println!(
         "  durability: journal {}, synchronous {}",
@@ -276,6 +297,13 @@ async fn bench(
     let (p50, p90, p99, max, mean) = pcts(&writes.times);
     println!(
         "    per write: p50 {p50:.2} ms, p90 {p90:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, mean {mean:.2} ms"
+    );
+    println!(
+        "  referrals: {} made before the queue was measured, each on a case opened for it ({} awaiting approval, {} with a recorded answer) in {:.1} s",
+        referrals.0,
+        referrals.0.div_ceil(3),
+        referrals.0 / 3,
+        referrals.1.as_secs_f64()
     );
     officer_q.print(&format!(
         "work queue, mission officer ({}, {} officers there)",
@@ -469,6 +497,66 @@ async fn create_many(
     })
 }
 
+/// Make `n` referrals, sequentially, each on a case its officer opens for it now (the cases of
+/// the fill were encrypted under an earlier run's throwaway key, and referring reads the case):
+/// referral i is without consent (awaiting the head of mission) when i % 3 == 0, to the case
+/// country's state with an answer recorded when i % 3 == 1, and to the police with consent
+/// otherwise. Returns how many and how long.
+async fn refer_some(
+    s: &dyn Store,
+    keys: &Arc<Keyring>,
+    staff: &Staff,
+    n: usize,
+    seed: u64,
+) -> anyhow::Result<(usize, Duration)> {
+    let t0 = Instant::now();
+    for i in 0..n {
+        let mut rng = SplitMix64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let (m, intake) = intake(&mut rng, i);
+        let who = &staff.officers[m][rng.below(OFFICERS)];
+        let h = handle(
+            s,
+            keys,
+            who,
+            format!("bench-referral-{i}"),
+            chrono::Utc::now(),
+        );
+        let case = h
+            .create(intake)
+            .await
+            .with_context(|| format!("case for referral {i}"))?;
+        let consent = i % 3 != 0;
+        let agency = if i % 3 == 1 {
+            format!("STATE-{}", MISSIONS[m].1)
+        } else {
+            "MPS".to_owned()
+        };
+        let r = h
+            .refer(
+                &case.summary.id,
+                ReferralRequest {
+                    agency,
+                    purpose: "Verify the citizen's identity and nationality".into(),
+                    fields: vec!["identity".into(), "location".into()],
+                    consent,
+                    override_reason: if consent {
+                        String::new()
+                    } else {
+                        "The citizen cannot be reached to consent in time".into()
+                    },
+                },
+            )
+            .await
+            .with_context(|| format!("referral {i}"))?;
+        if i % 3 == 1 {
+            h.record_state_answer(&case.summary.id, &r.id, "acknowledged", "")
+                .await
+                .with_context(|| format!("answer to referral {i}"))?;
+        }
+    }
+    Ok((n, t0.elapsed()))
+}
+
 /// A synthetic intake (no personal data) and the index of its mission.
 fn intake(rng: &mut SplitMix64, i: usize) -> (usize, CaseIntake) {
     let mut r = rng.unit();
@@ -513,7 +601,7 @@ fn intake(rng: &mut SplitMix64, i: usize) -> (usize, CaseIntake) {
 
 struct Queue {
     pages: Vec<Duration>,
-    /// Per list: (name, total matching rows on the last page).
+    /// Per list: (name, total matching items on the last page).
     lists: Vec<(&'static str, String)>,
 }
 
@@ -543,6 +631,14 @@ async fn queue(
                 ("awaiting approval", wq.approvals.shown_total()),
                 ("new, not yet assessed", wq.unassessed.shown_total()),
                 ("new since the last look", wq.since_last_look.shown_total()),
+                (
+                    "referrals awaiting approval",
+                    wq.referral_approvals.shown_total(),
+                ),
+                (
+                    "referral answers since the last look",
+                    wq.referral_answers.shown_total(),
+                ),
             ];
         }
     }
@@ -554,7 +650,7 @@ impl Queue {
         let (p50, p90, p99, max, mean) = pcts(&self.pages);
         println!("  {who}:");
         println!(
-            "    page (work queue: 5 lists read concurrently, each counted up to 1000, one audit row and commit; incoming transfers beside it): p50 {p50:.2} ms, p90 {p90:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, mean {mean:.2} ms ({} pages)",
+            "    page (work queue: 7 lists read concurrently, each counted up to 1000, one audit row and commit; incoming transfers beside it): p50 {p50:.2} ms, p90 {p90:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, mean {mean:.2} ms ({} pages)",
             self.pages.len()
         );
         let totals: Vec<String> = self
@@ -562,7 +658,7 @@ impl Queue {
             .iter()
             .map(|(name, total)| format!("{name} {total}"))
             .collect();
-        println!("    cases: {}", totals.join(", "));
+        println!("    lists: {}", totals.join(", "));
     }
 }
 
