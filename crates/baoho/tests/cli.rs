@@ -520,6 +520,8 @@ fn bench_cases_prints_its_figures() {
         "4",
         "--queries",
         "5",
+        "--referrals",
+        "9",
         "--database",
         db.as_str(),
     ];
@@ -533,7 +535,10 @@ fn bench_cases_prints_its_figures() {
         "{stderr}"
     );
     for want in [
-        "bench cases: SQLite (database built now), 15 missions, 100 open cases now",
+        "bench cases: SQLite (database built now), 15 missions, 109 open cases now",
+        "referrals: 9 made before the queue was measured",
+        "referrals awaiting approval ",
+        "referral answers since the last look ",
         "durability: journal wal, synchronous 1+wal-fsync",
         "fill: 60 cases in",
         "40 audited case creations",
@@ -541,7 +546,7 @@ fn bench_cases_prints_its_figures() {
         "work queue, mission officer (EMB-JP-TOKYO",
         "work queue, head of mission (EMB-JP-TOKYO)",
         "(5 pages)",
-        "cases: mine and open ",
+        "lists: mine and open ",
         "overdue ",
         "awaiting approval ",
         "new, not yet assessed ",
@@ -577,10 +582,10 @@ fn bench_cases_prints_its_figures() {
     );
     assert!(stdout.contains("(database reused)"), "{stdout}");
     assert!(
-        stdout.contains("fill: none needed (100 open cases already there)"),
+        stdout.contains("fill: none needed (109 open cases already there)"),
         "{stdout}"
     );
-    assert!(stdout.contains("140 open cases now"), "{stdout}");
+    assert!(stdout.contains("158 open cases now"), "{stdout}");
     let other = format!("sqlite://{}", dir.path().join("other.db").display());
     run_ok(&["migrate", "--database", &other]);
     let out = baoho()
