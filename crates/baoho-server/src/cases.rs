@@ -1547,6 +1547,19 @@ fn parse_day(field: &str, v: &str) -> Result<Option<chrono::DateTime<chrono::Utc
         })
 }
 
+impl ClockForm {
+    /// The dates as the store takes them (visits come from the timeline).
+    fn clock(&self) -> Result<baoho_domain::case::AccessClock, AppError> {
+        Ok(baoho_domain::case::AccessClock {
+            arrested_at: parse_day("arrested", &self.arrested)?,
+            notified_at: parse_day("notified", &self.notified)?,
+            requested_at: parse_day("requested", &self.requested)?,
+            granted_at: parse_day("granted", &self.granted)?,
+            visits: vec![],
+        })
+    }
+}
+
 /// `POST /cases/{id}/consular-access`
 pub async fn clock_submit(
     State(state): State<AppState>,
@@ -1555,15 +1568,8 @@ pub async fn clock_submit(
     Path(id): Path<String>,
     Form(f): Form<ClockForm>,
 ) -> Result<Response, AppError> {
-    let clock = baoho_domain::case::AccessClock {
-        arrested_at: parse_day("arrested", &f.arrested)?,
-        notified_at: parse_day("notified", &f.notified)?,
-        requested_at: parse_day("requested", &f.requested)?,
-        granted_at: parse_day("granted", &f.granted)?,
-        visits: vec![],
-    };
     cases(&state, &authed, &rid, "")
-        .set_access_clock(&id, &clock)
+        .set_access_clock(&id, &f.clock()?)
         .await?;
     Ok(back(&id))
 }
@@ -2249,15 +2255,8 @@ pub async fn api_clock(
     Path(id): Path<String>,
     Json(f): Json<ClockForm>,
 ) -> Result<StatusCode, AppError> {
-    let clock = baoho_domain::case::AccessClock {
-        arrested_at: parse_day("arrested", &f.arrested)?,
-        notified_at: parse_day("notified", &f.notified)?,
-        requested_at: parse_day("requested", &f.requested)?,
-        granted_at: parse_day("granted", &f.granted)?,
-        visits: vec![],
-    };
     cases(&state, &authed, &rid, "")
-        .set_access_clock(&id, &clock)
+        .set_access_clock(&id, &f.clock()?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -324,7 +324,7 @@ impl Cases {
         &self.persons
     }
 
-    fn entry(&self, action: AuditAction, outcome: AuditOutcome, id: &str) -> AuditEntry {
+    pub(crate) fn entry(&self, action: AuditAction, outcome: AuditOutcome, id: &str) -> AuditEntry {
         let ok = id.len() <= 128
             && id.bytes().all(|b| {
                 b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'@')

@@ -440,7 +440,6 @@ impl Cases {
         if note.chars().count() > 5000 {
             return Err(invalid("note", "case.error.body"));
         }
-        let who = self.ctx().who.clone();
         let at = self.ctx().at;
         let keys = self.keys_ref().clone();
         let db = self.db_ref().clone();
@@ -483,19 +482,11 @@ impl Cases {
             };
             self.insert_event(&mut tx, s.rid, "referral", &body, None, None)
                 .await?;
-            let entry = AuditEntry::new(
-                at,
-                &who.account_id,
-                AuditAction::Update,
-                AuditOutcome::Allowed,
-            )
-            .role(who.role.as_str())
-            .agency(&who.agency.code)
-            .object("case", &s.id)
-            .purpose(format!(
-                "referral {referral_id}: answer of {agency} recorded ({status})"
-            ))
-            .request(&self.ctx().request_id);
+            let entry = self
+                .entry(AuditAction::Update, AuditOutcome::Allowed, &s.id)
+                .purpose(format!(
+                    "referral {referral_id}: answer of {agency} recorded ({status})"
+                ));
             tx.audit(&entry).await?;
             tx.commit_in(&self.db).await?;
         });
