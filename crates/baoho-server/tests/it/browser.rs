@@ -95,37 +95,34 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
     })
 }
 
-/// Wait (fantoccini polls the condition) until the element matching `css` contains `want`,
-/// and return its text.
+/// Wait until the element matching `css` contains `want`, and return its text.
 pub async fn wait_for_text(c: &Client, css: &str, want: &str) -> String {
-    let id = css.trim_start_matches('#');
-    let xpath = if css.starts_with('#') {
-        format!("//*[@id='{id}'][contains(., \"{want}\")]")
-    } else {
-        let (tag, class) = css.split_once('.').unwrap_or((css, ""));
-        let tag = if tag.is_empty() { "*" } else { tag };
-        if class.is_empty() {
-            format!("//{tag}[contains(., \"{want}\")]")
-        } else {
-            format!(
-                "//{tag}[contains(concat(' ', @class, ' '), ' {class} ')][contains(., \"{want}\")]"
-            )
+    wait_for(c, css, |text| text.contains(want))
+        .await
+        .unwrap_or_else(|now| panic!("{css} never contained {want:?}; it says {now:?}"))
+}
+
+/// Poll (a condition, not a fixed sleep) until the text of the element matching `css`
+/// satisfies `ok`, for at most 15 s. A page that is being replaced (a form just submitted, an
+/// htmx swap) can hand back an element that is gone a moment later: that is read again rather
+/// than failing, because a stale read says nothing about the page the test waits for.
+/// On time-out, `Err` holds the last text seen.
+pub async fn wait_for(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> Result<String, String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let mut last = "(absent)".to_string();
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+        {
+            if ok(&text) {
+                return Ok(text);
+            }
+            last = text;
         }
-    };
-    let found = c
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::XPath(&xpath))
-        .await;
-    match found {
-        Ok(el) => el.text().await.unwrap(),
-        Err(e) => {
-            let now = match c.find(Locator::Css(css)).await {
-                Ok(el) => el.text().await.unwrap_or_default(),
-                Err(_) => "(absent)".into(),
-            };
-            panic!("{css} never contained {want:?} ({e}); it says {now:?}")
+        if tokio::time::Instant::now() >= deadline {
+            return Err(last);
         }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -183,18 +180,15 @@ async fn search_missions_on_a_phone_without_diacritics() {
         .click()
         .await
         .unwrap();
+    // The unfiltered page lists Phnom Penh too: wait for the answer to the search itself,
+    // a short count, before reading the table.
+    let count = wait_for(c, "#mission-count", |t| {
+        t.parse::<usize>().is_ok_and(|n| (1..10).contains(&n))
+    })
+    .await
+    .unwrap_or_else(|now| panic!("the search never narrowed the list; the count says {now:?}"));
     let table = wait_for_text(c, "table.list", "Phnom Penh").await;
-    assert!(table.contains("Campuchia"), "{table}");
-    let count: usize = c
-        .find(Locator::Css("#mission-count"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..10).contains(&count), "{count}");
+    assert!(table.contains("Campuchia"), "{count}: {table}");
     b.close().await;
     app.stop().await;
 }
@@ -336,13 +330,25 @@ async fn sign_in(c: &Client, app: &crate::helpers::TestApp, username: &str, ahea
     wait_for_text(c, "#who-name", username).await;
 }
 
+/// Click the element matching `css` once it is there (the page may still be loading); an
+/// element replaced between finding and clicking is found again.
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let el = c
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+        match el.click().await {
+            Ok(()) => return,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!("clicking {css} again after {e}");
+            }
+            Err(e) => panic!("{css} could not be clicked: {e}"),
+        }
+    }
 }
 
 /// The case journey: hotline intake with a duplicate warning → assign → consular visit logged
