@@ -1394,8 +1394,13 @@ impl Cases {
             overdue_only: true,
             ..Default::default()
         };
+        // A head of mission sees the jurisdiction's cases but approves closures only for
+        // their own mission's (`may_approve_close`): list only those they can act on.
         let f_approvals = CaseFilter {
             awaiting_approval: true,
+            mission: (self.ctx.who.role == Role::HeadOfMission
+                && self.ctx.who.agency.kind != AgencyKind::ConsularDepartment)
+                .then(|| self.ctx.who.agency.code.clone()),
             ..Default::default()
         };
         let f_new = CaseFilter {

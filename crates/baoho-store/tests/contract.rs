@@ -2815,3 +2815,56 @@ contract!(
         );
     }
 );
+
+contract!(
+    closures_to_approve_are_only_those_i_may_approve,
+    async |s: &dyn Store| {
+        use baoho_domain::case::Status;
+        use cases_support::*;
+        let keys = setup(s).await;
+        let account_at = |name: &'static str, role, code: &'static str| async move {
+            let kind = if code == "CD" {
+                AgencyKind::ConsularDepartment
+            } else {
+                AgencyKind::Mission
+            };
+            account(s, name, role, kind, code, None).await
+        };
+        let osaka_officer = account_at("osaka.off", Role::MissionOfficer, "CG-JP-OSAKA").await;
+        let osaka_head = account_at("osaka.head", Role::HeadOfMission, "CG-JP-OSAKA").await;
+        let tokyo_head = account_at("tokyo.head", Role::HeadOfMission, "EMB-JP-TOKYO").await;
+        let hq = account_at("hq.appr", Role::HqOfficer, "CD").await;
+        let t0 = clock_now();
+        let c = cases_at(s, &keys, &identity(s, &osaka_officer).await, t0);
+        let mut k = intake("accident", vec![]);
+        k.mission = "CG-JP-OSAKA".into();
+        let rec = c.create(k).await.unwrap();
+        let id = rec.summary.id.clone();
+        c.set_status(&id, 1, Status::Assessed, "").await.unwrap();
+        c.set_status(&id, 2, Status::Resolved, "").await.unwrap();
+        c.request_close(&id, 3).await.unwrap();
+        // Tokyo's head sees the Osaka case (Japan is Tokyo's jurisdiction too) but may not
+        // approve its closure: it is not in their list of closures to approve.
+        for (a, want) in [
+            (&tokyo_head, (0, false)),
+            (&osaka_head, (1, true)),
+            (&hq, (1, true)),
+        ] {
+            let h = cases_at(s, &keys, &identity(s, a).await, t0);
+            let q = h.work_queue().await.unwrap();
+            let got = h.get(&id).await.unwrap();
+            assert_eq!(
+                (q.approvals.total, h.can_approve(&got)),
+                want,
+                "{}",
+                a.username
+            );
+        }
+        assert!(matches!(
+            cases_at(s, &keys, &identity(s, &tokyo_head).await, t0)
+                .approve_close(&id, 4)
+                .await,
+            Err(StoreError::Forbidden)
+        ));
+    }
+);
