@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::auth::Authed;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Form, Json, Query};
-use crate::i18n::{Lang, Tr};
+use crate::i18n::{Lang, Tr, country_name, mission_name};
 use crate::layers::RequestId;
 use crate::web::Chrome;
 use askama::Template;
@@ -43,14 +43,6 @@ fn type_name(lang: Lang, code: &str) -> String {
     match case_type(code) {
         Some(t) if lang == Lang::Vi => t.name_vi.clone(),
         Some(t) => t.name_en.clone(),
-        None => code.to_owned(),
-    }
-}
-
-fn country_name(lang: Lang, code: &str) -> String {
-    match refdata::country(code) {
-        Some(c) if lang == Lang::Vi => c.name_vi.clone(),
-        Some(c) => c.name_en.clone(),
         None => code.to_owned(),
     }
 }
@@ -366,25 +358,26 @@ pub async fn list_page(
 /// `GET /cases/export.csv`: the filtered list as CSV (audited as an export).
 pub async fn export_csv(
     State(state): State<AppState>,
+    c: Chrome,
     Extension(authed): Extension<Authed>,
     Extension(rid): Extension<RequestId>,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
+    let lang = c.t.lang;
     let out = export_list(&state, &authed, &rid, &p, |cases| {
-        let mut out = csv_line(&EXPORT_COLUMNS);
+        let headers: Vec<&str> = EXPORT_COLUMNS.iter().map(|c| c.header).collect();
+        let mut out = csv_line(&headers);
         for c in cases {
-            out.push_str(&csv_line(&[
-                &c.reference,
-                &c.case_type,
-                c.priority.as_str(),
-                c.status.as_str(),
-                c.rag.as_str(),
-                &c.country,
-                &c.mission,
-                &c.opened_at.to_rfc3339(),
-                &c.due_at.to_rfc3339(),
-                c.escalation.as_str(),
-            ]));
+            let values = export_row(lang, c);
+            let cells: Vec<String> = values
+                .into_iter()
+                .map(|v| match v {
+                    ExportValue::Text(s) => s,
+                    ExportValue::Time(t) => t.to_rfc3339(),
+                })
+                .collect();
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            out.push_str(&csv_line(&cells));
         }
         Ok(out)
     })
@@ -402,19 +395,66 @@ pub async fn export_csv(
         .into_response())
 }
 
-/// The columns of every case-list export, in order.
-const EXPORT_COLUMNS: [&str; 10] = [
-    "reference",
-    "type",
-    "priority",
-    "status",
-    "rag",
-    "country",
-    "mission",
-    "opened_at",
-    "due_at",
-    "escalation",
+/// One column of every case-list export: its header (stable codes, for whoever processes the
+/// file) and its width in Excel. Each code column is followed by its name in the officer's
+/// language, for whoever reads it.
+struct ExportColumn {
+    header: &'static str,
+    width: f64,
+}
+
+const fn col(header: &'static str, width: f64) -> ExportColumn {
+    ExportColumn { header, width }
+}
+
+/// The columns of every case-list export, in order; [`export_row`] gives the values.
+const EXPORT_COLUMNS: [ExportColumn; 14] = [
+    col("reference", 20.0),
+    col("type", 16.0),
+    col("type_name", 26.0),
+    col("priority", 10.0),
+    col("status", 14.0),
+    col("status_name", 16.0),
+    col("rag", 8.0),
+    col("country", 9.0),
+    col("country_name", 18.0),
+    col("mission", 18.0),
+    col("mission_name", 30.0),
+    col("opened_at", 17.0),
+    col("due_at", 17.0),
+    col("escalation", 12.0),
 ];
+
+/// One exported value: text, or an instant (RFC 3339 in CSV, a date cell in Excel).
+enum ExportValue {
+    Text(String),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+/// One case's values, in the order of [`EXPORT_COLUMNS`], the names in `lang`.
+fn export_row(lang: Lang, c: &CaseSummary) -> [ExportValue; 14] {
+    use ExportValue::{Text, Time};
+    let t = Tr::new(lang);
+    [
+        Text(c.reference.clone()),
+        Text(c.case_type.clone()),
+        Text(type_name(lang, &c.case_type)),
+        Text(c.priority.as_str().to_owned()),
+        Text(c.status.as_str().to_owned()),
+        Text(
+            t.s(&format!("case.status.{}", c.status.as_str()))
+                .to_owned(),
+        ),
+        Text(c.rag.as_str().to_owned()),
+        Text(c.country.clone()),
+        Text(country_name(lang, &c.country)),
+        Text(c.mission.clone()),
+        Text(mission_name(lang, &c.mission)),
+        Time(c.opened_at),
+        Time(c.due_at),
+        Text(c.escalation.as_str().to_owned()),
+    ]
+}
 
 /// What every case-list export shares, whatever its format: the roles that may export, the
 /// list's filters (every matching row, up to [`EXPORT_MAX_ROWS`]), the scoped list calls (with its audited search) and the
@@ -493,41 +533,36 @@ async fn export_list<T>(
 /// call and audited the same way, as an Excel workbook (dates as date cells, in UTC).
 pub async fn export_xlsx(
     State(state): State<AppState>,
+    c: Chrome,
     Extension(authed): Extension<Authed>,
     Extension(rid): Extension<RequestId>,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
     use crate::xlsx::{Cell, Column};
+    let lang = c.t.lang;
     let file = export_list(&state, &authed, &rid, &p, |cases| {
-        let widths = [20.0, 16.0, 10.0, 14.0, 8.0, 9.0, 18.0, 17.0, 17.0, 12.0];
         let columns: Vec<Column<'_>> = EXPORT_COLUMNS
             .iter()
-            .zip(widths)
-            .map(|(h, width)| Column {
-                header: match *h {
+            .map(|c| Column {
+                header: match c.header {
                     "opened_at" => "opened_at (UTC)",
                     "due_at" => "due_at (UTC)",
                     h => h,
                 },
-                width,
+                width: c.width,
             })
             .collect();
+        let rows: Vec<[ExportValue; 14]> = cases.iter().map(|c| export_row(lang, c)).collect();
         crate::xlsx::workbook(
             "cases",
             &columns,
-            cases.iter().map(|c| {
-                vec![
-                    Cell::Text(&c.reference),
-                    Cell::Text(&c.case_type),
-                    Cell::Text(c.priority.as_str()),
-                    Cell::Text(c.status.as_str()),
-                    Cell::Text(c.rag.as_str()),
-                    Cell::Text(&c.country),
-                    Cell::Text(&c.mission),
-                    Cell::Time(c.opened_at),
-                    Cell::Time(c.due_at),
-                    Cell::Text(c.escalation.as_str()),
-                ]
+            rows.iter().map(|r| {
+                r.iter()
+                    .map(|v| match v {
+                        ExportValue::Text(s) => Cell::Text(s),
+                        ExportValue::Time(t) => Cell::Time(*t),
+                    })
+                    .collect()
             }),
         )
     })

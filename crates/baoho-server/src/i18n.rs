@@ -154,6 +154,24 @@ pub fn keys(lang: Lang) -> Vec<String> {
     k
 }
 
+/// A country as people name it in `lang` (the code itself when unknown).
+pub fn country_name(lang: Lang, code: &str) -> String {
+    match baoho_domain::refdata::country(code) {
+        Some(c) if lang == Lang::Vi => c.name_vi.clone(),
+        Some(c) => c.name_en.clone(),
+        None => code.to_owned(),
+    }
+}
+
+/// A mission as people name it in `lang` (the code itself when unknown).
+pub fn mission_name(lang: Lang, code: &str) -> String {
+    match baoho_domain::refdata::mission(code) {
+        Some(m) if lang == Lang::Vi => m.name_vi.clone(),
+        Some(m) => m.name_en.clone(),
+        None => code.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::auth::Authed;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Form, Json, Query};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, country_name, mission_name};
 use crate::layers::RequestId;
 use crate::web::Chrome;
 use askama::Template;
@@ -209,22 +209,6 @@ pub struct PersonsPage {
     pub searched: bool,
     pub hits: Vec<HitRow>,
     pub more: bool,
-}
-
-fn country_name(lang: Lang, code: &str) -> String {
-    match refdata::country(code) {
-        Some(c) if lang == Lang::Vi => c.name_vi.clone(),
-        Some(c) => c.name_en.clone(),
-        None => code.to_owned(),
-    }
-}
-
-fn mission_name(lang: Lang, code: &str) -> String {
-    match refdata::mission(code) {
-        Some(m) if lang == Lang::Vi => m.name_vi.clone(),
-        Some(m) => m.name_en.clone(),
-        None => code.to_owned(),
-    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -132,11 +132,15 @@ both_backends!(
             [
                 "reference",
                 "type",
+                "type_name",
                 "priority",
                 "status",
+                "status_name",
                 "rag",
                 "country",
+                "country_name",
                 "mission",
+                "mission_name",
                 "opened_at (UTC)",
                 "due_at (UTC)",
                 "escalation"
@@ -151,10 +155,37 @@ both_backends!(
         assert!(!refs.contains(&other_mission));
         assert_eq!(refs, csv_references(&csv), "the same rows as the CSV");
         for r in &rows {
-            assert_eq!(r[6], Data::String("EMB-JP-TOKYO".into()));
-            assert!(matches!(r[7], Data::DateTime(_)), "opened_at is a date");
-            assert!(matches!(r[8], Data::DateTime(_)), "due_at is a date");
+            assert_eq!(r[9], Data::String("EMB-JP-TOKYO".into()));
+            // Each code is followed by its name in the officer's language (Vietnamese here).
+            assert_eq!(
+                r[10],
+                Data::String("Đại sứ quán Việt Nam tại Nhật Bản".into())
+            );
+            assert_eq!(r[8], Data::String("Nhật Bản".into()));
+            assert_eq!(r[5], Data::String("Mới".into()));
+            assert!(matches!(r[11], Data::DateTime(_)), "opened_at is a date");
+            assert!(matches!(r[12], Data::DateTime(_)), "due_at is a date");
         }
+        let arrest_row = rows.iter().find(|r| r[0] == Data::String(arrest.clone()));
+        assert_eq!(arrest_row.unwrap()[2], Data::String("Bị bắt".into()));
+        // In English, the names are English; the codes and headers do not change.
+        let en = tokyo
+            .get_in("en", "/cases/export.csv?case_type=arrest")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let line = en.lines().nth(1).unwrap();
+        assert!(
+            line.starts_with(&format!(
+                "\"{arrest}\",\"arrest\",\"Arrest\",\"high\",\"new\",\"New\","
+            )),
+            "{line}"
+        );
+        assert!(
+            line.contains("\"JP\",\"Japan\",\"EMB-JP-TOKYO\",\"Embassy of Vietnam in Japan\""),
+            "{line}"
+        );
         // The same audit rows as the CSV export: the scoped list's search and the export.
         assert_eq!(xlsx_said, csv_said);
         assert!(

@@ -401,6 +401,17 @@ impl Staff<'_> {
             .unwrap()
     }
 
+    /// A GET with the page language chosen by its cookie (`vi` or `en`).
+    pub async fn get_in(&self, lang: &str, path: &str) -> reqwest::Response {
+        self.app
+            .client
+            .get(self.app.url(path))
+            .header("cookie", format!("{}; lang={lang}", self.cookie))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let mut f: Vec<(&str, &str)> = form.to_vec();
         f.push(("csrf", &self.csrf));
