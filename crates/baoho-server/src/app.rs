@@ -100,9 +100,10 @@ impl AppState {
     }
 }
 
-/// The attachment store from the configuration: local disk (created if missing).
-fn attachment_store(config: &Config) -> Option<Arc<dyn object_store::ObjectStore>> {
-    let dir = config.attachments_dir.clone().unwrap_or_else(|| {
+/// Where the configuration keeps attachments: `attachments_dir`, else an `attachments` folder
+/// beside a SQLite database, else `baoho-data/attachments`.
+pub fn attachments_dir(config: &Config) -> std::path::PathBuf {
+    config.attachments_dir.clone().unwrap_or_else(|| {
         baoho_store::DatabaseUrl::parse(&config.database)
             .ok()
             .and_then(|u| {
@@ -110,7 +111,12 @@ fn attachment_store(config: &Config) -> Option<Arc<dyn object_store::ObjectStore
                     .map(|p| std::path::PathBuf::from(p).with_file_name("attachments"))
             })
             .unwrap_or_else(|| std::path::PathBuf::from("baoho-data/attachments"))
-    });
+    })
+}
+
+/// The attachment store from the configuration: local disk (created if missing).
+fn attachment_store(config: &Config) -> Option<Arc<dyn object_store::ObjectStore>> {
+    let dir = attachments_dir(config);
     let made = std::fs::create_dir_all(&dir)
         .map_err(|e| e.to_string())
         .and_then(|_| {

@@ -230,3 +230,77 @@ impl Cases {
         Ok((meta, bytes))
     }
 }
+
+/// What [`reencrypt_attachments`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttachmentRotation {
+    /// Attachments looked at.
+    pub checked: u64,
+    /// Attachments whose bytes were sealed again under the active key.
+    pub rewritten: u64,
+}
+
+/// The second half of a key rotation: seal again, under the ring's active key, the bytes of
+/// every attachment that an older key sealed ([`crate::Keyring::rotate`] does the columns,
+/// including the attachments' names). Each object is opened, checked against its recorded
+/// SHA-256 and only then replaced, so a wrong key or a damaged object stops the rotation with
+/// the attachment's id rather than writing something unreadable. Objects already under the
+/// active key are left alone, so a stopped rotation is resumed by running it again.
+pub async fn reencrypt_attachments(
+    store: &dyn crate::Store,
+    keys: &crate::Keyring,
+    objects: &dyn ObjectStore,
+) -> Result<AttachmentRotation> {
+    const PAGE: i64 = 200;
+    let db = crate::Db::of(store);
+    let mut done = AttachmentRotation::default();
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String, String)> = on_db!(db, |pool| {
+            sqlx::query_as(
+                "SELECT id, object_key, sha256 FROM case_attachment WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(&after)
+            .bind(PAGE)
+            .fetch_all(pool)
+            .await?
+        });
+        let Some(last) = rows.last() else {
+            return Ok(done);
+        };
+        after = last.0.clone();
+        for (id, key, sha256) in &rows {
+            done.checked += 1;
+            let path = ObjectPath::from(key.as_str());
+            let stored = objects
+                .get(&path)
+                .await
+                .map_err(object_err)?
+                .bytes()
+                .await
+                .map_err(object_err)?;
+            let sealed = std::str::from_utf8(&stored)
+                .map_err(|_| StoreError::Invalid(format!("attachment {id}: not an envelope")))?;
+            if crate::Keyring::envelope_kid(sealed)? == keys.active_kid() {
+                continue;
+            }
+            let aad = Aad::new("case_attachment", "bytes", id);
+            let bytes = keys.decrypt(&aad, sealed)?;
+            let sha = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>();
+            if &sha != sha256 {
+                return Err(StoreError::Invalid(format!(
+                    "attachment {id} does not match its checksum; nothing of it was rewritten"
+                )));
+            }
+            let again = keys.encrypt(&aad, &bytes)?;
+            objects
+                .put(&path, PutPayload::from(again.into_bytes()))
+                .await
+                .map_err(object_err)?;
+            done.rewritten += 1;
+        }
+    }
+}

@@ -2868,3 +2868,84 @@ contract!(
         ));
     }
 );
+
+contract!(
+    key_rotation_seals_attachments_again_and_resumes,
+    async |s: &dyn Store| {
+        use baoho_store::Keyring;
+        use baoho_store::attachments::{AttachmentRotation, reencrypt_attachments};
+        use cases_support::*;
+        use object_store::ObjectStoreExt;
+        use std::sync::Arc;
+        let old = setup(s).await;
+        old.check_against(s).await.unwrap();
+        let tokyo = account(
+            s,
+            "tokyo.rot",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let who = identity(s, &tokyo).await;
+        let objects = object_store::memory::InMemory::new();
+        let t = cases_at(s, &old, &who, clock_now());
+        let case = t.create(intake("lost_documents", vec![])).await.unwrap();
+        let id = case.summary.id.clone();
+        let mut files = Vec::new();
+        for i in 0..3 {
+            let body = format!("%PDF-1.7 report {i}").into_bytes();
+            let a = t
+                .attach(&objects, &id, &format!("r{i}.pdf"), &body)
+                .await
+                .unwrap();
+            files.push((a.id, body));
+        }
+        // A new active key, the old one kept to read with during the rotation.
+        let ring = Arc::new(
+            Keyring::generate("k2")
+                .unwrap()
+                .with_previous(Keyring::parse(&old.to_key_file()).unwrap()),
+        );
+        ring.rotate(s, &[]).await.unwrap();
+        let done = reencrypt_attachments(s, &ring, &objects).await.unwrap();
+        assert_eq!(
+            done,
+            AttachmentRotation {
+                checked: 3,
+                rewritten: 3
+            }
+        );
+        // Run again: nothing left to do.
+        let again = reencrypt_attachments(s, &ring, &objects).await.unwrap();
+        assert_eq!(again.rewritten, 0);
+        // The old key can go: every attachment opens with the new key alone.
+        let new_only =
+            Arc::new(Keyring::parse(ring.to_key_file().lines().next().unwrap()).unwrap());
+        let n = cases_at(s, &new_only, &who, clock_now());
+        for (aid, body) in &files {
+            let (meta, bytes) = n.download(&objects, &id, aid).await.unwrap();
+            assert_eq!(&bytes, body);
+            assert!(meta.file_name.ends_with(".pdf"));
+        }
+        // A damaged object stops the rotation with its id, and is not overwritten.
+        let k3 = Arc::new(
+            Keyring::generate("k3")
+                .unwrap()
+                .with_previous(Keyring::parse(&new_only.to_key_file()).unwrap()),
+        );
+        let path = object_store::path::Path::from(format!("cases/{id}/{}", files[1].0));
+        let other = ring
+            .encrypt(
+                &baoho_store::Aad::new("case_attachment", "bytes", &files[1].0),
+                b"%PDF-1.7 something else",
+            )
+            .unwrap();
+        objects.put(&path, other.clone().into()).await.unwrap();
+        let err = reencrypt_attachments(s, &k3, &objects).await.unwrap_err();
+        assert!(err.to_string().contains(&files[1].0), "{err}");
+        let kept = objects.get(&path).await.unwrap().bytes().await.unwrap();
+        assert_eq!(kept.as_ref(), other.as_bytes());
+    }
+);

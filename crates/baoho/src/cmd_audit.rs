@@ -30,12 +30,17 @@ pub fn run(file: Option<&Path>, a: AuditArgs) -> anyhow::Result<()> {
 
 /// The database URL from the flag, the environment or the configuration file.
 pub fn database_url(file: Option<&Path>, database: Option<String>) -> anyhow::Result<DatabaseUrl> {
+    let config = config_with(file, database)?;
+    Ok(DatabaseUrl::parse(&config.database)?)
+}
+
+/// The configuration, with the database given by the flag if any.
+pub fn config_with(file: Option<&Path>, database: Option<String>) -> anyhow::Result<Config> {
     let o = Overrides {
         database,
         ..Default::default()
     };
-    let config = Config::load(file, std::env::vars(), &o)?;
-    Ok(DatabaseUrl::parse(&config.database)?)
+    Ok(Config::load(file, std::env::vars(), &o)?)
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -1,7 +1,7 @@
 //! `baoho keys …`: field-encryption keys (generate a key file, check it against a database,
 //! rotate every encrypted column to the key file's active key).
 
-use crate::cmd_audit::{database_url, runtime};
+use crate::cmd_audit::{config_with, database_url, runtime};
 use anyhow::Context;
 use baoho_store::crypto::generate_key_file;
 use baoho_store::{AuditAction, AuditEntry, AuditOutcome, Keyring, OpenMode};
@@ -75,11 +75,32 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
             })
         }
         What::Rotate { database, key_file } => {
-            let url = database_url(file, database)?;
+            let config = config_with(file, database)?;
+            let url = baoho_store::DatabaseUrl::parse(&config.database)?;
+            let dir = baoho_server::app::attachments_dir(&config);
+            // An absent folder holds no attachment: if the database lists some, the rotation
+            // stops on the first one, naming it.
+            let objects: Box<dyn object_store::ObjectStore> = if dir.is_dir() {
+                Box::new(
+                    object_store::local::LocalFileSystem::new_with_prefix(&dir)
+                        .with_context(|| format!("attachment folder {}", dir.display()))?,
+                )
+            } else {
+                Box::new(object_store::memory::InMemory::new())
+            };
             let ring = Keyring::from_key_file(&key_file)?;
             runtime()?.block_on(async {
                 let store = baoho_store::open(&url, OpenMode::MustExist).await?;
-                let result = ring.rotate(store.as_ref(), &[]).await;
+                let result = match ring.rotate(store.as_ref(), &[]).await {
+                    Ok(cols) => baoho_store::attachments::reencrypt_attachments(
+                        store.as_ref(),
+                        &ring,
+                        objects.as_ref(),
+                    )
+                    .await
+                    .map(|files| (cols, files)),
+                    Err(e) => Err(e),
+                };
                 let outcome = if result.is_ok() {
                     AuditOutcome::Allowed
                 } else {
@@ -89,13 +110,19 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
                     .object("key", ring.active_kid());
                 let audited = store.append_audit(&entry).await;
                 store.close().await;
-                let done = result.context("rotation stopped (run it again to resume)")?;
+                let (done, files) = result.context("rotation stopped (run it again to resume)")?;
                 audited?;
                 for (col, n) in done {
                     println!("{}.{}: {n} rows re-encrypted", col.table, col.column);
                 }
                 println!(
-                    "all encrypted columns are under key id {}",
+                    "attachments in {}: {} of {} sealed again",
+                    dir.display(),
+                    files.rewritten,
+                    files.checked
+                );
+                println!(
+                    "all encrypted columns and attachments are under key id {}",
                     ring.active_kid()
                 );
                 Ok(())

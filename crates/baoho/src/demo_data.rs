@@ -119,7 +119,13 @@ fn agency(code: &str) -> Agency {
 }
 
 /// Seed a new demo database (does nothing if accounts exist). Returns whether it seeded.
-pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> anyhow::Result<bool> {
+/// With an attachment store, some cases get a synthetic intake record attached.
+pub async fn seed(
+    store: &dyn Store,
+    keys: &Arc<Keyring>,
+    objects: Option<&dyn object_store::ObjectStore>,
+    persons: usize,
+) -> anyhow::Result<bool> {
     let accounts = Accounts::new(store);
     if !accounts.list().await?.is_empty() {
         return Ok(false);
@@ -280,7 +286,7 @@ pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> any
         }
         created.push((rec.id, place.0, place.1, !rec.data.restricted.is_empty()));
     }
-    seed_cases(store, keys, &identities, &created, now).await?;
+    seed_cases(store, keys, objects, &identities, &created, now).await?;
     Ok(true)
 }
 
@@ -289,6 +295,7 @@ pub async fn seed(store: &dyn Store, keys: &Arc<Keyring>, persons: usize) -> any
 async fn seed_cases(
     store: &dyn Store,
     keys: &Arc<Keyring>,
+    objects: Option<&dyn object_store::ObjectStore>,
     identities: &std::collections::HashMap<&str, baoho_domain::access::Identity>,
     persons: &[(String, &str, &str, bool)],
     now: chrono::DateTime<chrono::Utc>,
@@ -356,6 +363,18 @@ async fn seed_cases(
             })
             .await?;
         let id = rec.summary.id;
+        // Some cases carry the intake record the officer wrote up, as an attachment.
+        if let Some(objects) = objects.filter(|_| i % 9 == 0) {
+            let record = format!(
+                "BIÊN BẢN TIẾP NHẬN (dữ liệu mô phỏng: người và sự việc đều là giả định)\n\
+                 Vụ việc: {}\nKênh: {}\nNội dung: {summary}\n",
+                rec.summary.reference,
+                ["Đường dây nóng", "Cơ quan đại diện", "Cơ quan phối hợp"][i % 3],
+            );
+            cases
+                .attach(objects, &id, "Biên bản tiếp nhận.txt", record.as_bytes())
+                .await?;
+        }
         // Arrests and detentions get their consular-access dates; some notifications are late.
         if matches!(ty, "arrest" | "detention") {
             let arrested = at - chrono::Duration::days((i % 6) as i64);

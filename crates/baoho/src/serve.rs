@@ -184,15 +184,23 @@ async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyho
     if check.rotation_pending {
         tracing::warn!(active = keys.active_kid(), stored = %check.kid, "key rotation pending: run `baoho keys rotate`");
     }
+    let state = baoho_server::AppState::new(store, config.clone(), keys).with_demo(demo.is_some());
     let seeded = match demo {
-        Some(_) => demo_data::seed(store.as_ref(), &keys, 300).await?,
+        Some(_) => {
+            demo_data::seed(
+                state.store.as_ref(),
+                &state.keys,
+                state.objects.as_deref(),
+                300,
+            )
+            .await?
+        }
         None => false,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let state = baoho_server::AppState::new(store, config.clone(), keys).with_demo(demo.is_some());
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(%addr, database = %url, ready_ms, "Baoho is ready");
     println!();
