@@ -1061,6 +1061,29 @@ impl CasePageT {
     fn details_empty(&self) -> bool {
         self.details.iter().all(|d| d.value.is_empty())
     }
+
+    /// What kind of file an attachment is, as people say it (the accepted types only).
+    fn file_kind(&self, content_type: &str) -> &str {
+        match content_type {
+            "application/pdf" => "PDF",
+            "image/jpeg" => "JPEG",
+            "image/png" => "PNG",
+            _ => self.c.t.s("attachment.kind.text"),
+        }
+    }
+
+    /// A size people can read: bytes under 1 KiB, then KiB, then MiB with one decimal.
+    fn file_size(&self, bytes: &i64) -> String {
+        file_size(*bytes)
+    }
+}
+
+fn file_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{} KiB", (b + 512) / 1024),
+        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+    }
 }
 
 pub struct ClockView {
@@ -2430,4 +2453,16 @@ pub async fn api_overview(
             .open_counts()
             .await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_sizes_read_as_people_say_them() {
+        assert_eq!(super::file_size(0), "0 B");
+        assert_eq!(super::file_size(212), "212 B");
+        assert_eq!(super::file_size(1024), "1 KiB");
+        assert_eq!(super::file_size(1536), "2 KiB");
+        assert_eq!(super::file_size(8 * 1024 * 1024), "8.0 MiB");
+    }
 }
