@@ -225,7 +225,8 @@ pub struct ListParams {
     /// A case type code.
     #[serde(default)]
     pub case_type: Option<String>,
-    /// `new`, `assessed`, `in_progress`, `awaiting_partner`, `resolved`, `closed`.
+    /// `new`, `assessed`, `in_progress`, `awaiting_partner`, `resolved`, `closed`; or `open`:
+    /// every case not yet resolved or closed.
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
@@ -256,7 +257,8 @@ fn some(s: &Option<String>) -> Option<String> {
 
 impl ListParams {
     fn filter(&self) -> Result<CaseFilter, AppError> {
-        let status = match some(&self.status) {
+        let open_only = some(&self.status).as_deref() == Some("open");
+        let status = match some(&self.status).filter(|_| !open_only) {
             Some(s) => Some(
                 Status::parse(&s).ok_or_else(|| AppError::BadRequest("unknown status".into()))?,
             ),
@@ -265,6 +267,7 @@ impl ListParams {
         Ok(CaseFilter {
             case_type: some(&self.case_type),
             status,
+            open_only,
             mission: some(&self.mission).map(|m| m.to_ascii_uppercase()),
             country: some(&self.country).map(|m| m.to_ascii_uppercase()),
             lead_officer: some(&self.officer),
@@ -301,6 +304,8 @@ pub struct ListPage {
     pub pages: u32,
     pub types: Vec<(String, String)>,
     pub statuses: Vec<&'static str>,
+    pub countries: Vec<(String, String)>,
+    pub missions: Vec<(String, String)>,
     pub f: ListParams,
     pub query: String,
     /// Officers and heads of mission may export; others do not see the buttons.
@@ -349,6 +354,8 @@ pub async fn list_page(
             .map(|t| (t.code.clone(), type_name(lang, &t.code)))
             .collect(),
         statuses: Status::ALL.iter().map(|s| s.as_str()).collect(),
+        countries: crate::i18n::country_options(lang),
+        missions: crate::i18n::mission_options(lang),
         f: p,
         query,
         c,

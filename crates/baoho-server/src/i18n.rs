@@ -172,6 +172,27 @@ pub fn mission_name(lang: Lang, code: &str) -> String {
     }
 }
 
+/// Every country as `(alpha-2, name in lang)`, in the order people look for them (by name,
+/// diacritics folded).
+pub fn country_options(lang: Lang) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = baoho_domain::refdata::countries()
+        .iter()
+        .map(|c| (c.alpha2.clone(), country_name(lang, &c.alpha2)))
+        .collect();
+    v.sort_by_cached_key(|(_, name)| baoho_domain::text::fold(name));
+    v
+}
+
+/// Every mission as `(code, name in lang)`, by name (diacritics folded).
+pub fn mission_options(lang: Lang) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = baoho_domain::refdata::missions()
+        .iter()
+        .map(|m| (m.code.clone(), mission_name(lang, &m.code)))
+        .collect();
+    v.sort_by_cached_key(|(_, name)| baoho_domain::text::fold(name));
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,6 +215,37 @@ both_backends!(intake_queue_actions_and_closure, async |app: &TestApp| {
         .await
         .unwrap();
     assert!(!list.contains(&id));
+    // "Open" is every case not yet resolved or closed: the closed case is not in it.
+    let open = officer
+        .get("/cases/list?status=open")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!open.contains(&id));
+    assert!(open.contains("<option value=\"open\" selected>"));
+    let open: Value = officer
+        .get("/api/v1/cases?status=open&case_type=detention")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open["total"], 0, "{open}");
+    // Places are chosen by name, not typed as codes; the choice is kept.
+    let list = officer
+        .get("/cases/list?mission=EMB-JP-TOKYO&country=JP")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&id));
+    assert!(
+        list.contains(
+            "<option value=\"EMB-JP-TOKYO\" selected>Đại sứ quán Việt Nam tại Nhật Bản</option>"
+        ),
+        "the mission filter names missions"
+    );
+    assert!(list.contains("<option value=\"JP\" selected>Nhật Bản</option>"));
     let csv = officer.get("/cases/export.csv?case_type=detention").await;
     assert!(
         csv.headers()["content-disposition"]
