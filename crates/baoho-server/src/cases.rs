@@ -1789,11 +1789,18 @@ pub struct LetterPage {
 /// diplomatic channel — the snapshot only, never the case — ready to print.
 pub async fn referral_letter(
     State(state): State<AppState>,
-    c: Chrome,
+    mut c: Chrome,
     Extension(authed): Extension<Authed>,
     Extension(rid): Extension<RequestId>,
     Path((id, referral)): Path<(String, String)>,
+    Query(q): Query<LetterQuery>,
 ) -> Result<LetterPage, AppError> {
+    // A letter may go out in the other language than the officer's pages (`?lang=en`).
+    if let Some(code) = q.lang.as_deref().filter(|l| !l.is_empty()) {
+        let lang =
+            Lang::from_code(code).ok_or_else(|| AppError::BadRequest("lang is vi or en".into()))?;
+        c.t = Tr::new(lang);
+    }
     let h = cases(&state, &authed, &rid, "referral letter");
     let k = h.get(&id).await?;
     let r = h.referral(&k, &referral).await?;
@@ -1821,6 +1828,13 @@ pub async fn referral_letter(
         r,
         c,
     })
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LetterQuery {
+    /// `vi` or `en`: the letter's language, whatever the page language.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// `POST /cases/{id}/referrals/{referral}/answer`: a partner state's answer, recorded by the

@@ -492,6 +492,23 @@ both_backends!(
             "summary not chosen"
         );
         assert!(html.contains(case["reference"].as_str().unwrap()));
+        assert!(
+            html.contains("Thư chuyển thông tin"),
+            "in the page language"
+        );
+        // The same letter in English for the host state, whatever the officer's language.
+        let en = officer
+            .get(&format!("/cases/{cid}/referrals/{rid}/letter?lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(en.contains("Referral letter") && !en.contains("Thư chuyển thông tin"));
+        assert!(en.contains("P5566778"));
+        let bad = officer
+            .get(&format!("/cases/{cid}/referrals/{rid}/letter?lang=fr"))
+            .await;
+        assert_eq!(bad.status(), 400);
 
         // Bad answers change nothing.
         for (status, note) in [("maybe", "x"), ("accepted", &*"n".repeat(5001))] {
