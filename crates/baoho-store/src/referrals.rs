@@ -473,8 +473,8 @@ impl Cases {
             }
             let env =
                 keys.encrypt_str(&Aad::new("case_referral", "response", referral_id), &note)?;
-            sqlx::query("UPDATE case_referral SET status = $2, response = $3, updated_at = $4 WHERE id = $1")
-                .bind(referral_id).bind(status).bind(&env).bind(at).execute(&mut *tx).await?;
+            sqlx::query("UPDATE case_referral SET status = $2, response = $3, updated_at = $4, answered_by = $5 WHERE id = $1")
+                .bind(referral_id).bind(status).bind(&env).bind(at).bind(&self.ctx().who.account_id).execute(&mut *tx).await?;
             let body = if note.is_empty() {
                 format!("{agency}: {status}")
             } else {
@@ -606,8 +606,8 @@ impl Inbox {
             let mut tx = pool.begin_write(&self.db).await?;
             let case: (String, String) = sqlx::query_as("SELECT c.id, c.mission_code FROM case_referral r JOIN case_file c ON c.rid = r.case_rid WHERE r.id = $1")
                 .bind(id).fetch_one(&mut *tx).await?;
-            sqlx::query("UPDATE case_referral SET status = $2, response = $3, updated_at = $4 WHERE id = $1")
-                .bind(id).bind(status).bind(&env).bind(self.ctx.at).execute(&mut *tx).await?;
+            sqlx::query("UPDATE case_referral SET status = $2, response = $3, updated_at = $4, answered_by = $5 WHERE id = $1")
+                .bind(id).bind(status).bind(&env).bind(self.ctx.at).bind(&self.ctx.who.account_id).execute(&mut *tx).await?;
             let payload = serde_json::json!({"mission": case.1, "kind": "referral_answered", "object_id": case.0, "actor": self.ctx.who.account_id, "case_members": true});
             sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_case', $2, $3, $3)")
                 .bind(uuid_v7()).bind(payload.to_string()).bind(self.ctx.at).execute(&mut *tx).await?;
@@ -790,6 +790,7 @@ impl Cases {
         let from = format!(
             "FROM case_referral r JOIN case_file c ON c.rid = r.case_rid \
              WHERE r.status IN {ANSWERED_SQL} AND r.updated_at > ${since_param} \
+             AND (r.answered_by IS NULL OR r.answered_by <> $1) \
              AND (c.lead_officer = $1 OR EXISTS (SELECT 1 FROM case_member m2 WHERE m2.case_rid = c.rid AND m2.account_id = $1)) \
              AND {scope}"
         );

@@ -2949,3 +2949,77 @@ contract!(
         assert_eq!(kept.as_ref(), other.as_bytes());
     }
 );
+
+contract!(
+    an_answer_i_recorded_myself_is_not_news_to_me,
+    async |s: &dyn Store| {
+        use baoho_store::ReferralRequest;
+        use cases_support::*;
+        let keys = setup(s).await;
+        let me = account(
+            s,
+            "tokyo.writer",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let colleague = account(
+            s,
+            "tokyo.reader",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let t0 = clock_now();
+        let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
+        let mine = identity(s, &me).await;
+        let c = cases_at(s, &keys, &mine, at(0));
+        let case = c.create(intake("detention", vec![])).await.unwrap();
+        let id = case.summary.id.clone();
+        let r = c
+            .refer(
+                &id,
+                ReferralRequest {
+                    agency: "STATE-JP".into(),
+                    purpose: "Consular access".into(),
+                    fields: vec!["identity".into()],
+                    consent: true,
+                    override_reason: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        // The colleague joins the case (as its lead); both have looked once before the answer.
+        c.assign(&id, &colleague.id).await.unwrap();
+        let theirs = identity(s, &colleague).await;
+        for who in [&mine, &theirs] {
+            cases_at(s, &keys, who, at(1)).work_queue().await.unwrap();
+        }
+        // I record the host state's answer from its diplomatic note.
+        cases_at(s, &keys, &mine, at(10))
+            .record_state_answer(&id, &r.id, "accepted", "Access on Monday")
+            .await
+            .unwrap();
+        let answers = |who| {
+            let keys = keys.clone();
+            async move {
+                cases_at(s, &keys, who, at(20))
+                    .work_queue()
+                    .await
+                    .unwrap()
+                    .referral_answers
+                    .total
+            }
+        };
+        assert_eq!(answers(&mine).await, 0, "I recorded it: not news to me");
+        assert_eq!(
+            answers(&theirs).await,
+            1,
+            "my colleague on the case learns of it"
+        );
+    }
+);
