@@ -1000,6 +1000,20 @@ pub struct CasePageT {
     /// The registry search for a person to add (`?find=`), and its hits not yet on the case.
     pub find: String,
     pub found: Vec<baoho_store::PersonSummary>,
+    /// A person was just removed from the case (`?removed=1`).
+    pub removed: bool,
+    /// A removal the store refused: the form comes back open with what was typed.
+    pub unlink: Option<UnlinkView>,
+}
+
+/// A refused removal of a person from the case, as the page shows it again.
+pub struct UnlinkView {
+    /// The person the form was for.
+    pub person: String,
+    /// The reason as typed.
+    pub reason: String,
+    /// Why it was refused, in the reader's language.
+    pub error: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1007,6 +1021,9 @@ pub struct CasePageQuery {
     /// Search the registry for a person to add to the case.
     #[serde(default)]
     pub find: Option<String>,
+    /// Set after a person was removed (the redirect says so).
+    #[serde(default)]
+    pub removed: Option<String>,
 }
 
 /// One of the case type's own fields on the case page.
@@ -1083,6 +1100,19 @@ impl CasePageT {
     fn file_size(&self, bytes: &i64) -> String {
         file_size(*bytes)
     }
+
+    /// The refused removal if it was for this listed person (its form comes back open).
+    fn unlink_for(&self, person: &str) -> Option<&UnlinkView> {
+        self.unlink.as_ref().filter(|u| u.person == person)
+    }
+
+    /// The refusal of a removal whose person is not listed here (removed meanwhile, or not
+    /// on this case): shown above the list.
+    fn unlink_unlisted(&self) -> Option<&UnlinkView> {
+        self.unlink
+            .as_ref()
+            .filter(|u| !self.persons.iter().any(|(pid, _)| *pid == u.person))
+    }
 }
 
 fn file_size(bytes: i64) -> String {
@@ -1108,7 +1138,8 @@ fn day(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
         .unwrap_or_default()
 }
 
-/// `GET /cases/{id}` (`?find=` searches the registry for a person to add)
+/// `GET /cases/{id}` (`?find=` searches the registry for a person to add; `?removed=1` says a
+/// person was just removed)
 pub async fn case_page(
     State(state): State<AppState>,
     c: Chrome,
@@ -1117,10 +1148,24 @@ pub async fn case_page(
     Path(id): Path<String>,
     Query(cq): Query<CasePageQuery>,
 ) -> Result<CasePageT, AppError> {
-    let h = cases(&state, &authed, &rid, "");
-    let k = h.get(&id).await?;
+    let mut page = case_view(&state, c, &authed, &rid, &id, cq.find.as_deref()).await?;
+    page.removed = cq.removed.is_some();
+    Ok(page)
+}
+
+/// The case page as `GET /cases/{id}` shows it (also re-rendered by a refused form).
+async fn case_view(
+    state: &AppState,
+    c: Chrome,
+    authed: &Authed,
+    rid: &RequestId,
+    id: &str,
+    find: Option<&str>,
+) -> Result<CasePageT, AppError> {
+    let h = cases(state, authed, rid, "");
+    let k = h.get(id).await?;
     let lang = c.t.lang;
-    let persons_h = authed.persons(&state, &rid, &format!("case {}", k.summary.reference));
+    let persons_h = authed.persons(state, rid, &format!("case {}", k.summary.reference));
     let mut persons = Vec::new();
     for pid in &k.persons {
         // Each person is opened through the person handle (audited; hidden if not allowed).
@@ -1130,7 +1175,35 @@ pub async fn case_page(
             Err(e) => return Err(e.into()),
         }
     }
-    let find = cq.find.as_deref().map(str::trim).unwrap_or("").to_owned();
+    // The timeline names the persons it added and removed: those no longer on the case are
+    // looked up in one scoped, audited read of their summaries (left unnamed if out of scope).
+    let mut named = persons.clone();
+    let gone: Vec<String> = k
+        .events
+        .iter()
+        .filter_map(|e| match e.kind.as_str() {
+            "person_linked" => Some(e.body.as_str()),
+            "person_unlinked" => e.body.split_once(": ").map(|(pid, _)| pid),
+            _ => None,
+        })
+        .filter(|pid| !persons.iter().any(|(id, _)| id == pid))
+        .map(str::to_owned)
+        .collect();
+    if !gone.is_empty() {
+        match persons_h.summaries(&gone).await {
+            Ok(hits) => named.extend(hits.into_iter().map(|h| (h.id, h.full_name))),
+            Err(StoreError::Forbidden) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let name_in_case = |pid: &str| {
+        named
+            .iter()
+            .find(|(id, _)| id == pid)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| "—".into())
+    };
+    let find = find.map(str::trim).unwrap_or("").to_owned();
     let found = if find.is_empty() {
         vec![]
     } else {
@@ -1202,11 +1275,11 @@ pub async fn case_page(
                 },
                 "escalation" => known(format!("case.escalation.{}", e.body), &e.body),
                 "assignment" => name_of(&e.body),
-                "person_linked" => persons
-                    .iter()
-                    .find(|(pid, _)| *pid == e.body)
-                    .map(|(_, n)| n.clone())
-                    .unwrap_or_else(|| "—".into()),
+                "person_linked" => name_in_case(&e.body),
+                "person_unlinked" => match e.body.split_once(": ") {
+                    Some((pid, reason)) => format!("{} — {reason}", name_in_case(pid)),
+                    None => e.body.clone(),
+                },
                 "details" => e
                     .body
                     .split(", ")
@@ -1397,6 +1470,8 @@ pub async fn case_page(
             .unwrap_or_default(),
         find,
         found,
+        removed: false,
+        unlink: None,
         k,
         c,
     })
@@ -2051,6 +2126,69 @@ pub async fn api_link_person(
 ) -> Result<StatusCode, AppError> {
     cases(&state, &authed, &rid, "person linked")
         .link_person(&id, f.person_id.trim())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Why a person is removed from a case.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UnlinkPerson {
+    /// Why the person is removed (5 to 2,000 characters; kept in the case's timeline).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /cases/{id}/persons/{person}/remove`: remove a person added by mistake. Refused input
+/// brings the case page back (422) with the form open, the reason as typed and why.
+pub async fn unlink_person_submit(
+    State(state): State<AppState>,
+    mut c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, person)): Path<(String, String)>,
+    Form(f): Form<UnlinkPerson>,
+) -> Result<Response, AppError> {
+    let done = cases(&state, &authed, &rid, "person unlinked")
+        .unlink_person(&id, &person, &f.reason)
+        .await;
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?removed=1#persons")).into_response()),
+        Err(StoreError::Validation(errs)) => {
+            let error = errs
+                .iter()
+                .map(|e| c.t.s(e.code))
+                .collect::<Vec<_>>()
+                .join(" ");
+            // The language switch of the page shown comes back to the case, not to this POST.
+            c.path = format!("/cases/{id}");
+            let mut page = case_view(&state, c, &authed, &rid, &id, None).await?;
+            page.unlink = Some(UnlinkView {
+                person: person.trim().to_owned(),
+                reason: f.reason,
+                error,
+            });
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Remove a person added to the case by mistake, with the reason (kept in the timeline).
+/// The same gates as adding one: edit on the case, read on the person. A person not on the
+/// case is a 422 (field `person`), like one added twice; the case's version is not needed.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/persons/{person}/removal", tag = "cases",
+    params(("id" = String, Path), ("person" = String, Path, description = "The id of a person on the case")),
+    request_body = UnlinkPerson,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_unlink_person(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, person)): Path<(String, String)>,
+    Json(f): Json<UnlinkPerson>,
+) -> Result<StatusCode, AppError> {
+    cases(&state, &authed, &rid, "person unlinked")
+        .unlink_person(&id, &person, &f.reason)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -592,6 +592,20 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             p.clone(),
+            "/cases/{id}/persons/{person}/remove",
+            Staff,
+            Kind::Page,
+            post(cases::unlink_person_submit),
+        ),
+        r(
+            p.clone(),
+            "/api/v1/cases/{id}/persons/{person}/removal",
+            Staff,
+            Kind::Api,
+            post(cases::api_unlink_person),
+        ),
+        r(
+            p.clone(),
             "/cases/{id}/details",
             Staff,
             Kind::Page,
@@ -800,6 +814,7 @@ pub fn table() -> Vec<Route> {
         crate::cases::api_referral_answer,
         crate::cases::api_details,
         crate::cases::api_link_person,
+        crate::cases::api_unlink_person,
         crate::cases::api_assign,
         crate::cases::api_check,
         crate::cases::api_close_request,

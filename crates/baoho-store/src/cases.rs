@@ -147,6 +147,10 @@ pub struct NewEvent {
     pub repayment: Option<String>,
 }
 
+/// How long the reason for removing a person from a case may be, in characters (trimmed).
+pub const UNLINK_REASON_MIN: usize = 5;
+pub const UNLINK_REASON_MAX: usize = 2000;
+
 /// What a money advance's repayment undertaking may be.
 pub const REPAYMENT: &[&str] = &["signed", "pending", "waived"];
 
@@ -820,6 +824,49 @@ impl Cases {
                     self.insert_event(&mut tx, s.rid, "person_linked", &p.id, None, None)
                         .await?;
                 }
+                ChangeOp::UnlinkPerson { person, reason } => {
+                    // The same two gates as linking: edit on the case (above), read on the
+                    // person (a denied row and a field error if not). A person this identity
+                    // may not read is not shown on its case page, so it is not removed from it
+                    // either.
+                    let p = match self
+                        .persons
+                        .gate(&mut tx, pool.agg(), person, Verb::Read, AuditAction::Read)
+                        .await
+                    {
+                        Ok((p, _)) => p,
+                        Err(StoreError::NotFound) => {
+                            tx.commit_in(&self.db).await?;
+                            return Err(invalid("person", "case.error.person"));
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    let removed = sqlx::query(
+                        "DELETE FROM case_person WHERE case_rid = $1 AND person_rid = $2",
+                    )
+                    .bind(s.rid)
+                    .bind(p.rid)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if removed == 0 {
+                        // Not on the case (or removed meanwhile): nothing changes, as for a
+                        // person linked twice.
+                        return Err(invalid("person", "case.error.person_not_linked"));
+                    }
+                    // The timeline keeps who was removed and why (`<person id>: <reason>`,
+                    // encrypted like every entry's body); the audit row below names the case
+                    // only. Referrals already sent keep their snapshot.
+                    self.insert_event(
+                        &mut tx,
+                        s.rid,
+                        "person_unlinked",
+                        &format!("{}: {reason}", p.id),
+                        None,
+                        None,
+                    )
+                    .await?;
+                }
                 ChangeOp::Details { version, details } => {
                     if s.version != version {
                         return Err(StoreError::Conflict(
@@ -1010,6 +1057,34 @@ impl Cases {
             AuditAction::Update,
             "person linked",
             ChangeOp::LinkPerson { person },
+        )
+        .await
+    }
+
+    /// Remove a person added to the case by mistake, with the reason (kept in the timeline).
+    /// The same gates as [`Self::link_person`]: edit on the case, read on the person. A person
+    /// not on the case is a field error (`person`), like one linked twice; the last person may
+    /// go (a case may be opened with none). No `version`: like linking, this changes the set
+    /// of persons, not the fields a stale form could overwrite, so it neither checks nor bumps
+    /// the case's version (a status or details form open elsewhere stays valid).
+    pub async fn unlink_person(&self, id: &str, person: &str, reason: &str) -> Result<()> {
+        let reason = baoho_domain::text::nfc(reason.trim());
+        let n = reason.chars().count();
+        if !(UNLINK_REASON_MIN..=UNLINK_REASON_MAX).contains(&n)
+            || reason
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(invalid("reason", "case.error.unlink_reason"));
+        }
+        self.change(
+            id,
+            AuditAction::Update,
+            "person unlinked",
+            ChangeOp::UnlinkPerson {
+                person: person.trim(),
+                reason: &reason,
+            },
         )
         .await
     }
@@ -1494,6 +1569,10 @@ enum ChangeOp<'a> {
     },
     LinkPerson {
         person: &'a str,
+    },
+    UnlinkPerson {
+        person: &'a str,
+        reason: &'a str,
     },
     Status {
         version: i64,

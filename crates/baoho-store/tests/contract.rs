@@ -1743,6 +1743,199 @@ contract!(
 );
 
 contract!(
+    a_person_added_by_mistake_is_removed_with_a_reason,
+    async |s: &dyn Store| {
+        use baoho_store::{AuditAction, AuditFilter, AuditOutcome, ReferralRequest};
+        use cases_support::*;
+        let keys = setup(s).await;
+        let officer = account(
+            s,
+            "tokyo.unlink",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let seoul = account(
+            s,
+            "seoul.unlink",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-KR-SEOUL",
+            None,
+        )
+        .await;
+        let police = account(
+            s,
+            "mps.unlink",
+            Role::PartnerLiaison,
+            AgencyKind::PublicSecurity,
+            "MPS",
+            None,
+        )
+        .await;
+        let auditor = account(
+            s,
+            "auditor.unlink",
+            Role::Auditor,
+            AgencyKind::ConsularDepartment,
+            "CD",
+            None,
+        )
+        .await;
+        let who = identity(s, &officer).await;
+        let ph = handle(s, &keys, &who);
+        let mut crew = vec![];
+        for name in ["Lê Văn Thuyền", "Lê Văn Lưới", "Lê Văn Neo"] {
+            crew.push(
+                ph.create(person(name, "JP", "EMB-JP-TOKYO"))
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        let far = handle(s, &keys, &identity(s, &seoul).await)
+            .create(person("Lê Văn Xa", "KR", "EMB-KR-SEOUL"))
+            .await
+            .unwrap()
+            .id;
+        let t0 = clock_now();
+        let c = cases_at(s, &keys, &who, t0);
+        let rec = c
+            .create(intake("fishermen", vec![crew[0].clone()]))
+            .await
+            .unwrap();
+        let id = rec.summary.id.clone();
+        // Linking: a second person, not twice.
+        c.link_person(&id, &crew[1]).await.unwrap();
+        assert!(matches!(
+            c.link_person(&id, &crew[1]).await,
+            Err(StoreError::Validation(e)) if e[0].field == "person" && e[0].code == "case.error.person_linked"
+        ));
+        // A referral sent now carries both (its snapshot is kept as sent).
+        let referral = c
+            .refer(
+                &id,
+                ReferralRequest {
+                    agency: "MPS".into(),
+                    purpose: "Verify identity".into(),
+                    fields: vec!["identity".into()],
+                    consent: true,
+                    override_reason: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(referral.snapshot.persons.len(), 2);
+        let before = c.get(&id).await.unwrap();
+        assert_eq!(before.persons, vec![crew[0].clone(), crew[1].clone()]);
+        let unchanged = |k: &baoho_store::CaseRecord| {
+            assert_eq!(k.persons, before.persons);
+            assert_eq!(k.events.len(), before.events.len());
+            assert_eq!(k.version, before.version);
+        };
+        let updates = || async {
+            s.audit_query(&AuditFilter {
+                object_id: Some(id.clone()),
+                action: Some(AuditAction::Update),
+                outcome: Some(AuditOutcome::Allowed),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+        };
+        let updates_before = updates().await.len();
+        // A reason is required: trimmed, at least 5 characters, no control characters.
+        for reason in ["", "    ", " ab ", "nhầm", "nhầm\u{0}người"] {
+            assert!(
+                matches!(
+                    c.unlink_person(&id, &crew[1], reason).await,
+                    Err(StoreError::Validation(e)) if e[0].field == "reason" && e[0].code == "case.error.unlink_reason"
+                ),
+                "{reason:?}"
+            );
+        }
+        assert!(matches!(
+            c.unlink_person(&id, &crew[1], &"x".repeat(2001)).await,
+            Err(StoreError::Validation(_))
+        ));
+        // A person not on the case: a field error, nothing written (not even a denied row).
+        let denied_before = denied_rows(s, &officer.id).await;
+        assert!(matches!(
+            c.unlink_person(&id, &crew[2], "Added by mistake").await,
+            Err(StoreError::Validation(e)) if e[0].field == "person" && e[0].code == "case.error.person_not_linked"
+        ));
+        assert_eq!(denied_rows(s, &officer.id).await, denied_before);
+        // A person I may not read (or none): refused as at linking, with the person's denied row.
+        for p in [far.as_str(), "no-such-person"] {
+            assert!(matches!(
+                c.unlink_person(&id, p, "Added by mistake").await,
+                Err(StoreError::Validation(e)) if e[0].field == "person" && e[0].code == "case.error.person"
+            ));
+        }
+        assert_eq!(denied_rows(s, &officer.id).await, denied_before + 2);
+        // Another mission, a partner liaison, an auditor: the case does not exist for them
+        // (one denied row each).
+        for a in [&seoul, &police, &auditor] {
+            let before = denied_rows(s, &a.id).await;
+            let h = cases_at(s, &keys, &identity(s, a).await, t0);
+            assert!(
+                matches!(
+                    h.unlink_person(&id, &crew[1], "Added by mistake").await,
+                    Err(StoreError::NotFound)
+                ),
+                "{}",
+                a.username
+            );
+            assert_eq!(denied_rows(s, &a.id).await, before + 1, "{}", a.username);
+        }
+        unchanged(&c.get(&id).await.unwrap());
+        assert_eq!(updates().await.len(), updates_before);
+        // The lead removes the person (the reason typed decomposed, stored NFC).
+        c.unlink_person(&id, &crew[1], "  Tru\u{0300}ng te\u{0302}n, nhầm người  ")
+            .await
+            .unwrap();
+        let after = c.get(&id).await.unwrap();
+        assert_eq!(after.persons, vec![crew[0].clone()]);
+        assert_eq!(after.version, before.version, "no version: like linking");
+        let ev = &after.events[0];
+        assert_eq!(ev.kind, "person_unlinked");
+        assert_eq!(ev.author, officer.id);
+        assert_eq!(ev.body, format!("{}: Trùng tên, nhầm người", crew[1]));
+        assert_eq!(after.events.len(), before.events.len() + 1);
+        let rows = updates().await;
+        assert_eq!(rows.len(), updates_before + 1);
+        assert_eq!(rows[0].entry.actor, officer.id);
+        assert_eq!(rows[0].entry.object_kind, "case");
+        assert_eq!(rows[0].entry.purpose, "person unlinked");
+        assert!(
+            !rows[0].entry.purpose.contains("Trùng"),
+            "the reason is in the encrypted timeline, not the audit trail"
+        );
+        // Twice: not on the case any more.
+        assert!(matches!(
+            c.unlink_person(&id, &crew[1], "Added by mistake").await,
+            Err(StoreError::Validation(e)) if e[0].code == "case.error.person_not_linked"
+        ));
+        // The last person may go too (a case may be opened with no one), and come back.
+        c.unlink_person(&id, &crew[0], "Wrong boat's crew list")
+            .await
+            .unwrap();
+        assert!(c.get(&id).await.unwrap().persons.is_empty());
+        c.link_person(&id, &crew[1]).await.unwrap();
+        assert_eq!(c.get(&id).await.unwrap().persons, vec![crew[1].clone()]);
+        // The referral sent before keeps the persons it carried.
+        let k = c.get(&id).await.unwrap();
+        let refs = c.referrals(&k).await.unwrap();
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].snapshot.persons.len(), 2);
+        assert!(s.verify_audit().await.unwrap().broken.is_none());
+    }
+);
+
+contract!(
     overdue_cases_escalate_up_the_chain_through_the_outbox,
     async |s: &dyn Store| {
         use baoho_domain::case::{Escalation, Rag};

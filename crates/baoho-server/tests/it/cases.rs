@@ -1631,6 +1631,238 @@ both_backends!(
 );
 
 both_backends!(
+    a_person_added_by_mistake_is_removed_from_the_page_and_the_api,
+    async |app: &TestApp| {
+        app.account("off.rm", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+            .await;
+        app.account("off.seoul.rm", Role::MissionOfficer, "EMB-KR-SEOUL", true)
+            .await;
+        app.account("police.rm", Role::PartnerLiaison, "MPS", true)
+            .await;
+        app.account("auditor.rm", Role::Auditor, "CD", true).await;
+        let names = ["Đoàn Văn Mũi", "Đoàn Văn Lái", "Quách Văn Khoang"];
+        let page_reason = "Nhầm người: trùng tên với thuyền viên tàu khác";
+        let api_reason = "Không có trong danh sách thuyền viên";
+        personal(&names);
+        personal(&[page_reason, api_reason]);
+        let officer = app.login("off.rm").await;
+        let mut crew = vec![];
+        for name in names {
+            let p: Value = officer
+                .post_json(
+                    "/api/v1/persons",
+                    &json!({"full_name": name, "country": "JP", "mission": "EMB-JP-TOKYO"}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            crew.push(p["id"].as_str().unwrap().to_owned());
+        }
+        let case: Value = officer
+            .post_json("/api/v1/cases", &json!({"case_type": "fishermen", "priority": "urgent", "channel": "partner", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "A fishing boat held by the coast guard", "persons": [crew[0]]}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = case["id"].as_str().unwrap().to_owned();
+        for p in &crew[1..] {
+            assert_eq!(
+                officer
+                    .post_json(
+                        &format!("/api/v1/cases/{id}/persons"),
+                        &json!({"person_id": p})
+                    )
+                    .await
+                    .status(),
+                204
+            );
+        }
+        let get_case = || async {
+            officer
+                .get(&format!("/api/v1/cases/{id}"))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        };
+        let before = get_case().await;
+        assert_eq!(before["persons"].as_array().unwrap().len(), 3);
+        let unchanged = |v: &Value| {
+            assert_eq!(v["persons"], before["persons"]);
+            assert_eq!(v["events"], before["events"]);
+            assert_eq!(v["version"], before["version"]);
+        };
+        let remove_page = |p: &str| format!("/cases/{id}/persons/{p}/remove");
+        let remove_api = |p: &str| format!("/api/v1/cases/{id}/persons/{p}/removal");
+        // Each listed person has a removal form behind a <details> (no script needed).
+        let page = officer
+            .get(&format!("/cases/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let listed = &page[page.find("id=\"case-persons\"").unwrap()..];
+        let listed = &listed[..listed.find("</ul>").unwrap()];
+        for p in &crew {
+            assert!(
+                listed.contains(&format!("action=\"{}\"", remove_page(p))),
+                "{listed}"
+            );
+        }
+        assert_eq!(listed.matches("<details class=\"unlink\">").count(), 3);
+        assert!(listed.contains("<summary>Gỡ bỏ</summary>"));
+        assert!(listed.contains("Lý do gỡ người này khỏi vụ việc"));
+
+        // No reason (or too short): 422, the page again with the form open, nothing changed.
+        let res = officer
+            .post_form(&remove_page(&crew[1]), &[("reason", "  ")])
+            .await;
+        assert_eq!(res.status(), 422);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Hãy ghi lý do gỡ (từ 5 ký tự)."), "{html}");
+        assert!(html.contains("<details class=\"unlink\" open>"));
+        let res = officer
+            .post_form(&remove_page(&crew[1]), &[("reason", "sai")])
+            .await;
+        assert_eq!(res.status(), 422);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(">sai</textarea>"),
+            "the reason typed comes back"
+        );
+        assert_eq!(
+            officer
+                .post_form(&remove_page(&crew[1]), &[])
+                .await
+                .status(),
+            422
+        );
+        for body in [json!({}), json!({"reason": ""}), json!({"reason": " abc "})] {
+            let res = officer.post_json(&remove_api(&crew[1]), &body).await;
+            assert_eq!(res.status(), 422, "{body}");
+            assert_eq!(
+                res.headers()["content-type"],
+                "application/problem+json",
+                "{body}"
+            );
+            let problem: Value = res.json().await.unwrap();
+            assert_eq!(problem["errors"][0]["field"], "reason", "{problem}");
+        }
+        unchanged(&get_case().await);
+
+        // Another mission's officer, a partner liaison, an auditor: 404 with one denied row
+        // for each call, page and API alike; nothing changed.
+        for username in ["off.seoul.rm", "police.rm", "auditor.rm"] {
+            let s = app.login(username).await;
+            let before = s.denied().await;
+            let res = s
+                .post_form(&remove_page(&crew[1]), &[("reason", page_reason)])
+                .await;
+            assert_eq!(res.status(), 404, "{username} page");
+            assert_eq!(
+                s.denied().await,
+                before + 1,
+                "{username} page: one denied row"
+            );
+            let res = s
+                .post_json(&remove_api(&crew[1]), &json!({"reason": api_reason}))
+                .await;
+            assert_eq!(res.status(), 404, "{username} api");
+            assert_eq!(res.headers()["content-type"], "application/problem+json");
+            assert_eq!(
+                s.denied().await,
+                before + 2,
+                "{username} api: one denied row"
+            );
+        }
+        unchanged(&get_case().await);
+
+        // From the page: back to the case, which says so; the timeline keeps who and why.
+        let res = officer
+            .post_form(&remove_page(&crew[1]), &[("reason", page_reason)])
+            .await;
+        assert_eq!(res.status(), 303);
+        let to = res.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(to, format!("/cases/{id}?removed=1#persons"));
+        let page = officer.get(&to).await.text().await.unwrap();
+        assert!(page.contains("Đã gỡ người khỏi vụ việc; lý do được ghi trong diễn biến."));
+        let listed = &page[page.find("id=\"case-persons\"").unwrap()..];
+        let listed = &listed[..listed.find("</ul>").unwrap()];
+        assert!(!listed.contains(&crew[1]) && !listed.contains(names[1]));
+        assert!(listed.contains(names[0]) && listed.contains(names[2]));
+        let timeline = &page[page.find("id=\"timeline\"").unwrap()..];
+        assert!(timeline.contains("Gỡ người liên quan"), "{timeline}");
+        assert!(
+            timeline.contains(&format!("{} — {page_reason}", names[1])),
+            "{timeline}"
+        );
+        // Its earlier "added" entry still names the person removed since.
+        let added = timeline.matches("Thêm người liên quan").count();
+        assert_eq!(added, 2);
+        assert_eq!(timeline.matches(names[1]).count(), 2, "{timeline}");
+
+        // From the API: 204; again, 422 (no longer on the case).
+        assert_eq!(
+            officer
+                .post_json(&remove_api(&crew[2]), &json!({"reason": api_reason}))
+                .await
+                .status(),
+            204
+        );
+        let res = officer
+            .post_json(&remove_api(&crew[2]), &json!({"reason": api_reason}))
+            .await;
+        assert_eq!(res.status(), 422);
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "person", "{problem}");
+        // The page form for a person no longer on the case: 422 and a readable message.
+        let res = officer
+            .post_form(&remove_page(&crew[2]), &[("reason", page_reason)])
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Người này không có trong vụ việc.")
+        );
+        let v = get_case().await;
+        assert_eq!(v["persons"], json!([crew[0]]));
+        assert_eq!(v["version"], before["version"]);
+        let removals: Vec<&Value> = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "person_unlinked")
+            .collect();
+        assert_eq!(removals.len(), 2);
+        assert_eq!(removals[0]["body"], format!("{}: {api_reason}", crew[2]));
+        assert_eq!(removals[1]["body"], format!("{}: {page_reason}", crew[1]));
+        // One audited update per removal (and one denied row per refused call above), on
+        // the case; the reason is only in the encrypted timeline.
+        let rows = app
+            .audit(baoho_store::AuditFilter {
+                object_id: Some(id.clone()),
+                action: Some(baoho_store::AuditAction::Update),
+                ..Default::default()
+            })
+            .await;
+        let removals = |outcome| {
+            rows.iter()
+                .filter(|r| r.entry.purpose == "person unlinked" && r.entry.outcome == outcome)
+                .count()
+        };
+        assert_eq!(removals(baoho_store::AuditOutcome::Allowed), 2);
+        assert_eq!(removals(baoho_store::AuditOutcome::Denied), 6);
+        assert!(rows.iter().all(|r| r.entry.object_kind == "case"
+            && !r.entry.purpose.contains(page_reason)
+            && !r.entry.purpose.contains(api_reason)));
+        assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+    }
+);
+
+both_backends!(
     work_queue_lists_referrals_awaiting_my_approval_and_answers_since_i_last_looked,
     async |app: &TestApp| {
         app.account("head.rq", Role::HeadOfMission, "EMB-JP-TOKYO", true)
