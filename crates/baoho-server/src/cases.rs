@@ -304,8 +304,8 @@ pub struct ListPage {
     pub pages: u32,
     pub types: Vec<(String, String)>,
     pub statuses: Vec<&'static str>,
-    pub countries: Vec<(String, String)>,
-    pub missions: Vec<(String, String)>,
+    pub countries: Vec<Opt>,
+    pub missions: Vec<Opt>,
     pub f: ListParams,
     pub query: String,
     /// Officers and heads of mission may export; others do not see the buttons.
@@ -643,10 +643,7 @@ pub struct IntakeForm {
     pub confirm_new: String,
 }
 
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-}
+pub use crate::i18n::Opt;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "case_new.html")]
@@ -1355,19 +1352,10 @@ async fn case_view(
             }
         }
     }
-    let mut missions: Vec<Opt> = refdata::missions()
-        .iter()
-        .filter(|m| m.code != k.summary.mission)
-        .map(|m| Opt {
-            value: m.code.clone(),
-            label: if lang == Lang::Vi {
-                m.name_vi.clone()
-            } else {
-                m.name_en.clone()
-            },
-        })
+    let missions: Vec<Opt> = crate::i18n::mission_options(lang)
+        .into_iter()
+        .filter(|o| o.value != k.summary.mission)
         .collect();
-    missions.sort_by_key(|o| baoho_domain::text::fold(&o.label));
     let clock = if ty.is_some_and(|t| t.consular_access) {
         let cl = h.access_clock(&k).await?;
         let at = state.now();
@@ -1408,22 +1396,14 @@ async fn case_view(
             },
         });
     }
-    let name_in = |c: &refdata::Country| {
-        if lang == Lang::Vi {
-            c.name_vi.clone()
-        } else {
-            c.name_en.clone()
-        }
-    };
-    let mut partner_states: Vec<Opt> = refdata::countries()
-        .iter()
-        .filter(|c| c.alpha2 != "VN")
-        .map(|c| Opt {
-            value: format!("STATE-{}", c.alpha2),
-            label: name_in(c),
+    let mut partner_states: Vec<Opt> = crate::i18n::country_options(lang)
+        .into_iter()
+        .filter(|o| o.value != "VN")
+        .map(|o| Opt {
+            value: format!("STATE-{}", o.value),
+            label: o.label,
         })
         .collect();
-    partner_states.sort_by_key(|o| baoho_domain::text::fold(&o.label));
     if let Some(i) = partner_states
         .iter()
         .position(|o| o.value[6..] == *k.summary.country)

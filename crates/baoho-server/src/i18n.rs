@@ -172,25 +172,43 @@ pub fn mission_name(lang: Lang, code: &str) -> String {
     }
 }
 
-/// Every country as `(alpha-2, name in lang)`, in the order people look for them (by name,
-/// diacritics folded).
-pub fn country_options(lang: Lang) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = baoho_domain::refdata::countries()
-        .iter()
-        .map(|c| (c.alpha2.clone(), country_name(lang, &c.alpha2)))
-        .collect();
-    v.sort_by_cached_key(|(_, name)| baoho_domain::text::fold(name));
+/// One choice of a `<select>`: the value sent and the label shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+fn by_folded_label(mut v: Vec<Opt>) -> Vec<Opt> {
+    v.sort_by_cached_key(|o| baoho_domain::text::fold(&o.label));
     v
 }
 
-/// Every mission as `(code, name in lang)`, by name (diacritics folded).
-pub fn mission_options(lang: Lang) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = baoho_domain::refdata::missions()
-        .iter()
-        .map(|m| (m.code.clone(), mission_name(lang, &m.code)))
-        .collect();
-    v.sort_by_cached_key(|(_, name)| baoho_domain::text::fold(name));
-    v
+/// Every country (alpha-2, name in `lang`), in the order people look for them: by name,
+/// diacritics folded.
+pub fn country_options(lang: Lang) -> Vec<Opt> {
+    by_folded_label(
+        baoho_domain::refdata::countries()
+            .iter()
+            .map(|c| Opt {
+                value: c.alpha2.clone(),
+                label: country_name(lang, &c.alpha2),
+            })
+            .collect(),
+    )
+}
+
+/// Every mission (code, name in `lang`), by name (diacritics folded).
+pub fn mission_options(lang: Lang) -> Vec<Opt> {
+    by_folded_label(
+        baoho_domain::refdata::missions()
+            .iter()
+            .map(|m| Opt {
+                value: m.code.clone(),
+                label: mission_name(lang, &m.code),
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -659,10 +659,7 @@ fn form_field(path: &str, names: &[(String, String)]) -> String {
     path.to_owned()
 }
 
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-}
+pub use crate::i18n::Opt;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "person_form.html")]
@@ -699,34 +696,8 @@ fn form_page(
     errors: Vec<(String, String)>,
 ) -> PersonFormPage {
     let lang = c.t.lang;
-    let mut countries: Vec<Opt> = refdata::countries()
-        .iter()
-        .map(|x| Opt {
-            value: x.alpha2.clone(),
-            label: if lang == Lang::Vi {
-                x.name_vi.clone()
-            } else {
-                x.name_en.clone()
-            },
-        })
-        .collect();
-    countries.sort_by(|a, b| {
-        baoho_domain::text::fold(&a.label).cmp(&baoho_domain::text::fold(&b.label))
-    });
-    let mut missions: Vec<Opt> = refdata::missions()
-        .iter()
-        .map(|m| Opt {
-            value: m.code.clone(),
-            label: if lang == Lang::Vi {
-                m.name_vi.clone()
-            } else {
-                m.name_en.clone()
-            },
-        })
-        .collect();
-    missions.sort_by(|a, b| {
-        baoho_domain::text::fold(&a.label).cmp(&baoho_domain::text::fold(&b.label))
-    });
+    let countries = crate::i18n::country_options(lang);
+    let missions = crate::i18n::mission_options(lang);
     let mut provinces: Vec<String> = refdata::provinces()
         .iter()
         .map(|p| p.short_vi.clone())
