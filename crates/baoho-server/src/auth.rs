@@ -387,6 +387,36 @@ fn login_redirect(req: &Request) -> Response {
     Redirect::to(&format!("/login?{q}")).into_response()
 }
 
+/// For a request htmx sent from a page (a fragment such as the intake form's type fields):
+/// the path of that page (`HX-Current-URL`), `/` if it says none.
+fn htmx_page(req: &Request) -> Option<String> {
+    if req.headers().get("hx-request")?.as_bytes() != b"true" {
+        return None;
+    }
+    let page = req
+        .headers()
+        .get("hx-current-url")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|u| u.split_once("://"))
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+        .filter(|p| !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    Some(page)
+}
+
+/// A signed-out htmx request must not follow a redirect to the sign-in page (that page would
+/// be swapped into the fragment's place): htmx is told to load it as a whole page instead.
+fn htmx_redirect(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(v) => (
+            axum::http::StatusCode::NO_CONTENT,
+            [(axum::http::HeaderName::from_static("hx-redirect"), v)],
+        )
+            .into_response(),
+        Err(_) => Redirect::to("/login").into_response(),
+    }
+}
+
 /// Check the CSRF token of a state-changing request: the `X-CSRF-Token` header, or the `csrf`
 /// field of a form body (the body is read and handed on unchanged).
 async fn check_csrf(req: Request, expected: &str, limit: usize) -> Result<Request, AppError> {
@@ -470,6 +500,9 @@ pub async fn guard(
         Err(GuardError::Login) => {
             if wants_api(kind) {
                 AppError::Unauthorized.into_response()
+            } else if let Some(page) = htmx_page(&req) {
+                let q = serde_urlencoded::to_string([("next", page.as_str())]).unwrap_or_default();
+                htmx_redirect(&format!("/login?{q}"))
             } else {
                 login_redirect(&req)
             }
@@ -477,6 +510,8 @@ pub async fn guard(
         Err(GuardError::Mfa) => {
             if wants_api(kind) {
                 AppError::Unauthorized.into_response()
+            } else if htmx_page(&req).is_some() {
+                htmx_redirect("/login/mfa")
             } else {
                 Redirect::to("/login/mfa").into_response()
             }

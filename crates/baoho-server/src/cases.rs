@@ -213,7 +213,11 @@ pub async fn queue_page(
         last_looked: q
             .last_looked
             .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
-        can_intake: authed.account.role != Role::PartnerLiaison,
+        // The roles `GET /cases/new` admits (the store refuses the others at intake).
+        can_intake: matches!(
+            authed.account.role,
+            Role::MissionOfficer | Role::HqOfficer | Role::HeadOfMission
+        ),
         c,
     })
 }
@@ -641,6 +645,24 @@ pub struct IntakeForm {
     /// `1` after the officer saw the duplicate warning and chose to create a new person.
     #[serde(default)]
     pub confirm_new: String,
+    /// Everything else posted: the chosen type's own fields come as `details.<key>`.
+    #[serde(flatten)]
+    pub rest: std::collections::BTreeMap<String, String>,
+}
+
+impl IntakeForm {
+    /// The type's own fields as posted (`details.<key>`), only that type's keys: a field of
+    /// another type (left in the form after the type changed) is ignored.
+    fn details(&self, ty: &CaseType) -> std::collections::BTreeMap<String, String> {
+        ty.fields
+            .iter()
+            .filter_map(|f| {
+                self.rest
+                    .get(&format!("details.{}", f.key))
+                    .map(|v| (f.key.clone(), v.clone()))
+            })
+            .collect()
+    }
 }
 
 pub use crate::i18n::Opt;
@@ -658,6 +680,9 @@ pub struct IntakePage {
     pub duplicates: Vec<crate::dupes::warning::LikelyView>,
     /// The warning came from the text search (the matcher was not ready).
     pub dup_by_text: bool,
+    /// The chosen type's own fields with the values typed and their errors (empty until a
+    /// type is chosen; htmx fills the block from `GET /cases/new/fields` meanwhile).
+    pub type_fields: Vec<DetailRow>,
 }
 
 impl IntakePage {
@@ -707,6 +732,19 @@ fn intake_page(
             label: label(&t.name_vi, &t.name_en),
         })
         .collect();
+    let type_fields = match case_type(f.case_type.trim()) {
+        Some(ty) => {
+            let mut rows = detail_rows(lang, ty, &f.details(ty));
+            for r in &mut rows {
+                let field = format!("details.{}", r.key);
+                if let Some((_, key)) = errors.iter().find(|(name, _)| *name == field) {
+                    r.error = c.t.s(key).to_owned();
+                }
+            }
+            rows
+        }
+        None => vec![],
+    };
     IntakePage {
         c,
         f,
@@ -716,14 +754,29 @@ fn intake_page(
         errors,
         duplicates,
         dup_by_text: false,
+        type_fields,
     }
 }
 
-/// `GET /cases/new`
-pub async fn new_page(c: Chrome, Extension(authed): Extension<Authed>) -> IntakePage {
+#[derive(Debug, Default, Deserialize)]
+pub struct NewCaseQuery {
+    /// A case type to preselect (its own fields shown); an unknown code is ignored.
+    #[serde(default)]
+    pub case_type: String,
+}
+
+/// `GET /cases/new` (`?case_type=` preselects a type)
+pub async fn new_page(
+    c: Chrome,
+    Extension(authed): Extension<Authed>,
+    Query(q): Query<NewCaseQuery>,
+) -> IntakePage {
     let mut f = IntakeForm {
         priority: "normal".into(),
         channel: "hotline".into(),
+        case_type: case_type(q.case_type.trim())
+            .map(|t| t.code.clone())
+            .unwrap_or_default(),
         ..Default::default()
     };
     if authed.account.agency.kind == AgencyKind::Mission {
@@ -734,6 +787,37 @@ pub async fn new_page(c: Chrome, Extension(authed): Extension<Authed>) -> Intake
         }
     }
     intake_page(c, f, vec![], vec![])
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TypeFieldsQuery {
+    #[serde(default)]
+    pub case_type: String,
+}
+
+/// The intake form's block of one type's own fields (`type_fields.html`).
+#[derive(Template, WebTemplate)]
+#[template(path = "type_fields.html")]
+pub struct TypeFieldsT {
+    pub c: Chrome,
+    pub type_fields: Vec<DetailRow>,
+}
+
+/// `GET /cases/new/fields?case_type=`: the block of that type's own fields, empty inputs,
+/// which htmx swaps into the intake form when the type changes. No type: an empty block;
+/// an unknown type: 404.
+pub async fn type_fields_fragment(
+    c: Chrome,
+    Query(q): Query<TypeFieldsQuery>,
+) -> Result<TypeFieldsT, AppError> {
+    let code = q.case_type.trim();
+    let type_fields = if code.is_empty() {
+        vec![]
+    } else {
+        let ty = case_type(code).ok_or(AppError::NotFound)?;
+        detail_rows(c.t.lang, ty, &Default::default())
+    };
+    Ok(TypeFieldsT { c, type_fields })
 }
 
 /// Likely existing persons for the person typed at intake, in the officer's scope: the
@@ -762,6 +846,22 @@ pub async fn create_submit(
     Extension(rid): Extension<RequestId>,
     Form(f): Form<IntakeForm>,
 ) -> Result<Response, AppError> {
+    // The type's own fields are checked before anything is recorded (a new person included).
+    let ty = case_type(f.case_type.trim());
+    let details = ty.map(|ty| f.details(ty)).unwrap_or_default();
+    if let Some(ty) = ty
+        && let Err(errs) = ty.clean_details(&details)
+    {
+        let errs = errs
+            .into_iter()
+            .map(|e| (e.field, e.code.to_owned()))
+            .collect();
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            intake_page(c, f, errs, vec![]),
+        )
+            .into_response());
+    }
     let persons = authed.persons(&state, &rid, "case intake");
     let mut person_ids = Vec::new();
     if !f.person_id.trim().is_empty() {
@@ -849,8 +949,7 @@ pub async fn create_submit(
         reporter: f.reporter.clone(),
         reporter_contact: f.reporter_contact.clone(),
         persons: person_ids,
-        // The type's own fields are filled on the case page, once the type is settled.
-        details: Default::default(),
+        details,
     };
     match cases(&state, &authed, &rid, "intake").create(intake).await {
         Ok(rec) => Ok(Redirect::to(&format!("/cases/{}", rec.summary.id)).into_response()),
@@ -1034,6 +1133,8 @@ pub struct DetailRow {
     /// As people read it (a choice's label).
     pub display: String,
     pub options: Vec<Opt>,
+    /// What is wrong with the value typed (intake form), in the page's language.
+    pub error: String,
 }
 
 fn detail_rows(
@@ -1069,6 +1170,7 @@ fn detail_rows(
                     })
                     .collect(),
                 value,
+                error: String::new(),
             }
         })
         .collect()

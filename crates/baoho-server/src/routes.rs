@@ -62,6 +62,9 @@ pub fn table() -> Vec<Route> {
     const AUDIT: Access = Access::Roles(&[Role::Auditor, Role::Administrator]);
     const PARTNER: Access = Access::Roles(&[Role::PartnerLiaison]);
     const LEADERS: Access = Access::Roles(&[Role::HeadOfMission, Role::HqOfficer]);
+    // Who opens cases (the store refuses every other role at intake).
+    const INTAKE: Access =
+        Access::Roles(&[Role::MissionOfficer, Role::HqOfficer, Role::HeadOfMission]);
     let g = Method::GET;
     let p = Method::POST;
     vec![
@@ -334,9 +337,16 @@ pub fn table() -> Vec<Route> {
         r(
             g.clone(),
             "/cases/new",
-            Staff,
+            INTAKE,
             Kind::Page,
             get(cases::new_page),
+        ),
+        r(
+            g.clone(),
+            "/cases/new/fields",
+            INTAKE,
+            Kind::Page,
+            get(cases::type_fields_fragment),
         ),
         r(
             g.clone(),

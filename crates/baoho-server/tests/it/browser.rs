@@ -492,3 +492,24 @@ async fn hotline_intake_to_approved_closure() {
     b.close().await;
     app.stop().await;
 }
+
+/// The intake form asks for the chosen type's own fields: htmx brings them in when the type
+/// is chosen.
+#[tokio::test]
+async fn intake_shows_the_chosen_types_fields() {
+    use baoho_domain::access::Role;
+    let app = crate::helpers::spawn_sqlite().await;
+    app.account("intake.tf", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        .await;
+    let Some(b) = browser(1280, 1000).await else {
+        app.stop().await;
+        return;
+    };
+    let c = &b.client;
+    sign_in(c, &app, "intake.tf", 0).await;
+    c.goto(&app.url("/cases/new")).await.unwrap();
+    click(c, "#case_type option[value='death']").await;
+    wait_for_text(c, "#type-fields", "Ngày mất").await;
+    b.close().await;
+    app.stop().await;
+}
