@@ -709,22 +709,8 @@ fn intake_page(
             en.to_owned()
         }
     };
-    let mut countries: Vec<Opt> = refdata::countries()
-        .iter()
-        .map(|x| Opt {
-            value: x.alpha2.clone(),
-            label: label(&x.name_vi, &x.name_en),
-        })
-        .collect();
-    countries.sort_by_key(|o| baoho_domain::text::fold(&o.label));
-    let mut missions: Vec<Opt> = refdata::missions()
-        .iter()
-        .map(|m| Opt {
-            value: m.code.clone(),
-            label: label(&m.name_vi, &m.name_en),
-        })
-        .collect();
-    missions.sort_by_key(|o| baoho_domain::text::fold(&o.label));
+    let countries = crate::i18n::country_options(lang);
+    let missions = crate::i18n::mission_options(lang);
     let types = case_types()
         .iter()
         .map(|t: &CaseType| Opt {
@@ -862,8 +848,41 @@ pub async fn create_submit(
         )
             .into_response());
     }
+    // Everything the case itself needs is checked before a new person is recorded for it:
+    // a refused case must not leave a person behind (a second try would record a second one).
+    let h = cases(&state, &authed, &rid, "intake");
+    let intake_of = |f: &IntakeForm, persons: Vec<String>| CaseIntake {
+        case_type: f.case_type.clone(),
+        priority: f.priority.clone(),
+        channel: f.channel.clone(),
+        country: f.country.clone(),
+        city: f.city.clone(),
+        mission: f.mission.clone(),
+        summary: f.summary.clone(),
+        reporter: f.reporter.clone(),
+        reporter_contact: f.reporter_contact.clone(),
+        persons,
+        details: details.clone(),
+    };
+    let refused = |c: Chrome, f: IntakeForm, errs: Vec<baoho_domain::person::FieldError>| {
+        let errs = errs
+            .into_iter()
+            .map(|e| (e.field, e.code.to_owned()))
+            .collect();
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            intake_page(c, f, errs, vec![]),
+        )
+            .into_response()
+    };
+    match h.check_intake(&intake_of(&f, vec![])) {
+        Ok(()) => {}
+        Err(StoreError::Validation(errs)) => return Ok(refused(c, f, errs)),
+        Err(e) => return Err(e.into()),
+    }
     let persons = authed.persons(&state, &rid, "case intake");
     let mut person_ids = Vec::new();
+    let mut f = f;
     if !f.person_id.trim().is_empty() {
         person_ids.push(f.person_id.trim().to_owned());
     } else if !f.person_name.trim().is_empty() {
@@ -915,6 +934,9 @@ pub async fn create_submit(
         match persons.create(input).await {
             Ok(p) => {
                 state.dupes.add(&p);
+                // Should the case still be refused, the form comes back holding this person,
+                // so that the next try links them instead of recording them again.
+                f.person_id = p.id.clone();
                 person_ids.push(p.id);
             }
             Err(StoreError::Validation(errs)) => {
@@ -938,32 +960,9 @@ pub async fn create_submit(
             Err(e) => return Err(e.into()),
         }
     }
-    let intake = CaseIntake {
-        case_type: f.case_type.clone(),
-        priority: f.priority.clone(),
-        channel: f.channel.clone(),
-        country: f.country.clone(),
-        city: f.city.clone(),
-        mission: f.mission.clone(),
-        summary: f.summary.clone(),
-        reporter: f.reporter.clone(),
-        reporter_contact: f.reporter_contact.clone(),
-        persons: person_ids,
-        details,
-    };
-    match cases(&state, &authed, &rid, "intake").create(intake).await {
+    match h.create(intake_of(&f, person_ids)).await {
         Ok(rec) => Ok(Redirect::to(&format!("/cases/{}", rec.summary.id)).into_response()),
-        Err(StoreError::Validation(errs)) => {
-            let errs = errs
-                .into_iter()
-                .map(|e| (e.field, e.code.to_owned()))
-                .collect();
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                intake_page(c, f, errs, vec![]),
-            )
-                .into_response())
-        }
+        Err(StoreError::Validation(errs)) => Ok(refused(c, f, errs)),
         Err(e) => Err(e.into()),
     }
 }

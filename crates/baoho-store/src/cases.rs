@@ -23,6 +23,17 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// An intake that passed [`Cases::check_intake`]'s checks, its values cleaned.
+struct CheckedIntake {
+    ty: &'static baoho_domain::case::CaseType,
+    priority: Priority,
+    channel: Channel,
+    country: String,
+    mission: String,
+    summary: String,
+    details: BTreeMap<String, String>,
+}
+
 /// What intake records.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaseIntake {
@@ -464,7 +475,14 @@ impl Cases {
 
     /// Record a new case. The creator becomes a member (and the lead, unless an HQ officer
     /// records it for a mission). Deadline from the type and priority.
-    pub async fn create(&self, intake: CaseIntake) -> Result<CaseRecord> {
+    /// Every check [`Self::create`] makes before it writes (the intake's fields and whether
+    /// this identity may open a case there), without writing anything: the intake page runs it
+    /// before it records a new person for the case, so a refused case leaves no person behind.
+    pub fn check_intake(&self, intake: &CaseIntake) -> Result<()> {
+        self.checked_intake(intake).map(|_| ())
+    }
+
+    fn checked_intake(&self, intake: &CaseIntake) -> Result<CheckedIntake> {
         let who = &self.ctx.who;
         if !is_case_role(who) || who.role == Role::PartnerLiaison {
             return Err(StoreError::Forbidden);
@@ -521,6 +539,28 @@ impl Cases {
         if !decide(who, Verb::Create, &scope, None).is_allowed() {
             return Err(invalid("mission", "person.error.outside_scope"));
         }
+        Ok(CheckedIntake {
+            ty,
+            priority,
+            channel,
+            country,
+            mission,
+            summary,
+            details,
+        })
+    }
+
+    pub async fn create(&self, intake: CaseIntake) -> Result<CaseRecord> {
+        let who = &self.ctx.who;
+        let CheckedIntake {
+            ty,
+            priority,
+            channel,
+            country,
+            mission,
+            summary,
+            details,
+        } = self.checked_intake(&intake)?;
         let id = uuid_v7();
         let private = Private {
             summary,

@@ -2127,6 +2127,24 @@ both_backends!(
             0,
             "no person either: {v}"
         );
+        // The same for any of the case's own refusals: an empty summary, an unknown mission.
+        // The new person is recorded only with the case.
+        for (field, value) in [("summary", ""), ("mission", "EMB-XX-NOWHERE")] {
+            let form: Vec<(&str, &str)> = fishermen("12")
+                .into_iter()
+                .map(|(k, v)| if k == field { (k, value) } else { (k, v) })
+                .collect();
+            let r = officer.post_form("/cases", &form).await;
+            assert_eq!(r.status(), 422, "{field}");
+            assert_eq!(count_cases().await, 0);
+            let v: Value = officer
+                .get("/api/v1/persons?q=Do%20Van%20Khai")
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(v["hits"].as_array().unwrap().len(), 0, "{field}: {v}");
+        }
         let death = [
             ("case_type", "death"),
             ("priority", "urgent"),
