@@ -837,9 +837,11 @@ impl Cases {
                             .await?;
                     }
                 }
-                ChangeOp::LinkPerson { person } => {
+                ChangeOp::LinkPerson { person } | ChangeOp::UnlinkPerson { person, .. } => {
                     // The person must be readable by this identity too (its own gate: a
-                    // denied row and a field error if not, as at intake).
+                    // denied row and a field error if not, as at intake). A person this
+                    // identity may not read is not shown on its case page, so it is not
+                    // removed from it either.
                     let p = match self
                         .persons
                         .gate(&mut tx, pool.agg(), person, Verb::Read, AuditAction::Read)
@@ -852,60 +854,45 @@ impl Cases {
                         }
                         Err(e) => return Err(e),
                     };
-                    let added = sqlx::query("INSERT INTO case_person (case_rid, person_rid) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    if let ChangeOp::UnlinkPerson { reason, .. } = op {
+                        let removed = sqlx::query(
+                            "DELETE FROM case_person WHERE case_rid = $1 AND person_rid = $2",
+                        )
                         .bind(s.rid)
                         .bind(p.rid)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
-                    if added == 0 {
-                        return Err(invalid("person", "case.error.person_linked"));
-                    }
-                    self.insert_event(&mut tx, s.rid, "person_linked", &p.id, None, None)
-                        .await?;
-                }
-                ChangeOp::UnlinkPerson { person, reason } => {
-                    // The same two gates as linking: edit on the case (above), read on the
-                    // person (a denied row and a field error if not). A person this identity
-                    // may not read is not shown on its case page, so it is not removed from it
-                    // either.
-                    let p = match self
-                        .persons
-                        .gate(&mut tx, pool.agg(), person, Verb::Read, AuditAction::Read)
-                        .await
-                    {
-                        Ok((p, _)) => p,
-                        Err(StoreError::NotFound) => {
-                            tx.commit_in(&self.db).await?;
-                            return Err(invalid("person", "case.error.person"));
+                        if removed == 0 {
+                            // Not on the case (or removed meanwhile): nothing changes, as for a
+                            // person linked twice.
+                            return Err(invalid("person", "case.error.person_not_linked"));
                         }
-                        Err(e) => return Err(e),
-                    };
-                    let removed = sqlx::query(
-                        "DELETE FROM case_person WHERE case_rid = $1 AND person_rid = $2",
-                    )
-                    .bind(s.rid)
-                    .bind(p.rid)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if removed == 0 {
-                        // Not on the case (or removed meanwhile): nothing changes, as for a
-                        // person linked twice.
-                        return Err(invalid("person", "case.error.person_not_linked"));
+                        // The timeline keeps who was removed and why (`<person id>: <reason>`,
+                        // encrypted like every entry's body); the audit row below names the case
+                        // only. Referrals already sent keep their snapshot.
+                        self.insert_event(
+                            &mut tx,
+                            s.rid,
+                            "person_unlinked",
+                            &format!("{}: {reason}", p.id),
+                            None,
+                            None,
+                        )
+                        .await?;
+                    } else {
+                        let added = sqlx::query("INSERT INTO case_person (case_rid, person_rid) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                            .bind(s.rid)
+                            .bind(p.rid)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if added == 0 {
+                            return Err(invalid("person", "case.error.person_linked"));
+                        }
+                        self.insert_event(&mut tx, s.rid, "person_linked", &p.id, None, None)
+                            .await?;
                     }
-                    // The timeline keeps who was removed and why (`<person id>: <reason>`,
-                    // encrypted like every entry's body); the audit row below names the case
-                    // only. Referrals already sent keep their snapshot.
-                    self.insert_event(
-                        &mut tx,
-                        s.rid,
-                        "person_unlinked",
-                        &format!("{}: {reason}", p.id),
-                        None,
-                        None,
-                    )
-                    .await?;
                 }
                 ChangeOp::Details { version, details } => {
                     if s.version != version {
