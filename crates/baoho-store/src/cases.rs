@@ -174,6 +174,9 @@ pub struct CaseFilter {
     pub country: Option<String>,
     pub lead_officer: Option<String>,
     pub open_only: bool,
+    /// Only cases resolved or closed (the second part of an unfiltered list, after the open
+    /// ones).
+    pub settled_only: bool,
     pub overdue_only: bool,
     /// Only cases this account works on.
     pub mine: bool,
@@ -1344,6 +1347,9 @@ impl Cases {
         if f.open_only || f.overdue_only {
             cond.push_str(" AND c.status NOT IN ('resolved', 'closed')");
         }
+        if f.settled_only {
+            cond.push_str(" AND c.status IN ('resolved', 'closed')");
+        }
         if f.awaiting_approval {
             cond.push_str(" AND c.status = 'resolved' AND c.close_requested_by IS NOT NULL");
         }
@@ -1440,9 +1446,20 @@ impl Cases {
         })
     }
 
-    /// Cases in scope, by urgency (audited `search`).
+    /// Cases in scope, by urgency (audited `search`): the open cases first, overdue first and
+    /// then by the nearest deadline; then, when no status was asked for, the resolved and
+    /// closed ones (their deadlines are past and no longer urgent).
     pub async fn list(&self, f: &CaseFilter) -> Result<CasePage> {
-        let page = self.fetch(f, None).await?;
+        let mixed = f.status.is_none()
+            && !f.open_only
+            && !f.settled_only
+            && !f.overdue_only
+            && !f.awaiting_approval;
+        let page = if mixed {
+            self.fetch_open_first(f).await?
+        } else {
+            self.fetch(f, None).await?
+        };
         on_db!(self.db, |pool| {
             let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&self.entry(AuditAction::Search, AuditOutcome::Allowed, ""))
@@ -1450,6 +1467,47 @@ impl Cases {
             tx.commit_in(&self.db).await?;
         });
         Ok(page)
+    }
+
+    /// A list of every status as two indexed reads in deadline order, open cases then settled
+    /// ones, paged across the two (rather than one read sorted on the status, which no index
+    /// gives in order: the whole scope would be sorted for each page).
+    async fn fetch_open_first(&self, f: &CaseFilter) -> Result<CasePage> {
+        let limit = if f.limit == 0 { 50 } else { f.limit.min(500) };
+        let open = self
+            .fetch(
+                &CaseFilter {
+                    open_only: true,
+                    limit,
+                    ..f.clone()
+                },
+                None,
+            )
+            .await?;
+        let open_total = u32::try_from(open.total).unwrap_or(u32::MAX);
+        let shown = u32::try_from(open.cases.len()).unwrap_or(u32::MAX);
+        // The settled part: from its start when this page begins among the open cases, else
+        // as far into it as the page is past them; only counted when the page is full.
+        let settled = self
+            .fetch(
+                &CaseFilter {
+                    settled_only: true,
+                    offset: f.offset.saturating_sub(open_total),
+                    limit: (limit - shown.min(limit)).max(1),
+                    ..f.clone()
+                },
+                None,
+            )
+            .await?;
+        let mut cases = open.cases;
+        if shown < limit {
+            cases.extend(settled.cases.into_iter().take((limit - shown) as usize));
+        }
+        Ok(CasePage {
+            cases,
+            total: open.total + settled.total,
+            total_is_at_least: false,
+        })
     }
 
     /// The "what needs me" queue: the lists read concurrently on the reader connections, then

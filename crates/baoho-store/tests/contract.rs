@@ -3216,3 +3216,75 @@ contract!(
         );
     }
 );
+
+contract!(
+    an_unfiltered_list_puts_open_cases_before_settled_ones,
+    async |s: &dyn Store| {
+        use baoho_domain::case::Status;
+        use baoho_store::CaseFilter;
+        use cases_support::*;
+        let keys = setup(s).await;
+        let officer = account(
+            s,
+            "tokyo.order",
+            Role::MissionOfficer,
+            AgencyKind::Mission,
+            "EMB-JP-TOKYO",
+            None,
+        )
+        .await;
+        let who = identity(s, &officer).await;
+        let t0 = clock_now();
+        // Five cases opened an hour apart: the older, the nearer its deadline.
+        let mut ids = Vec::new();
+        for h in (1..=5).rev() {
+            let c = cases_at(s, &keys, &who, t0 - chrono::Duration::hours(h));
+            ids.push(
+                c.create(intake("accident", vec![]))
+                    .await
+                    .unwrap()
+                    .summary
+                    .id,
+            );
+        }
+        // The two oldest (nearest deadlines) are resolved.
+        let c = cases_at(s, &keys, &who, t0);
+        for id in &ids[..2] {
+            c.set_status(id, 1, Status::Assessed, "").await.unwrap();
+            c.set_status(id, 2, Status::Resolved, "").await.unwrap();
+        }
+        let want = [&ids[2], &ids[3], &ids[4], &ids[0], &ids[1]];
+        // One page: the open cases by deadline, then the settled ones.
+        let all = c.list(&CaseFilter::default()).await.unwrap();
+        let got: Vec<&String> = all.cases.iter().map(|k| &k.id).collect();
+        assert_eq!(got, want);
+        assert_eq!(all.total, 5);
+        // Pages of two cross from the open part to the settled part without a gap or a repeat.
+        let mut paged = Vec::new();
+        for offset in [0, 2, 4] {
+            let p = c
+                .list(&CaseFilter {
+                    limit: 2,
+                    offset,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(p.total, 5, "offset {offset}");
+            paged.extend(p.cases.into_iter().map(|k| k.id));
+        }
+        assert_eq!(paged.iter().collect::<Vec<_>>(), want);
+        // A status asked for keeps the plain deadline order.
+        let resolved = c
+            .list(&CaseFilter {
+                status: Some(Status::Resolved),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            resolved.cases.iter().map(|k| &k.id).collect::<Vec<_>>(),
+            [&ids[0], &ids[1]]
+        );
+    }
+);
