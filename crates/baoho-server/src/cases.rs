@@ -79,8 +79,24 @@ pub struct Row {
     pub rag: String,
     pub due: String,
     pub place: String,
+    pub mission_name: String,
     pub restricted: bool,
     pub escalation: String,
+}
+
+/// Where a case is, short: the country, then its mission by city (no mission: the country
+/// alone).
+fn place(lang: Lang, country: &str, mission: &str) -> String {
+    let country = country_name(lang, country);
+    let city = refdata::mission(mission)
+        .map(|m| m.city.as_str())
+        .filter(|c| !c.is_empty())
+        .unwrap_or(mission);
+    if city.is_empty() {
+        country
+    } else {
+        format!("{country} · {city}")
+    }
 }
 
 fn rows(lang: Lang, cs: &[CaseSummary]) -> Vec<Row> {
@@ -93,7 +109,9 @@ fn rows(lang: Lang, cs: &[CaseSummary]) -> Vec<Row> {
             status: c.status.as_str().to_owned(),
             rag: c.rag.as_str().to_owned(),
             due: c.due_at.format("%Y-%m-%d %H:%M").to_string(),
-            place: format!("{} · {}", country_name(lang, &c.country), c.mission),
+            // The mission by its city (the full name is the cell's title).
+            place: place(lang, &c.country, &c.mission),
+            mission_name: mission_name(lang, &c.mission),
             restricted: c.restricted,
             escalation: c.escalation.as_str().to_owned(),
         })
@@ -2697,6 +2715,17 @@ pub async fn api_overview(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_place_is_its_country_and_its_missions_city() {
+        use crate::i18n::Lang;
+        assert_eq!(super::place(Lang::En, "JP", "CG-JP-OSAKA"), "Japan · Osaka");
+        assert_eq!(
+            super::place(Lang::Vi, "JP", "EMB-JP-TOKYO"),
+            "Nhật Bản · Tokyo"
+        );
+        assert_eq!(super::place(Lang::En, "TW", ""), "Taiwan");
+    }
+
     #[test]
     fn file_sizes_read_as_people_say_them() {
         assert_eq!(super::file_size(0), "0 B");
