@@ -505,11 +505,24 @@ impl Cases {
                 code: "person.error.unknown_country",
             });
         }
-        if !mission.is_empty() && baoho_domain::refdata::mission(&mission).is_none() {
-            errs.push(FieldError {
+        match baoho_domain::refdata::mission(&mission) {
+            None if !mission.is_empty() => errs.push(FieldError {
                 field: "mission".into(),
                 code: "person.error.unknown_mission",
-            });
+            }),
+            // The responsible mission covers the country (its host country or a concurrent
+            // accreditation), else the case lands in a queue nobody there works.
+            Some(m)
+                if !m.jurisdiction.is_empty()
+                    && baoho_domain::refdata::country(&country).is_some()
+                    && !m.jurisdiction.contains(&country) =>
+            {
+                errs.push(FieldError {
+                    field: "mission".into(),
+                    code: "case.error.mission_country",
+                })
+            }
+            _ => {}
         }
         let summary = baoho_domain::text::nfc(intake.summary.trim());
         if summary.is_empty() || summary.chars().count() > 20_000 {

@@ -3288,3 +3288,44 @@ contract!(
         );
     }
 );
+
+contract!(
+    a_case_goes_to_a_mission_that_covers_its_country,
+    async |s: &dyn Store| {
+        use cases_support::*;
+        let keys = setup(s).await;
+        let hq = account(
+            s,
+            "hq.place",
+            Role::HqOfficer,
+            AgencyKind::ConsularDepartment,
+            "CD",
+            None,
+        )
+        .await;
+        let c = cases_at(s, &keys, &identity(s, &hq).await, clock_now());
+        // Seoul does not cover Japan: refused on the mission, before anything is written.
+        let mut k = intake("accident", vec![]);
+        k.mission = "EMB-KR-SEOUL".into();
+        match c.check_intake(&k) {
+            Err(StoreError::Validation(errs)) => {
+                assert_eq!(errs[0].field, "mission");
+                assert_eq!(errs[0].code, "case.error.mission_country");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(c.create(k).await, Err(StoreError::Validation(_))));
+        // A concurrent accreditation counts (Kuwait covers Bahrain); so does no mission.
+        let mut k = intake("accident", vec![]);
+        k.country = "BH".into();
+        k.mission = "EMB-KW-KUWAITCITY".into();
+        c.create(k).await.unwrap();
+        let mut k = intake("accident", vec![]);
+        k.mission = String::new();
+        c.create(k).await.unwrap();
+        // Osaka's consulate covers Japan too.
+        let mut k = intake("accident", vec![]);
+        k.mission = "CG-JP-OSAKA".into();
+        c.create(k).await.unwrap();
+    }
+);
