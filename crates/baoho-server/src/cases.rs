@@ -692,7 +692,8 @@ pub struct IntakePage {
     pub f: IntakeForm,
     pub types: Vec<Opt>,
     pub countries: Vec<Opt>,
-    pub missions: Vec<Opt>,
+    /// The mission choices, those covering the chosen country first.
+    pub mission_choice: MissionChoice,
     pub errors: Vec<(String, String)>,
     /// Likely existing persons for the new person typed (the duplicate warning), with why.
     pub duplicates: Vec<crate::dupes::warning::LikelyView>,
@@ -728,7 +729,7 @@ fn intake_page(
         }
     };
     let countries = crate::i18n::country_options(lang);
-    let missions = crate::i18n::mission_options(lang);
+    let mission_choice = MissionChoice::new(lang, &f.country, &f.mission, true);
     let types = case_types()
         .iter()
         .map(|t: &CaseType| Opt {
@@ -754,7 +755,7 @@ fn intake_page(
         f,
         types,
         countries,
-        missions,
+        mission_choice,
         errors,
         duplicates,
         dup_by_text: false,
@@ -822,6 +823,76 @@ pub async fn type_fields_fragment(
         detail_rows(c.t.lang, ty, &Default::default())
     };
     Ok(TypeFieldsT { c, type_fields })
+}
+
+/// The intake form's mission choices for a country: the missions that cover it (its host
+/// country or a concurrent accreditation) first, then all others; the only covering mission is
+/// chosen when none was.
+pub struct MissionChoice {
+    /// The country's name, for the first group's label (empty: no country chosen).
+    pub country: String,
+    pub covering: Vec<Opt>,
+    pub others: Vec<Opt>,
+    pub chosen: String,
+}
+
+impl MissionChoice {
+    /// `keep`: keep a chosen mission that does not cover the country (a form coming back
+    /// shows what was sent, beside its error); otherwise (the country just changed) it is
+    /// dropped for the country's own.
+    pub fn new(lang: Lang, country: &str, chosen: &str, keep: bool) -> Self {
+        let country = country.trim().to_ascii_uppercase();
+        let covers =
+            |code: &str| refdata::mission(code).is_some_and(|m| m.jurisdiction.contains(&country));
+        let (covering, others): (Vec<Opt>, Vec<Opt>) = crate::i18n::mission_options(lang)
+            .into_iter()
+            .partition(|o| !country.is_empty() && covers(&o.value));
+        let chosen = chosen.trim().to_ascii_uppercase();
+        let chosen = if chosen.is_empty() || (!keep && !covers(&chosen)) {
+            match covering.as_slice() {
+                [only] => only.value.clone(),
+                _ => String::new(),
+            }
+        } else {
+            chosen
+        };
+        Self {
+            country: if covering.is_empty() {
+                String::new()
+            } else {
+                country_name(lang, &country)
+            },
+            covering,
+            others,
+            chosen,
+        }
+    }
+}
+
+/// The options of the intake form's mission select (`mission_options.html`).
+#[derive(Template, WebTemplate)]
+#[template(path = "mission_options.html")]
+pub struct MissionOptionsT {
+    pub c: Chrome,
+    pub mission_choice: MissionChoice,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct MissionOptionsQuery {
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub mission: String,
+}
+
+/// `GET /cases/new/missions?country=&mission=`: the mission select's options for that
+/// country, which htmx swaps in when the country changes (the missions covering it first).
+pub async fn mission_options_fragment(
+    c: Chrome,
+    Query(q): Query<MissionOptionsQuery>,
+) -> MissionOptionsT {
+    let mission_choice = MissionChoice::new(c.t.lang, &q.country, &q.mission, false);
+    MissionOptionsT { c, mission_choice }
 }
 
 /// Likely existing persons for the person typed at intake, in the officer's scope: the

@@ -350,6 +350,13 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             g.clone(),
+            "/cases/new/missions",
+            INTAKE,
+            Kind::Page,
+            get(cases::mission_options_fragment),
+        ),
+        r(
+            g.clone(),
             "/cases/list",
             Staff,
             Kind::Page,

@@ -2206,11 +2206,43 @@ both_backends!(
         );
         assert_eq!(count_cases().await, 1);
 
-        // Only the roles that open cases get the form and its fragment.
+        // The mission select follows the country: the missions covering it first, the only
+        // one chosen for the officer; a mission chosen for another country is dropped.
+        let page = officer.get("/cases/new").await.text().await.unwrap();
+        assert!(page.contains(r#"hx-get="/cases/new/missions""#));
+        let options = |q: &'static str| {
+            let officer = &officer;
+            async move {
+                let r = officer.get(&format!("/cases/new/missions?{q}")).await;
+                assert_eq!(r.status(), 200, "{q}");
+                r.text().await.unwrap()
+            }
+        };
+        let bh = options("country=BH&mission=").await;
+        assert!(
+            bh.contains(r#"<optgroup label="Phụ trách "#)
+                && bh.contains(r#"<option value="EMB-KW-KUWAITCITY" selected>"#),
+            "Kuwait's embassy covers Bahrain: {bh}"
+        );
+        let jp = options("country=JP&mission=EMB-KR-SEOUL").await;
+        let covering = &jp[..jp.find("</optgroup>").unwrap()];
+        assert!(covering.contains("EMB-JP-TOKYO") && covering.contains("CG-JP-OSAKA"));
+        assert!(!covering.contains("EMB-KR-SEOUL") && !jp.contains(" selected"));
+        let kept = options("country=JP&mission=cg-jp-osaka").await;
+        assert!(kept.contains(r#"<option value="CG-JP-OSAKA" selected>"#));
+        let nowhere = options("country=ZZ&mission=%00").await;
+        assert!(!nowhere.contains("optgroup") && nowhere.contains("EMB-JP-TOKYO"));
+
+        // Only the roles that open cases get the form and its fragments.
         for who in ["police.tf", "audit.tf"] {
             let s = app.login(who).await;
             assert_eq!(
                 s.get("/cases/new/fields?case_type=death").await.status(),
+                403,
+                "{who}"
+            );
+            assert_eq!(
+                s.get("/cases/new/missions?country=JP").await.status(),
                 403,
                 "{who}"
             );
