@@ -1305,7 +1305,8 @@ impl CasePageT {
 fn file_size(bytes: i64) -> String {
     match bytes {
         b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{} KiB", (b + 512) / 1024),
+        // Rounded to whole KiB below what would round to 1024 KiB.
+        b if b < 1024 * 1024 - 512 => format!("{} KiB", (b + 512) / 1024),
         b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
     }
 }
@@ -1363,9 +1364,9 @@ async fn case_view(
         }
     }
     // The timeline names the persons it added and removed: those no longer on the case are
-    // looked up in one scoped, audited read of their summaries (left unnamed if out of scope).
+    // opened like the others, one audited read each (left unnamed if out of scope).
     let mut named = persons.clone();
-    let gone: Vec<String> = k
+    let mut gone: Vec<String> = k
         .events
         .iter()
         .filter_map(|e| match e.kind.as_str() {
@@ -1376,10 +1377,12 @@ async fn case_view(
         .filter(|pid| !persons.iter().any(|(id, _)| id == pid))
         .map(str::to_owned)
         .collect();
-    if !gone.is_empty() {
-        match persons_h.summaries(&gone).await {
-            Ok(hits) => named.extend(hits.into_iter().map(|h| (h.id, h.full_name))),
-            Err(StoreError::Forbidden) => {}
+    gone.sort();
+    gone.dedup();
+    for pid in &gone {
+        match persons_h.get(pid).await {
+            Ok(p) => named.push((p.id.clone(), p.data.full_name.clone())),
+            Err(StoreError::NotFound | StoreError::Forbidden) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -2040,10 +2043,10 @@ pub async fn referral_letter(
     Path((id, referral)): Path<(String, String)>,
     Query(q): Query<LetterQuery>,
 ) -> Result<LetterPage, AppError> {
-    // A letter may go out in the other language than the officer's pages (`?lang=en`).
-    if let Some(code) = q.lang.as_deref().filter(|l| !l.is_empty()) {
-        let lang =
-            Lang::from_code(code).ok_or_else(|| AppError::BadRequest("lang is vi or en".into()))?;
+    // A letter may go out in the other language than the officer's pages (`?lang=en`); any
+    // other value keeps the page's language (a refusal before the case's gate would go
+    // unaudited).
+    if let Some(lang) = q.lang.as_deref().and_then(Lang::from_code) {
         c.t = Tr::new(lang);
     }
     let h = cases(&state, &authed, &rid, "referral letter");
@@ -2803,6 +2806,7 @@ mod tests {
         assert_eq!(super::file_size(212), "212 B");
         assert_eq!(super::file_size(1024), "1 KiB");
         assert_eq!(super::file_size(1536), "2 KiB");
+        assert_eq!(super::file_size(1024 * 1024 - 1), "1.0 MiB");
         assert_eq!(super::file_size(8 * 1024 * 1024), "8.0 MiB");
     }
 }

@@ -231,6 +231,16 @@ impl Cases {
     }
 }
 
+/// How many attachments the database lists (a rotation checks their folder is there first).
+pub async fn attachment_count(store: &dyn crate::Store) -> Result<i64> {
+    let db = crate::Db::of(store);
+    Ok(on_db!(db, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM case_attachment")
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
 /// What [`reencrypt_attachments`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AttachmentRotation {
@@ -271,35 +281,42 @@ pub async fn reencrypt_attachments(
         after = last.0.clone();
         for (id, key, sha256) in &rows {
             done.checked += 1;
+            // Whatever stops the run names the attachment (never its content).
+            let named = |e: StoreError| {
+                StoreError::Invalid(format!("attachment {id}: {e}; nothing of it was rewritten"))
+            };
             let path = ObjectPath::from(key.as_str());
             let stored = objects
                 .get(&path)
                 .await
-                .map_err(object_err)?
+                .map_err(object_err)
+                .map_err(named)?
                 .bytes()
                 .await
-                .map_err(object_err)?;
+                .map_err(object_err)
+                .map_err(named)?;
             let sealed = std::str::from_utf8(&stored)
-                .map_err(|_| StoreError::Invalid(format!("attachment {id}: not an envelope")))?;
-            if crate::Keyring::envelope_kid(sealed)? == keys.active_kid() {
+                .map_err(|_| named(StoreError::Invalid("not an envelope".into())))?;
+            if crate::Keyring::envelope_kid(sealed).map_err(named)? == keys.active_kid() {
                 continue;
             }
             let aad = Aad::new("case_attachment", "bytes", id);
-            let bytes = keys.decrypt(&aad, sealed)?;
+            let bytes = keys.decrypt(&aad, sealed).map_err(named)?;
             let sha = Sha256::digest(&bytes)
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>();
             if &sha != sha256 {
-                return Err(StoreError::Invalid(format!(
-                    "attachment {id} does not match its checksum; nothing of it was rewritten"
+                return Err(named(StoreError::Invalid(
+                    "it does not match its checksum".into(),
                 )));
             }
-            let again = keys.encrypt(&aad, &bytes)?;
+            let again = keys.encrypt(&aad, &bytes).map_err(named)?;
             objects
                 .put(&path, PutPayload::from(again.into_bytes()))
                 .await
-                .map_err(object_err)?;
+                .map_err(object_err)
+                .map_err(named)?;
             done.rewritten += 1;
         }
     }

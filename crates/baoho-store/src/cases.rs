@@ -158,8 +158,10 @@ pub struct NewEvent {
     pub repayment: Option<String>,
 }
 
-/// How long the reason for removing a person from a case may be, in characters (trimmed).
+/// How long the reason for removing a person from a case may be, in characters (trimmed):
+/// at least this…
 pub const UNLINK_REASON_MIN: usize = 5;
+/// …and at most this.
 pub const UNLINK_REASON_MAX: usize = 2000;
 
 /// What a money advance's repayment undertaking may be.
@@ -476,8 +478,6 @@ impl Cases {
         self.keys.encrypt_str(&Aad::new(table, column, id), plain)
     }
 
-    /// Record a new case. The creator becomes a member (and the lead, unless an HQ officer
-    /// records it for a mission). Deadline from the type and priority.
     /// Every check [`Self::create`] makes before it writes (the intake's fields and whether
     /// this identity may open a case there), without writing anything: the intake page runs it
     /// before it records a new person for the case, so a refused case leaves no person behind.
@@ -511,10 +511,10 @@ impl Cases {
                 code: "person.error.unknown_mission",
             }),
             // The responsible mission covers the country (its host country or a concurrent
-            // accreditation), else the case lands in a queue nobody there works.
+            // accreditation), else the case lands in a queue nobody there works. Permanent
+            // missions (to the UN, ASEAN…) cover no country: they take no case.
             Some(m)
-                if !m.jurisdiction.is_empty()
-                    && baoho_domain::refdata::country(&country).is_some()
+                if baoho_domain::refdata::country(&country).is_some()
                     && !m.jurisdiction.contains(&country) =>
             {
                 errs.push(FieldError {
@@ -566,6 +566,8 @@ impl Cases {
         })
     }
 
+    /// Record a new case. The creator becomes a member (and the lead, unless an HQ officer
+    /// records it for a mission). Deadline from the type and priority.
     pub async fn create(&self, intake: CaseIntake) -> Result<CaseRecord> {
         let who = &self.ctx.who;
         let CheckedIntake {
@@ -871,6 +873,14 @@ impl Cases {
                         Err(e) => return Err(e),
                     };
                     if let ChangeOp::UnlinkPerson { reason, .. } = op {
+                        let n = reason.chars().count();
+                        if !(UNLINK_REASON_MIN..=UNLINK_REASON_MAX).contains(&n)
+                            || reason
+                                .chars()
+                                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+                        {
+                            return Err(invalid("reason", "case.error.unlink_reason"));
+                        }
                         let removed = sqlx::query(
                             "DELETE FROM case_person WHERE case_rid = $1 AND person_rid = $2",
                         )
@@ -1111,15 +1121,9 @@ impl Cases {
     /// of persons, not the fields a stale form could overwrite, so it neither checks nor bumps
     /// the case's version (a status or details form open elsewhere stays valid).
     pub async fn unlink_person(&self, id: &str, person: &str, reason: &str) -> Result<()> {
+        // The reason is checked after the case's gate (in `change`): on a case one may not
+        // touch, the refusal is its denied row, never an unaudited field error.
         let reason = baoho_domain::text::nfc(reason.trim());
-        let n = reason.chars().count();
-        if !(UNLINK_REASON_MIN..=UNLINK_REASON_MAX).contains(&n)
-            || reason
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
-            return Err(invalid("reason", "case.error.unlink_reason"));
-        }
         self.change(
             id,
             AuditAction::Update,
@@ -1482,9 +1486,10 @@ impl Cases {
         Ok(page)
     }
 
-    /// A list of every status as two indexed reads in deadline order, open cases then settled
-    /// ones, paged across the two (rather than one read sorted on the status, which no index
-    /// gives in order: the whole scope would be sorted for each page).
+    /// A list of every status as two lists in deadline order (each its count and its page, read
+    /// from the place indexes), open cases then settled ones, paged across the two; rather
+    /// than one read sorted on the status, which no index gives in order (the whole scope
+    /// would be sorted for each page).
     async fn fetch_open_first(&self, f: &CaseFilter) -> Result<CasePage> {
         let limit = if f.limit == 0 { 50 } else { f.limit.min(500) };
         let open = self
@@ -1498,9 +1503,11 @@ impl Cases {
             )
             .await?;
         let open_total = u32::try_from(open.total).unwrap_or(u32::MAX);
-        let shown = u32::try_from(open.cases.len()).unwrap_or(u32::MAX);
+        // The open cases' positions on this page (not the rows kept: a row the per-row check
+        // dropped must not pull settled cases in among the open ones).
+        let shown = open_total.saturating_sub(f.offset).min(limit);
         // The settled part: from its start when this page begins among the open cases, else
-        // as far into it as the page is past them; only counted when the page is full.
+        // as far into it as the page is past them (a full page still reads it for its count).
         let settled = self
             .fetch(
                 &CaseFilter {

@@ -3129,6 +3129,17 @@ contract!(
                 .with_previous(Keyring::parse(&new_only.to_key_file()).unwrap()),
         );
         let path = object_store::path::Path::from(format!("cases/{id}/{}", files[1].0));
+        // A bit flipped in the sealed bytes: stopped, named, left as it was.
+        let sealed = objects.get(&path).await.unwrap().bytes().await.unwrap();
+        let mut flipped = sealed.to_vec();
+        let at = flipped.len() / 2;
+        flipped[at] = if flipped[at] == b'A' { b'B' } else { b'A' };
+        objects.put(&path, flipped.clone().into()).await.unwrap();
+        let err = reencrypt_attachments(s, &k3, &objects).await.unwrap_err();
+        assert!(err.to_string().contains(&files[1].0), "{err}");
+        let kept = objects.get(&path).await.unwrap().bytes().await.unwrap();
+        assert_eq!(kept.as_ref(), flipped.as_slice());
+        // Another file's bytes sealed under this one's id: its checksum stops the run.
         let other = ring
             .encrypt(
                 &baoho_store::Aad::new("case_attachment", "bytes", &files[1].0),
@@ -3314,6 +3325,14 @@ contract!(
             }
             other => panic!("{other:?}"),
         }
+        assert!(matches!(c.create(k).await, Err(StoreError::Validation(_))));
+        // A permanent mission covers no country.
+        let pm = baoho_domain::refdata::missions()
+            .iter()
+            .find(|m| m.jurisdiction.is_empty())
+            .expect("a permanent mission in the reference data");
+        let mut k = intake("accident", vec![]);
+        k.mission = pm.code.clone();
         assert!(matches!(c.create(k).await, Err(StoreError::Validation(_))));
         // A concurrent accreditation counts (Kuwait covers Bahrain); so does no mission.
         let mut k = intake("accident", vec![]);

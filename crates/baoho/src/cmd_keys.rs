@@ -32,13 +32,17 @@ enum What {
         #[arg(long, value_name = "FILE")]
         key_file: PathBuf,
     },
-    /// Re-encrypt every encrypted column under the key file's active (first) key. Resumable;
-    /// afterwards the older keys can be removed from the file.
+    /// Re-encrypt every encrypted column, then every case attachment, under the key file's
+    /// active (first) key. Resumable; afterwards the older keys can be removed from the file.
     Rotate {
         #[arg(long, value_name = "URL")]
         database: Option<String>,
         #[arg(long, value_name = "FILE")]
         key_file: PathBuf,
+        /// The attachment folder (default: the configuration's `attachments_dir`, else beside
+        /// a SQLite database, else `baoho-data/attachments`).
+        #[arg(long, value_name = "DIR")]
+        attachments_dir: Option<PathBuf>,
     },
 }
 
@@ -74,12 +78,19 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
                 Ok(())
             })
         }
-        What::Rotate { database, key_file } => {
-            let config = config_with(file, database)?;
+        What::Rotate {
+            database,
+            key_file,
+            attachments_dir,
+        } => {
+            let mut config = config_with(file, database)?;
+            if attachments_dir.is_some() {
+                config.attachments_dir = attachments_dir;
+            }
             let url = baoho_store::DatabaseUrl::parse(&config.database)?;
             let dir = baoho_server::app::attachments_dir(&config);
-            // An absent folder holds no attachment: if the database lists some, the rotation
-            // stops on the first one, naming it.
+            // An absent folder holds no attachment (checked against the database below,
+            // before any column is touched).
             let objects: Box<dyn object_store::ObjectStore> = if dir.is_dir() {
                 Box::new(
                     object_store::local::LocalFileSystem::new_with_prefix(&dir)
@@ -91,6 +102,18 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
             let ring = Keyring::from_key_file(&key_file)?;
             runtime()?.block_on(async {
                 let store = baoho_store::open(&url, OpenMode::MustExist).await?;
+                if !dir.is_dir() {
+                    let n = baoho_store::attachments::attachment_count(store.as_ref()).await;
+                    if n.as_ref().map_or(true, |n| *n > 0) {
+                        store.close().await;
+                        anyhow::bail!(
+                            "the database lists {} attachments but the attachment folder {} is not there: \
+                             give it with --attachments-dir (nothing was rotated)",
+                            n.map_or_else(|e| format!("? ({e})"), |n| n.to_string()),
+                            dir.display()
+                        );
+                    }
+                }
                 let result = match ring.rotate(store.as_ref(), &[]).await {
                     Ok(cols) => baoho_store::attachments::reencrypt_attachments(
                         store.as_ref(),

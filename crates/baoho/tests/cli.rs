@@ -538,6 +538,27 @@ fn demo_seeds_persons_and_prints_its_logins() {
     };
     rotated(&|done, all| all > 0 && done == all);
     rotated(&|done, all| all > 0 && done == 0);
+    // Pointed at a folder that is not there: refused before any column is touched.
+    let missing = dir.path().join("no-such-folder");
+    let out = baoho()
+        .args([
+            "keys",
+            "rotate",
+            "--database",
+            &db,
+            "--key-file",
+            k2s,
+            "--attachments-dir",
+            missing.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no-such-folder") && err.contains("nothing was rotated"),
+        "{err}"
+    );
 }
 
 #[test]
