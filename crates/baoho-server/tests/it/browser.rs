@@ -97,32 +97,50 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
 
 /// Wait until the element matching `css` contains `want`, and return its text.
 pub async fn wait_for_text(c: &Client, css: &str, want: &str) -> String {
-    wait_for(c, css, |text| text.contains(want))
+    wait_for(c, css, &format!("contains(., \"{want}\")"))
         .await
         .unwrap_or_else(|now| panic!("{css} never contained {want:?}; it says {now:?}"))
 }
 
-/// Poll (a condition, not a fixed sleep) until the text of the element matching `css`
-/// satisfies `ok`, for at most 15 s. A page that is being replaced (a form just submitted, an
-/// htmx swap) can hand back an element that is gone a moment later: that is read again rather
-/// than failing, because a stale read says nothing about the page the test waits for.
-/// On time-out, `Err` holds the last text seen.
-pub async fn wait_for(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> Result<String, String> {
+/// Wait until an element matching `css` (`#id`, `tag` or `tag.class`) satisfies the XPath
+/// predicate `cond` on its text, for at most 15 s, and return its text. The waiting is
+/// fantoccini's condition wait on that element (no fixed sleep here). A page being replaced (a
+/// form just submitted, an htmx swap) can hand back an element that is gone before it is read:
+/// it is looked for again, since a stale read says nothing about the page waited for.
+/// On time-out, `Err` holds what the element says then.
+pub async fn wait_for(c: &Client, css: &str, cond: &str) -> Result<String, String> {
+    let xpath = match css.strip_prefix('#') {
+        Some(id) => format!("//*[@id='{id}'][{cond}]"),
+        None => match css.split_once('.') {
+            Some((tag, class)) => format!(
+                "//{}[contains(concat(' ', @class, ' '), ' {class} ')][{cond}]",
+                if tag.is_empty() { "*" } else { tag }
+            ),
+            None => format!("//{css}[{cond}]"),
+        },
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    let mut last = "(absent)".to_string();
     loop {
-        if let Ok(el) = c.find(Locator::Css(css)).await
-            && let Ok(text) = el.text().await
-        {
-            if ok(&text) {
-                return Ok(text);
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let found = c
+            .wait()
+            .at_most(left)
+            .every(Duration::from_millis(50))
+            .for_element(Locator::XPath(&xpath))
+            .await;
+        match found {
+            Ok(el) => match el.text().await {
+                Ok(text) => return Ok(text),
+                Err(_) if tokio::time::Instant::now() < deadline => continue,
+                Err(e) => return Err(e.to_string()),
+            },
+            Err(_) => {
+                return Err(match c.find(Locator::Css(css)).await {
+                    Ok(el) => el.text().await.unwrap_or_default(),
+                    Err(_) => "(absent)".into(),
+                });
             }
-            last = text;
         }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(last);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -182,9 +200,11 @@ async fn search_missions_on_a_phone_without_diacritics() {
         .unwrap();
     // The unfiltered page lists Phnom Penh too: wait for the answer to the search itself,
     // a short count, before reading the table.
-    let count = wait_for(c, "#mission-count", |t| {
-        t.parse::<usize>().is_ok_and(|n| (1..10).contains(&n))
-    })
+    let count = wait_for(
+        c,
+        "#mission-count",
+        "number(normalize-space(.)) >= 1 and number(normalize-space(.)) < 10",
+    )
     .await
     .unwrap_or_else(|now| panic!("the search never narrowed the list; the count says {now:?}"));
     let table = wait_for_text(c, "table.list", "Phnom Penh").await;
