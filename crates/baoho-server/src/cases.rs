@@ -921,24 +921,13 @@ pub async fn create_submit(
     Extension(rid): Extension<RequestId>,
     Form(f): Form<IntakeForm>,
 ) -> Result<Response, AppError> {
-    // The type's own fields are checked before anything is recorded (a new person included).
-    let ty = case_type(f.case_type.trim());
-    let details = ty.map(|ty| f.details(ty)).unwrap_or_default();
-    if let Some(ty) = ty
-        && let Err(errs) = ty.clean_details(&details)
-    {
-        let errs = errs
-            .into_iter()
-            .map(|e| (e.field, e.code.to_owned()))
-            .collect();
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            intake_page(c, f, errs, vec![]),
-        )
-            .into_response());
-    }
-    // Everything the case itself needs is checked before a new person is recorded for it:
-    // a refused case must not leave a person behind (a second try would record a second one).
+    // The chosen type's own fields, only (another type's, left in the form, are dropped).
+    let details = case_type(f.case_type.trim())
+        .map(|ty| f.details(ty))
+        .unwrap_or_default();
+    // Everything the case itself needs (its type's fields included) is checked before a new
+    // person is recorded for it: a refused case must not leave a person behind (a second try
+    // would record a second one).
     let h = cases(&state, &authed, &rid, "intake");
     let intake_of = |f: &IntakeForm, persons: Vec<String>| CaseIntake {
         case_type: f.case_type.clone(),

@@ -1503,16 +1503,7 @@ both_backends!(
         let seoul = app.login("off.seoul.crew").await;
         let mut crew = vec![];
         for name in ["Phan Văn Biển", "Phan Văn Sóng", "Trịnh Văn Gió"] {
-            let p: Value = officer
-                .post_json(
-                    "/api/v1/persons",
-                    &json!({"full_name": name, "country": "JP", "mission": "EMB-JP-TOKYO"}),
-                )
-                .await
-                .json()
-                .await
-                .unwrap();
-            crew.push(p["id"].as_str().unwrap().to_owned());
+            crew.push(officer.new_person(name, "JP", "EMB-JP-TOKYO").await);
         }
         let elsewhere: Value = seoul
             .post_json(
@@ -1650,16 +1641,7 @@ both_backends!(
         let officer = app.login("off.rm").await;
         let mut crew = vec![];
         for name in names {
-            let p: Value = officer
-                .post_json(
-                    "/api/v1/persons",
-                    &json!({"full_name": name, "country": "JP", "mission": "EMB-JP-TOKYO"}),
-                )
-                .await
-                .json()
-                .await
-                .unwrap();
-            crew.push(p["id"].as_str().unwrap().to_owned());
+            crew.push(officer.new_person(name, "JP", "EMB-JP-TOKYO").await);
         }
         let case: Value = officer
             .post_json("/api/v1/cases", &json!({"case_type": "fishermen", "priority": "urgent", "channel": "partner", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "A fishing boat held by the coast guard", "persons": [crew[0]]}))

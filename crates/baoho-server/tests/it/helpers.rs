@@ -437,6 +437,19 @@ impl Staff<'_> {
             .unwrap()
     }
 
+    /// Record a person (name, country, mission) through the API; their id.
+    pub async fn new_person(&self, full_name: &str, country: &str, mission: &str) -> String {
+        let r = self
+            .post_json(
+                "/api/v1/persons",
+                &serde_json::json!({"full_name": full_name, "country": country, "mission": mission}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{full_name}");
+        let p: serde_json::Value = r.json().await.unwrap();
+        p["id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.app
             .client
