@@ -513,3 +513,35 @@ pub async fn audit_page(
         next_href,
     })
 }
+
+/// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
+pub fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::Route;
+    use crate::routes::{ADMIN, AUDIT};
+    use axum::http::Method;
+    use utoipa_axum::routes;
+    vec![
+        Route::page(Method::GET, "/admin/accounts", ADMIN, accounts_page),
+        Route::page(Method::POST, "/admin/accounts", ADMIN, create_account),
+        Route::page(
+            Method::POST,
+            "/admin/accounts/{id}/disable",
+            ADMIN,
+            disable_account,
+        ),
+        Route::page(
+            Method::POST,
+            "/admin/accounts/{id}/enable",
+            ADMIN,
+            enable_account,
+        ),
+        Route::page(
+            Method::POST,
+            "/admin/accounts/{id}/reset",
+            ADMIN,
+            reset_account,
+        ),
+        Route::page(Method::GET, "/audit", AUDIT, audit_page),
+        Route::api(AUDIT, routes!(api_audit)),
+    ]
+}

@@ -18,7 +18,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
-use utoipa::OpenApi;
 
 /// The clock the server reads (injected, so session expiry and locks are tested without
 /// waiting).
@@ -146,7 +145,7 @@ pub fn router(state: AppState) -> Router {
                 auth::guard(s, access, kind, req, next)
             },
         );
-        r = r.route(route.path, route.handler.layer(guard));
+        r = r.route(&route.path, route.handler.layer(guard));
     }
     r.fallback(fallback)
         .route_layer(axum::middleware::from_fn(layers::label_route))
@@ -223,5 +222,18 @@ pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn openapi_json() -> impl IntoResponse {
-    axum::Json(routes::ApiDoc::openapi())
+    axum::Json(routes::openapi())
+}
+
+/// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
+pub fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::Access::Public;
+    use crate::routes::Route;
+    use axum::http::Method;
+    vec![
+        Route::ops(Method::GET, "/healthz", Public, healthz),
+        Route::ops(Method::GET, "/readyz", Public, readyz),
+        Route::ops(Method::GET, "/metrics", Public, metrics),
+        Route::api_undocumented(Method::GET, "/api/openapi.json", Public, openapi_json),
+    ]
 }

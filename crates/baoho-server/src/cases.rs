@@ -4,6 +4,7 @@
 
 use crate::app::AppState;
 use crate::auth::Authed;
+use crate::caller::Caller;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Form, Json, Query};
 use crate::i18n::{Lang, Tr, country_name, mission_name};
@@ -201,13 +202,8 @@ fn queue_answer_rows(lang: Lang, q: &baoho_store::referrals::QueueAnswers) -> Ve
 }
 
 /// `GET /cases`: what needs me.
-pub async fn queue_page(
-    State(state): State<AppState>,
-    c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-) -> Result<QueuePage, AppError> {
-    let h = cases(&state, &authed, &rid, "work queue");
+pub async fn queue_page(caller: Caller, c: Chrome) -> Result<QueuePage, AppError> {
+    let h = caller.cases("work queue");
     let lang = c.t.lang;
     let (q, incoming) = tokio::try_join!(h.work_queue(), h.incoming_transfers())?;
     Ok(QueuePage {
@@ -233,7 +229,7 @@ pub async fn queue_page(
             .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
         // The roles `GET /cases/new` admits (the store refuses the others at intake).
         can_intake: matches!(
-            authed.account.role,
+            caller.account().role,
             Role::MissionOfficer | Role::HqOfficer | Role::HeadOfMission
         ),
         c,
@@ -2774,6 +2770,159 @@ pub async fn api_overview(
             .open_counts()
             .await?,
     ))
+}
+
+/// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
+pub fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::Access::Staff;
+    use crate::routes::Route;
+    use crate::routes::{INTAKE, LEADERS, PARTNER};
+    use axum::http::Method;
+    use utoipa_axum::routes;
+    vec![
+        Route::page(Method::GET, "/cases", Staff, queue_page),
+        Route::page(Method::POST, "/cases", Staff, create_submit),
+        Route::page(Method::GET, "/cases/new", INTAKE, new_page),
+        Route::page(
+            Method::GET,
+            "/cases/new/fields",
+            INTAKE,
+            type_fields_fragment,
+        ),
+        Route::page(
+            Method::GET,
+            "/cases/new/missions",
+            INTAKE,
+            mission_options_fragment,
+        ),
+        Route::page(Method::GET, "/cases/list", Staff, list_page),
+        Route::page(Method::GET, "/cases/export.csv", Staff, export_csv),
+        Route::page(Method::GET, "/cases/export.xlsx", Staff, export_xlsx),
+        Route::page(Method::GET, "/cases/{id}", Staff, case_page),
+        Route::page(Method::POST, "/cases/{id}/events", Staff, event_submit),
+        Route::page(Method::POST, "/cases/{id}/status", Staff, status_submit),
+        Route::page(Method::POST, "/cases/{id}/assign", Staff, assign_submit),
+        Route::page(Method::POST, "/cases/{id}/check", Staff, check_submit),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/close-request",
+            Staff,
+            close_request_submit,
+        ),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/close-approve",
+            Staff,
+            close_approve_submit,
+        ),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/consular-access",
+            Staff,
+            clock_submit,
+        ),
+        Route::page(Method::GET, "/cases/consular-access", Staff, vccr_page),
+        Route::api(Staff, routes!(api_vccr)),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/transfers",
+            Staff,
+            transfer_submit,
+        ),
+        Route::page(
+            Method::POST,
+            "/transfers/{id}/accept",
+            Staff,
+            transfer_accept,
+        ),
+        Route::page(
+            Method::POST,
+            "/transfers/{id}/reject",
+            Staff,
+            transfer_reject,
+        ),
+        Route::api(Staff, routes!(api_transfer)),
+        Route::api(Staff, routes!(api_incoming)),
+        Route::api(Staff, routes!(api_decide_transfer)),
+        Route::page(Method::GET, "/cases/overview", LEADERS, overview_page),
+        Route::api(LEADERS, routes!(api_overview)),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/attachments",
+            Staff,
+            attach_submit,
+        ),
+        Route::page(
+            Method::GET,
+            "/cases/{id}/attachments/{attachment}",
+            Staff,
+            attachment_download,
+        ),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/referrals",
+            Staff,
+            referral_submit,
+        ),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/referrals/{referral}/approve",
+            Staff,
+            referral_approve,
+        ),
+        Route::api(Staff, routes!(api_assign)),
+        Route::api(Staff, routes!(api_check)),
+        Route::api(Staff, routes!(api_close_request)),
+        Route::api(Staff, routes!(api_close_approve)),
+        Route::api(Staff, routes!(api_clock)),
+        Route::api(Staff, routes!(api_referral_approve)),
+        Route::api(Staff, routes!(api_attachments)),
+        Route::api(Staff, routes!(api_attach)),
+        Route::api(Staff, routes!(api_attachment_download)),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/persons",
+            Staff,
+            link_person_submit,
+        ),
+        Route::api(Staff, routes!(api_link_person)),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/persons/{person}/remove",
+            Staff,
+            unlink_person_submit,
+        ),
+        Route::api(Staff, routes!(api_unlink_person)),
+        Route::page(Method::POST, "/cases/{id}/details", Staff, details_submit),
+        Route::api(Staff, routes!(api_details)),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/referrals/{referral}/answer",
+            Staff,
+            referral_answer,
+        ),
+        Route::page(
+            Method::GET,
+            "/cases/{id}/referrals/{referral}/letter",
+            Staff,
+            referral_letter,
+        ),
+        Route::api(Staff, routes!(api_referrals)),
+        Route::api(Staff, routes!(api_referral_answer)),
+        Route::page(Method::GET, "/inbox", PARTNER, inbox_page),
+        Route::page(Method::GET, "/inbox/{id}", PARTNER, referral_page),
+        Route::page(Method::POST, "/inbox/{id}", PARTNER, referral_respond),
+        Route::api(PARTNER, routes!(api_inbox)),
+        Route::api(PARTNER, routes!(api_respond)),
+        Route::api(Staff, routes!(api_refer)),
+        Route::api(Staff, routes!(api_case_types)),
+        Route::api(Staff, routes!(api_list)),
+        Route::api(Staff, routes!(api_queue)),
+        Route::api(Staff, routes!(api_create)),
+        Route::api(Staff, routes!(api_get)),
+        Route::api(Staff, routes!(api_add_event)),
+        Route::api(Staff, routes!(api_status)),
+    ]
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod caller;
 pub mod cases;
 pub mod config;
 pub mod dupes;

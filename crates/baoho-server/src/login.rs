@@ -617,3 +617,21 @@ pub async fn session_info(Extension(authed): Extension<Authed>) -> Json<SessionI
         csrf_token: authed.session.csrf.clone(),
     })
 }
+
+/// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
+pub fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::Access::{PasswordOnly, Public, Staff};
+    use crate::routes::Route;
+    use axum::http::Method;
+    use utoipa_axum::routes;
+    vec![
+        Route::page(Method::GET, "/login", Public, login_form),
+        Route::page(Method::POST, "/login", Public, login_submit),
+        Route::page(Method::GET, "/login/mfa", PasswordOnly, mfa_form),
+        Route::page(Method::POST, "/login/mfa", PasswordOnly, mfa_submit),
+        Route::page(Method::GET, "/mfa/enrol", PasswordOnly, enrol_form),
+        Route::page(Method::POST, "/mfa/enrol", PasswordOnly, enrol_submit),
+        Route::page(Method::POST, "/logout", PasswordOnly, logout),
+        Route::api(Staff, routes!(session_info)),
+    ]
+}

@@ -825,3 +825,33 @@ pub async fn edit_submit(
         Err(e) => Err(e.into()),
     }
 }
+
+/// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
+pub fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::Access::Staff;
+    use crate::routes::Route;
+    use axum::http::Method;
+    use utoipa_axum::routes;
+    vec![
+        Route::page(Method::GET, "/persons", Staff, search_page),
+        Route::page(Method::POST, "/persons", Staff, create_submit),
+        Route::page(Method::GET, "/persons/new", Staff, new_page),
+        Route::page(Method::GET, "/persons/{id}", Staff, view_page),
+        Route::page(Method::POST, "/persons/{id}", Staff, edit_submit),
+        Route::page(Method::GET, "/persons/{id}/edit", Staff, edit_page),
+        Route::page(Method::GET, "/persons/{id}/export", Staff, export_page),
+        Route::page(
+            Method::POST,
+            "/persons/{id}/break-glass",
+            Staff,
+            break_glass_submit,
+        ),
+        Route::api(Staff, routes!(api_search)),
+        Route::api(Staff, routes!(api_create)),
+        Route::api(Staff, routes!(crate::dupes::warning::api_check)),
+        Route::api(Staff, routes!(api_get)),
+        Route::api(Staff, routes!(api_update)),
+        Route::api(Staff, routes!(api_export)),
+        Route::api(Staff, routes!(api_break_glass)),
+    ]
+}

@@ -353,3 +353,19 @@ pub async fn missions_page(
         rows,
     })
 }
+
+/// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
+pub fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::Access::Public;
+    use crate::routes::Route;
+    use axum::http::Method;
+    use utoipa_axum::routes;
+    vec![
+        Route::page(Method::GET, "/missions", Public, missions_page),
+        Route::api(Public, routes!(list_countries)),
+        Route::api(Public, routes!(list_missions)),
+        Route::api(Public, routes!(get_mission)),
+        Route::api(Public, routes!(list_provinces)),
+        Route::api(Public, routes!(list_languages)),
+    ]
+}

@@ -341,3 +341,18 @@ pub async fn api_docs(path: Option<axum::extract::Path<String>>) -> Result<Respo
 pub async fn api_docs_root() -> Redirect {
     Redirect::permanent("/api/docs/")
 }
+
+/// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
+pub fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::Access::Public;
+    use crate::routes::Route;
+    use axum::http::Method;
+    vec![
+        Route::page(Method::GET, "/", Public, home_page),
+        Route::page(Method::GET, "/lang/{code}", Public, switch_language),
+        Route::asset(Method::GET, "/static/{name}", Public, static_asset),
+        Route::asset(Method::GET, "/api/docs", Public, api_docs_root),
+        Route::asset(Method::GET, "/api/docs/", Public, api_docs),
+        Route::asset(Method::GET, "/api/docs/{*file}", Public, api_docs),
+    ]
+}

@@ -20,7 +20,7 @@ async fn every_route_is_guarded_as_declared() {
     app.account("analyst1", Role::Analyst, "CD", true).await;
     let analyst = app.login("analyst1").await;
     for r in table() {
-        let path = concrete(r.path);
+        let path = concrete(&r.path);
         let req = app.client.request(r.method.clone(), app.url(&path));
         match r.access {
             Access::Public => assert!(

@@ -37,7 +37,7 @@ async fn no_route_answers_5xx_to_bad_input() {
         if route.path == "/logout" {
             continue;
         }
-        let path = concrete(route.path);
+        let path = concrete(&route.path);
         for q in &garbage_queries {
             let r = auth(app.client.get(app.url(&format!("{path}{q}"))))
                 .send()

@@ -1,0 +1,97 @@
+//! The one way a handler reaches data: [`Caller`], extracted from the request the guard let
+//! through. It holds who is asking (built by the session layer, never from request input)
+//! and the request's id, and it issues the store's scoped handles for that identity; each
+//! handle decides, audits and commits per operation. A handler never holds the raw store.
+
+use crate::app::AppState;
+use crate::auth::Authed;
+use crate::error::AppError;
+use crate::layers::RequestId;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use baoho_domain::access::Identity;
+use baoho_store::{AccessCtx, Account, Cases, Persons, Session};
+use chrono::{DateTime, Utc};
+
+/// The signed-in caller of a guarded route (any route whose access is not `Public`).
+#[derive(Clone)]
+pub struct Caller {
+    state: AppState,
+    authed: Authed,
+    request_id: RequestId,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // The guard inserts the caller on every non-public route; a public route that asks
+        // for a Caller is answered as unauthenticated rather than served to nobody.
+        let authed = parts
+            .extensions
+            .get::<Authed>()
+            .cloned()
+            .ok_or(AppError::Unauthorized)?;
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(String::new()));
+        Ok(Caller {
+            state: state.clone(),
+            authed,
+            request_id,
+        })
+    }
+}
+
+impl Caller {
+    pub fn account(&self) -> &Account {
+        &self.authed.account
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.authed.identity
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.authed.session
+    }
+
+    pub fn authed(&self) -> &Authed {
+        &self.authed
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id.0
+    }
+
+    /// The server's clock (tests move it).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.state.now()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The audit/access context of this request, for `purpose` (what the officer says the
+    /// access is for; control characters dropped, 200 characters at most).
+    pub fn ctx(&self, purpose: &str) -> AccessCtx {
+        self.authed.ctx(&self.state, &self.request_id, purpose)
+    }
+
+    /// Protection cases as this caller may see and change them.
+    pub fn cases(&self, purpose: &str) -> Cases {
+        Cases::new(
+            self.state.store.as_ref(),
+            self.state.keys.clone(),
+            self.ctx(purpose),
+        )
+    }
+
+    /// The person registry as this caller may see it.
+    pub fn persons(&self, purpose: &str) -> Persons {
+        self.authed.persons(&self.state, &self.request_id, purpose)
+    }
+}
