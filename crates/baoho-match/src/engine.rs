@@ -211,6 +211,33 @@ struct Scored {
     comps: Vec<Comparison>,
 }
 
+impl Scored {
+    /// Pair `i` as a candidate with its probability `p`, decision and explanation (`recs` is
+    /// the side the pair's `a` indexes).
+    fn candidate(
+        &self,
+        i: usize,
+        pair: Pair,
+        p: f64,
+        decision: Decision,
+        recs: &[Prep],
+    ) -> Candidate {
+        Candidate {
+            list_idx: pair.a as usize,
+            reg_idx: pair.b as usize,
+            probability: p,
+            match_weight: self.weights[i],
+            decision,
+            explanation: explain(
+                &self.params,
+                &self.tf,
+                &self.comps[i],
+                &recs[pair.a as usize],
+            ),
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)] // one private pipeline step; a struct would only rename them
 fn train_and_score(
     s: &Store,
@@ -401,20 +428,7 @@ fn link_inner(
                 if rank >= k && decision != Decision::Review {
                     break;
                 }
-                let pair = pairs[i];
-                out.push(Candidate {
-                    list_idx: pair.a as usize,
-                    reg_idx: pair.b as usize,
-                    probability: p,
-                    match_weight: sc.weights[i],
-                    decision,
-                    explanation: explain(
-                        &sc.params,
-                        &sc.tf,
-                        &sc.comps[i],
-                        &lst.recs[pair.a as usize],
-                    ),
-                });
+                out.push(sc.candidate(i, pairs[i], p, decision, &lst.recs));
             }
             out
         })
@@ -470,8 +484,7 @@ fn dedupe_inner(records: &[Record], cfg: &LinkConfig) -> DedupeResult {
     let out: Vec<Candidate> = order
         .par_iter()
         .map(|&i| {
-            let w = sc.weights[i];
-            let p = probability(w);
+            let p = probability(sc.weights[i]);
             let decision = if p >= match_t {
                 Decision::Match
             } else if p >= review_t {
@@ -479,20 +492,7 @@ fn dedupe_inner(records: &[Record], cfg: &LinkConfig) -> DedupeResult {
             } else {
                 Decision::NonMatch
             };
-            let pair = pairs[i];
-            Candidate {
-                list_idx: pair.a as usize,
-                reg_idx: pair.b as usize,
-                probability: p,
-                match_weight: w,
-                decision,
-                explanation: explain(
-                    &sc.params,
-                    &sc.tf,
-                    &sc.comps[i],
-                    &side.recs[pair.a as usize],
-                ),
-            }
+            sc.candidate(i, pairs[i], p, decision, &side.recs)
         })
         .collect();
     if std::env::var_os("BAOHO_MATCH_DEBUG").is_some() {
