@@ -2,12 +2,11 @@
 
 use crate::support::*;
 use baoho_store::testing::TestDb;
-use baoho_store::{Backend, Store, StoreError};
+use baoho_store::{AuditAction as A, AuditFilter, AuditOutcome as O, Backend, Store, StoreError};
 
 contract!(
     audit_chain_appends_queries_and_verifies,
     async |s: &dyn Store| {
-        use baoho_store::{AuditAction as A, AuditFilter, AuditOutcome as O};
         let empty = s.verify_audit().await.unwrap();
         assert!(empty.is_ok());
         assert_eq!(empty.rows, 0);
@@ -113,7 +112,6 @@ contract!(
 );
 
 contract!(audit_refuses_names_in_id_fields, async |s: &dyn Store| {
-    use baoho_store::{AuditAction as A, AuditOutcome as O};
     let e = audit_entry(0, "acct-1", A::Read, O::Allowed).object("person", "Nguyễn Văn An");
     let r = s.append_audit(&e).await;
     assert!(
@@ -126,7 +124,6 @@ contract!(audit_refuses_names_in_id_fields, async |s: &dyn Store| {
 contract_db!(
     audit_rows_cannot_be_updated_or_deleted,
     async |db: &TestDb| {
-        use baoho_store::{AuditAction as A, AuditOutcome as O};
         let s = db.store.as_ref();
         for i in 0..3 {
             s.append_audit(&audit_entry(i, "acct-1", A::Read, O::Allowed))
@@ -156,7 +153,7 @@ contract_db!(
     tampered: audit_verify_names_the_first_broken_link,
     async |db: &TestDb| {
         use baoho_store::audit::{ChainFields, format_at};
-        use baoho_store::{AuditAction as A, AuditOutcome as O, BreakKind};
+        use baoho_store::BreakKind;
         let s = db.store.as_ref();
         let mut rows = Vec::new();
         for i in 0..6 {
@@ -220,7 +217,6 @@ contract_db!(
 contract_db!(
     audit_rows_commit_and_roll_back_with_the_change,
     async |db: &TestDb| {
-        use baoho_store::{AuditAction as A, AuditOutcome as O};
         use sqlx::Connection;
         let s = db.store.as_ref();
         let e = |i| audit_entry(i, "acct-1", A::Update, O::Allowed);
@@ -282,7 +278,6 @@ contract_db!(
 contract_db!(
     concurrent_appends_never_fork_the_chain,
     async |db: &TestDb| {
-        use baoho_store::{AuditAction as A, AuditOutcome as O};
         let mut tasks = Vec::new();
         for t in 0..4i64 {
             let store = db.store.clone();

@@ -51,6 +51,7 @@ mod support;
 mod accounts;
 mod audit;
 mod cases;
+mod consistency;
 mod keys;
 mod outbox;
 mod persons;

@@ -1,7 +1,8 @@
 //! The person registry: create, read, edit, search, import, and the scope that hides persons.
 
 use crate::support::*;
-use baoho_store::{Store, StoreError};
+use baoho_domain::person::PersonInput;
+use baoho_store::{AuditAction, AuditFilter, AuditOutcome, Store, StoreError};
 
 contract!(persons_create_read_edit_search, async |s: &dyn Store| {
     let w = World::new(s).await;
@@ -62,7 +63,7 @@ contract!(persons_create_read_edit_search, async |s: &dyn Store| {
 
     // Every read and write left its row.
     let rows = s
-        .audit_query(&baoho_store::AuditFilter {
+        .audit_query(&AuditFilter {
             object_id: Some(created.id.clone()),
             limit: 100,
             ..Default::default()
@@ -89,11 +90,8 @@ contract!(persons_outside_scope_do_not_exist, async |s: &dyn Store| {
         .await
         .unwrap();
 
-    for (acc, h) in [
-        (&seoul, seoul.persons()),
-        (&police, police.persons()),
-        (&admin, admin.persons()),
-    ] {
+    for acc in [&seoul, &police, &admin] {
+        let h = acc.persons();
         let before = acc.denied().await;
         assert!(matches!(h.get(&p.id).await, Err(StoreError::NotFound)));
         assert!(matches!(
@@ -201,7 +199,7 @@ contract!(persons_import_in_batches, async |s: &dyn Store| {
             ("KR", SEOUL)
         }
     };
-    let inputs = |from: usize, n: usize| -> Vec<baoho_domain::person::PersonInput> {
+    let inputs = |from: usize, n: usize| -> Vec<PersonInput> {
         (from..from + n)
             .map(|i| {
                 let (country, mission) = place(i);
@@ -230,8 +228,8 @@ contract!(persons_import_in_batches, async |s: &dyn Store| {
     assert!(after.broken.is_none());
     assert_eq!(after.rows, before + 350);
     let rows = s
-        .audit_query(&baoho_store::AuditFilter {
-            action: Some(baoho_store::AuditAction::Import),
+        .audit_query(&AuditFilter {
+            action: Some(AuditAction::Import),
             limit: 1000,
             ..Default::default()
         })
@@ -299,9 +297,9 @@ contract!(persons_import_in_batches, async |s: &dyn Store| {
     assert!(end.broken.is_none());
     // The refusals wrote their denied rows and the searches theirs; no person was added.
     let imported = s
-        .audit_query(&baoho_store::AuditFilter {
-            action: Some(baoho_store::AuditAction::Import),
-            outcome: Some(baoho_store::AuditOutcome::Allowed),
+        .audit_query(&AuditFilter {
+            action: Some(AuditAction::Import),
+            outcome: Some(AuditOutcome::Allowed),
             limit: 1000,
             ..Default::default()
         })

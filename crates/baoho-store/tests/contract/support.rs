@@ -202,6 +202,21 @@ impl<'a> Actor<'a> {
         cases_as(self.s, keys, &self.who, at)
     }
 
+    /// This actor's identity in another role (a promotion the account does not know of yet).
+    pub fn as_role(&self, role: Role) -> Identity {
+        let mut who = self.who.clone();
+        who.role = role;
+        who
+    }
+
+    /// This actor's identity once posted to `mission`, whose jurisdiction is `countries`.
+    pub fn posted_to(&self, mission: &str, countries: &[&str]) -> Identity {
+        let mut who = self.who.clone();
+        who.agency.code = mission.into();
+        who.jurisdiction = countries.iter().map(|c| (*c).to_owned()).collect();
+        who
+    }
+
     /// A partner liaison's inbox of referrals.
     pub fn inbox_at(&self, at: DateTime<Utc>) -> Inbox {
         Inbox::new(self.s, self.keys.clone(), ctx(&self.who, "r", at))
@@ -542,6 +557,12 @@ pub async fn verify(db: &TestDb) {
 }
 
 async fn check_invariants(db: &TestDb) {
+    let broken = broken_invariants(db).await;
+    assert!(broken.is_empty(), "inconsistent store: {broken:#?}");
+}
+
+/// The invariants that do not hold, each with the number of rows that break it.
+pub async fn broken_invariants(db: &TestDb) -> Vec<String> {
     let mut broken = Vec::new();
     for (rule, sql) in INVARIANTS {
         let n = count(db, sql).await;
@@ -549,7 +570,7 @@ async fn check_invariants(db: &TestDb) {
             broken.push(format!("{rule}: {n} rows break it"));
         }
     }
-    assert!(broken.is_empty(), "inconsistent store: {broken:#?}");
+    broken
 }
 
 /// `verify()` after a story that tampered with the audit trail on purpose: the chain must be

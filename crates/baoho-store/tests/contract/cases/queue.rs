@@ -122,11 +122,8 @@ contract!(
         let sent = c.refer(&open.summary.id, req("MPS", true)).await.unwrap();
         // What `acc` finds in their work queue at t0 + `at` seconds (in `role`, if promoted).
         let queue = async |acc: &Actor<'_>, at: i64, role: Option<Role>| -> WorkQueue {
-            let mut id = acc.who.clone();
-            if let Some(r) = role {
-                id.role = r;
-            }
-            let c = cases_as(s, &w.keys, &id, secs(at));
+            let who = role.map_or_else(|| acc.who.clone(), |r| acc.as_role(r));
+            let c = cases_as(s, &w.keys, &who, secs(at));
             c.work_queue().await.unwrap()
         };
         // The head of mission: the open case's override only (not the restricted case's,
@@ -219,9 +216,7 @@ contract!(
         assert_eq!(queue(&colleague, 50, None).await.referral_answers.total, 1);
         // A member since posted to Seoul: the case is no longer in their places, as in the
         // queue's case lists.
-        let mut seoul = moved.who.clone();
-        seoul.agency.code = SEOUL.into();
-        seoul.jurisdiction = vec!["KR".into()];
+        let seoul = moved.posted_to(SEOUL, &["KR"]);
         assert_eq!(
             cases_as(s, &w.keys, &seoul, secs(50))
                 .work_queue()
