@@ -35,6 +35,8 @@
 //! written there by mistake. `purpose` is free text typed by the user (a case reference, a
 //! legal basis); the UI must say it is not the place for names.
 
+pub(crate) mod trail;
+
 use crate::{Result, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
