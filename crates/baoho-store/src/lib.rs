@@ -11,6 +11,7 @@ pub mod cases;
 pub mod crypto;
 mod db;
 mod error;
+mod gate;
 pub mod inbox;
 pub mod outbox;
 pub mod persons;

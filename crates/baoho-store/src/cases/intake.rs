@@ -325,13 +325,32 @@ trait InsertCase {
     async fn insert_case(&mut self, c: &NewCase<'_>) -> Result<(i64, String)>;
 }
 
+/// Binds `$1`…`$13` of a [`NewCase`], the same on both backends (in this order).
+macro_rules! bind_new_case {
+    ($q:expr, $c:expr) => {
+        $q.bind($c.id)
+            .bind($c.case_type)
+            .bind($c.priority)
+            .bind($c.channel)
+            .bind($c.mission)
+            .bind($c.country)
+            .bind($c.city)
+            .bind($c.restricted)
+            .bind($c.private_data)
+            .bind($c.lead)
+            .bind($c.at)
+            .bind($c.due)
+            .bind($c.by)
+    };
+}
+
 impl InsertCase for crate::db::batch::WriteTx {
     /// One round trip to SQLite's worker thread (it runs the statements one after another):
     /// under load every round trip waits for the async side to be scheduled, and the writer
     /// connection is the bottleneck of all writes. The rid is the next one SQLite would give
     /// (`INTEGER PRIMARY KEY` without AUTOINCREMENT), so the reference is written with the row.
     async fn insert_case(&mut self, c: &NewCase<'_>) -> Result<(i64, String)> {
-        Ok(sqlx::query_as(
+        Ok(bind_new_case!(sqlx::query_as(
             "INSERT INTO case_file (rid, id, reference, version, case_type, priority, status, channel, mission_code, country, city, restricted, private_data, lead_officer, opened_at, due_at, created_by, updated_at, updated_by) \
              SELECT n, $1, printf('BH-%s-%06d', $14, n), 1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $11, $13 \
              FROM (SELECT COALESCE(MAX(rid), 0) + 1 AS n FROM case_file); \
@@ -339,20 +358,7 @@ impl InsertCase for crate::db::batch::WriteTx {
              INSERT INTO case_event (id, case_rid, kind, at, author, body, amount_minor, currency) \
              SELECT $15, rid, 'status', $11, $13, $16, NULL, NULL FROM case_file WHERE id = $1; \
              SELECT rid, reference FROM case_file WHERE id = $1",
-        )
-        .bind(c.id)
-        .bind(c.case_type)
-        .bind(c.priority)
-        .bind(c.channel)
-        .bind(c.mission)
-        .bind(c.country)
-        .bind(c.city)
-        .bind(c.restricted)
-        .bind(c.private_data)
-        .bind(c.lead)
-        .bind(c.at)
-        .bind(c.due)
-        .bind(c.by)
+        ), c)
         .bind(&c.year)
         .bind(c.event_id)
         .bind(c.event_body)
@@ -363,23 +369,10 @@ impl InsertCase for crate::db::batch::WriteTx {
 
 impl InsertCase for sqlx::Transaction<'_, sqlx::Postgres> {
     async fn insert_case(&mut self, c: &NewCase<'_>) -> Result<(i64, String)> {
-        let rid: i64 = sqlx::query_scalar(
+        let rid: i64 = bind_new_case!(sqlx::query_scalar(
             "INSERT INTO case_file (id, reference, version, case_type, priority, status, channel, mission_code, country, city, restricted, private_data, lead_officer, opened_at, due_at, created_by, updated_at, updated_by) \
              VALUES ($1, $1, 1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $11, $13) RETURNING rid",
-        )
-        .bind(c.id)
-        .bind(c.case_type)
-        .bind(c.priority)
-        .bind(c.channel)
-        .bind(c.mission)
-        .bind(c.country)
-        .bind(c.city)
-        .bind(c.restricted)
-        .bind(c.private_data)
-        .bind(c.lead)
-        .bind(c.at)
-        .bind(c.due)
-        .bind(c.by)
+        ), c)
         .fetch_one(&mut **self)
         .await?;
         let reference = format!("BH-{}-{rid:06}", c.year);

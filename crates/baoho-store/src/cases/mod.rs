@@ -373,6 +373,32 @@ impl Cases {
         Err(StoreError::NotFound)
     }
 
+    /// Begin a write transaction and pass the case's gate in it (see [`crate::gate`]): the
+    /// transaction and the case's scope, or the refusal after its `denied` row is committed.
+    pub(crate) async fn begin_gated<P>(
+        &self,
+        pool: &P,
+        id: &str,
+        verb: Verb,
+        action: AuditAction,
+    ) -> Result<(P::Tx, CaseScope)>
+    where
+        P: Dialect,
+        for<'e> &'e mut <P::Db as sqlx::Database>::Connection: sqlx::Executor<'e, Database = P::Db>,
+        <P::Db as sqlx::Database>::Arguments: sqlx::IntoArguments<P::Db>,
+        for<'a> &'a str: sqlx::ColumnIndex<<P::Db as sqlx::Database>::Row>
+            + sqlx::Encode<'a, P::Db>
+            + sqlx::Type<P::Db>,
+        String: for<'a> sqlx::Decode<'a, P::Db> + sqlx::Type<P::Db>,
+        Option<String>: for<'a> sqlx::Decode<'a, P::Db> + sqlx::Type<P::Db>,
+        bool: for<'a> sqlx::Decode<'a, P::Db> + sqlx::Type<P::Db>,
+        i64: for<'a> sqlx::Decode<'a, P::Db> + sqlx::Type<P::Db>,
+    {
+        let mut tx = pool.begin_write(&self.db).await?;
+        let checked = self.gate(&mut tx, id, verb, action).await;
+        crate::gate::settle(tx, &self.db, checked).await
+    }
+
     fn encrypt(&self, table: &str, column: &str, id: &str, plain: &str) -> Result<String> {
         self.keys.encrypt_str(&Aad::new(table, column, id), plain)
     }

@@ -6,14 +6,9 @@ impl Cases {
     /// Open a case (audited `read`).
     pub async fn get(&self, id: &str) -> Result<CaseRecord> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let s = match self.gate(&mut tx, id, Verb::Read, AuditAction::Read).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, s) = self
+                .begin_gated(pool, id, Verb::Read, AuditAction::Read)
+                .await?;
             let sql = format!(
                 "SELECT {SUMMARY_COLUMNS}, c.version, c.channel, c.city, c.private_data FROM case_file c WHERE c.rid = $1"
             );

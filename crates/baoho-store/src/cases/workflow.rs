@@ -14,14 +14,7 @@ impl Cases {
         op: ChangeOp<'_>,
     ) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let s = match self.gate(&mut tx, id, Verb::Edit, action).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, s) = self.begin_gated(pool, id, Verb::Edit, action).await?;
             let now = self.ctx.at;
             let me = self.ctx.who.account_id.as_str();
             match op {

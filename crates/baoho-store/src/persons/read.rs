@@ -6,15 +6,7 @@ use super::*;
 impl Persons {
     async fn read_as(&self, id: &str, verb: Verb, action: AuditAction) -> Result<PersonRecord> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let gated = self.gate(&mut tx, pool.agg(), id, verb, action).await;
-            let (s, glass) = match gated {
-                Ok(g) => g,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, (s, glass)) = self.begin_gated(pool, id, verb, action).await?;
             let rec = self.load(&mut tx, &s, glass).await?;
             let mut entry = self.entry(action, AuditOutcome::Allowed, &s.id);
             if glass {

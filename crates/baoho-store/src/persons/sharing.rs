@@ -7,17 +7,9 @@ impl Persons {
     /// Assign an account to a person (needed to see restricted records without break-glass).
     pub async fn assign(&self, id: &str, account_id: &str) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let (s, _) = match self
-                .gate(&mut tx, pool.agg(), id, Verb::Edit, AuditAction::Update)
-                .await
-            {
-                Ok(g) => g,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, (s, _)) = self
+                .begin_gated(pool, id, Verb::Edit, AuditAction::Update)
+                .await?;
             sqlx::query("INSERT INTO person_assignment (person_rid, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(s.rid)
                 .bind(account_id)
@@ -35,17 +27,9 @@ impl Persons {
     /// Refer a person to a partner agency (its liaison may then read them). Audited `disclose`.
     pub async fn refer(&self, id: &str, agency_code: &str) -> Result<()> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let (s, _) = match self
-                .gate(&mut tx, pool.agg(), id, Verb::Edit, AuditAction::Disclose)
-                .await
-            {
-                Ok(g) => g,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, (s, _)) = self
+                .begin_gated(pool, id, Verb::Edit, AuditAction::Disclose)
+                .await?;
             sqlx::query("INSERT INTO person_referral (person_rid, agency_code) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(s.rid)
                 .bind(agency_code)

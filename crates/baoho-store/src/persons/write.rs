@@ -112,17 +112,9 @@ impl Persons {
     /// Replace a person's data if `version` is still current; a stale version is a Conflict.
     pub async fn update(&self, id: &str, version: i64, input: PersonInput) -> Result<PersonRecord> {
         on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let gated = self
-                .gate(&mut tx, pool.agg(), id, Verb::Edit, AuditAction::Update)
-                .await;
-            let (s, glass) = match gated {
-                Ok(g) => g,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, (s, glass)) = self
+                .begin_gated(pool, id, Verb::Edit, AuditAction::Update)
+                .await?;
             let input = self.check_input(input)?;
             let private = self.encrypt_private(&s.id, &input)?;
             let docs = self.document_rows(&input.documents)?;

@@ -442,17 +442,9 @@ impl Cases {
         let keys = self.keys_ref().clone();
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let s = match self
-                .gate(&mut tx, case_id, Verb::Edit, AuditAction::Update)
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, s) = self
+                .begin_gated(pool, case_id, Verb::Edit, AuditAction::Update)
+                .await?;
             let row: Option<(String, String)> = sqlx::query_as(
                 "SELECT agency_code, status FROM case_referral WHERE id = $1 AND case_rid = $2",
             )
