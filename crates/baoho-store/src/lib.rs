@@ -5,26 +5,25 @@
 //! asks for it ([`OpenMode::CreateIfMissing`], used by `baoho migrate` and `baoho demo`).
 //! Each backend has its own migration folder with the same file names.
 
-pub mod access_clock;
 pub mod accounts;
-pub mod attachments;
 pub mod audit;
-mod batch;
 pub mod cases;
 pub mod crypto;
 mod db;
 mod error;
-pub mod overview;
+mod gate;
+pub mod inbox;
+pub mod outbox;
 pub mod persons;
-mod postgres;
 pub mod refdata;
-pub mod referrals;
-pub mod registry;
-mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod transfers;
 mod url;
+
+// old paths, kept for callers; remove when they move
+pub use cases::consular_access as access_clock;
+pub use cases::{attachments, overview, referrals, transfers};
+pub use persons::registry;
 
 use std::sync::Arc;
 
@@ -40,9 +39,10 @@ pub use cases::{
 pub use crypto::{Aad, CryptoError, EncryptedColumn, KeyCheck, Keyring};
 pub use db::Db;
 pub use error::StoreError;
+pub use inbox::Inbox;
 pub use persons::{AccessCtx, PersonRecord, PersonSummary, Persons, SearchResult};
 pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};
-pub use referrals::{Inbox, Referral, ReferralRequest, Snapshot};
+pub use referrals::{Referral, ReferralRequest, Snapshot};
 pub use registry::{MatchRow, RegistryFeed};
 pub use url::{Backend, DatabaseUrl};
 
@@ -79,37 +79,65 @@ pub struct Durability {
 pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// A cheap round trip to the database (for `/readyz`).
-    async fn ping(&self) -> Result<()>;
+    async fn ping(&self) -> Result<()> {
+        self.db().ping().await
+    }
     /// Apply pending migrations (idempotent).
     async fn migrate(&self) -> Result<()>;
     async fn durability(&self) -> Result<Durability>;
     /// Load each reference dataset that has never been loaded. Datasets loaded before are left
     /// alone, so an administrator's edits survive restarts. Returns what was inserted now.
-    async fn load_reference_data(&self, data: &RefData) -> Result<RefCounts>;
-    async fn countries(&self) -> Result<Vec<Country>>;
-    async fn missions(&self) -> Result<Vec<Mission>>;
-    async fn mission(&self, code: &str) -> Result<Mission>;
+    async fn load_reference_data(&self, data: &RefData) -> Result<RefCounts> {
+        refdata::load(&self.db(), data).await
+    }
+    async fn countries(&self) -> Result<Vec<Country>> {
+        refdata::countries(&self.db()).await
+    }
+    async fn missions(&self) -> Result<Vec<Mission>> {
+        refdata::missions(&self.db()).await
+    }
+    async fn mission(&self, code: &str) -> Result<Mission> {
+        refdata::mission(&self.db(), code).await
+    }
     /// Replace a mission's editable fields and its jurisdiction (administrator edit).
-    async fn update_mission(&self, mission: &Mission) -> Result<()>;
-    async fn provinces(&self) -> Result<Vec<Province>>;
-    async fn languages(&self) -> Result<Vec<Language>>;
+    async fn update_mission(&self, mission: &Mission) -> Result<()> {
+        refdata::update_mission(&self.db(), mission).await
+    }
+    async fn provinces(&self) -> Result<Vec<Province>> {
+        refdata::provinces(&self.db()).await
+    }
+    async fn languages(&self) -> Result<Vec<Language>> {
+        refdata::languages(&self.db()).await
+    }
 
     /// Append one audit row in its own transaction (reads, denials, logins: events that change
     /// nothing else). A change writes its row in its own transaction with
     /// [`append_sqlite`] / [`append_pg`] instead.
-    async fn append_audit(&self, entry: &AuditEntry) -> Result<AuditRecord>;
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<AuditRecord> {
+        audit::trail::append(&self.db(), entry).await
+    }
     /// Audit rows matching `filter`, newest first, one page.
-    async fn audit_query(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
+    async fn audit_query(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        audit::trail::query(&self.db(), filter).await
+    }
     /// Recompute the hash chain in `seq` order (in batches) and report the first broken link.
-    async fn verify_audit(&self) -> Result<AuditVerification>;
+    async fn verify_audit(&self) -> Result<AuditVerification> {
+        audit::trail::verify(&self.db()).await
+    }
 
     /// The stored key-check envelope, if one was established (see [`Keyring::check_against`]).
-    async fn key_check(&self) -> Result<Option<String>>;
+    async fn key_check(&self) -> Result<Option<String>> {
+        crypto::key_check(&self.db()).await
+    }
     /// Store the key-check envelope unless one exists already (first start wins).
-    async fn init_key_check(&self, envelope: &str) -> Result<()>;
+    async fn init_key_check(&self, envelope: &str) -> Result<()> {
+        crypto::init_key_check(&self.db(), envelope).await
+    }
     /// Re-encrypt every value of `column` not under `keyring`'s active key, in batches, each
     /// batch in its own transaction (resumable). Returns the number of rows rewritten.
-    async fn reencrypt_column(&self, column: &EncryptedColumn, keyring: &Keyring) -> Result<u64>;
+    async fn reencrypt_column(&self, column: &EncryptedColumn, keyring: &Keyring) -> Result<u64> {
+        crypto::reencrypt_column(&self.db(), column, keyring).await
+    }
     async fn close(&self);
     /// The database handle the account service and the scoped person handles are built on.
     /// Opaque outside this crate: nothing else can query through it.
@@ -119,8 +147,8 @@ pub trait Store: Send + Sync + 'static {
 /// Open (and migrate) the database named by `url`.
 pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match url.backend() {
-        Backend::Sqlite => Arc::new(sqlite::SqliteStore::open(url, mode).await?),
-        Backend::Postgres => Arc::new(postgres::PgStore::open(url).await?),
+        Backend::Sqlite => Arc::new(db::sqlite::SqliteStore::open(url, mode).await?),
+        Backend::Postgres => Arc::new(db::postgres::PgStore::open(url).await?),
     };
     store.migrate().await?;
     Ok(store)

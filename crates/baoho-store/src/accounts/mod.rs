@@ -4,6 +4,10 @@
 //! session lifetimes are the server's `auth` module. Account rows hold no citizen's data, so
 //! they need no person scope; every change to one writes its audit row in the same transaction.
 
+mod mfa;
+mod notifications;
+mod sessions;
+
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::db::{AuditTx, Commit, Db, Dialect, on_db};
 use crate::{Result, Store, StoreError};
@@ -176,7 +180,6 @@ where
 pub fn normalise_username(s: &str) -> String {
     s.trim().to_lowercase()
 }
-
 impl Accounts {
     pub fn new(store: &dyn Store) -> Self {
         Self { db: Db::of(store) }
@@ -318,89 +321,6 @@ impl Accounts {
         Ok(())
     }
 
-    /// Store a newly enrolled TOTP secret (an envelope) and the hashes of fresh recovery codes,
-    /// replacing any earlier ones.
-    pub async fn enrol_totp(
-        &self,
-        id: &str,
-        secret_envelope: &str,
-        step: i64,
-        recovery_hashes: &[String],
-        audit: AuditEntry,
-    ) -> Result<()> {
-        on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            sqlx::query("UPDATE account SET totp_secret = $2, totp_last_step = $3, updated_at = $4 WHERE id = $1")
-                .bind(id)
-                .bind(secret_envelope)
-                .bind(step)
-                .bind(audit.at)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM recovery_code WHERE account_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            for h in recovery_hashes {
-                sqlx::query("INSERT INTO recovery_code (account_id, code_hash) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(h)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.audit(&audit).await?;
-            tx.commit_in(&self.db).await?;
-        });
-        Ok(())
-    }
-
-    /// Accept a TOTP time step once: false if this step (or a later one) was already used.
-    pub async fn accept_totp_step(&self, id: &str, step: i64) -> Result<bool> {
-        on_db!(self.db, |pool| {
-            // One statement, still through the writer and the durable commit.
-            let mut tx = pool.begin_write(&self.db).await?;
-            let r = sqlx::query("UPDATE account SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)")
-                .bind(id)
-                .bind(step)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit_in(&self.db).await?;
-            Ok(r.rows_affected() == 1)
-        })
-    }
-
-    /// Spend a recovery code (by hash): true if it existed and was unused.
-    pub async fn use_recovery_code(
-        &self,
-        id: &str,
-        code_hash: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool> {
-        on_db!(self.db, |pool| {
-            // One statement, still through the writer and the durable commit.
-            let mut tx = pool.begin_write(&self.db).await?;
-            let r = sqlx::query("UPDATE recovery_code SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL")
-                .bind(id)
-                .bind(code_hash)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit_in(&self.db).await?;
-            Ok(r.rows_affected() == 1)
-        })
-    }
-
-    pub async fn unused_recovery_codes(&self, id: &str) -> Result<i64> {
-        on_db!(self.db, |pool| {
-            Ok(sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM recovery_code WHERE account_id = $1 AND used_at IS NULL",
-            )
-            .bind(id)
-            .fetch_one(pool)
-            .await?)
-        })
-    }
-
     /// Disable or enable an account. Disabling ends its sessions in the same transaction.
     pub async fn set_disabled(&self, id: &str, disabled: bool, audit: AuditEntry) -> Result<()> {
         on_db!(self.db, |pool| {
@@ -466,133 +386,6 @@ impl Accounts {
             tx.commit_in(&self.db).await?;
         });
         Ok(())
-    }
-
-    pub async fn create_session(&self, s: &Session) -> Result<()> {
-        on_db!(self.db, |pool| {
-            // One statement, still through the writer and the durable commit.
-            let mut tx = pool.begin_write(&self.db).await?;
-            sqlx::query("INSERT INTO session (token_hash, account_id, csrf, mfa_ok, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&s.token_hash)
-                .bind(&s.account_id)
-                .bind(&s.csrf)
-                .bind(s.mfa_ok)
-                .bind(s.created_at)
-                .bind(s.last_seen_at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit_in(&self.db).await?;
-        });
-        Ok(())
-    }
-
-    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        on_db!(self.db, |pool| {
-            match sqlx::query("SELECT token_hash, account_id, csrf, mfa_ok, created_at, last_seen_at FROM session WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await?
-            {
-                Some(r) => Ok(Some(session_from_row(&r)?)),
-                None => Ok(None),
-            }
-        })
-    }
-
-    pub async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
-        on_db!(self.db, |pool| {
-            // One statement, still through the writer and the durable commit.
-            let mut tx = pool.begin_write(&self.db).await?;
-            sqlx::query("UPDATE session SET last_seen_at = $2 WHERE token_hash = $1")
-                .bind(token_hash)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit_in(&self.db).await?;
-        });
-        Ok(())
-    }
-
-    /// Replace a session by a new one (new token, new CSRF token) after the second factor:
-    /// a token seen before login is worthless after it (no session fixation).
-    pub async fn upgrade_session(&self, old_hash: &str, new: &Session) -> Result<()> {
-        on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let r = sqlx::query("DELETE FROM session WHERE token_hash = $1")
-                .bind(old_hash)
-                .execute(&mut *tx)
-                .await?;
-            if r.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            sqlx::query("INSERT INTO session (token_hash, account_id, csrf, mfa_ok, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&new.token_hash)
-                .bind(&new.account_id)
-                .bind(&new.csrf)
-                .bind(new.mfa_ok)
-                .bind(new.created_at)
-                .bind(new.last_seen_at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit_in(&self.db).await?;
-        });
-        Ok(())
-    }
-
-    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        on_db!(self.db, |pool| {
-            // One statement, still through the writer and the durable commit.
-            let mut tx = pool.begin_write(&self.db).await?;
-            sqlx::query("DELETE FROM session WHERE token_hash = $1")
-                .bind(token_hash)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit_in(&self.db).await?;
-        });
-        Ok(())
-    }
-
-    /// Remove sessions idle since before `idle_before` or created before `created_before`.
-    pub async fn purge_sessions(
-        &self,
-        idle_before: DateTime<Utc>,
-        created_before: DateTime<Utc>,
-    ) -> Result<u64> {
-        on_db!(self.db, |pool| {
-            // One statement, still through the writer and the durable commit.
-            let mut tx = pool.begin_write(&self.db).await?;
-            let r = sqlx::query("DELETE FROM session WHERE last_seen_at < $1 OR created_at < $2")
-                .bind(idle_before)
-                .bind(created_before)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit_in(&self.db).await?;
-            Ok(r.rows_affected())
-        })
-    }
-
-    pub async fn notifications(&self, recipient: &str, limit: i64) -> Result<Vec<Notification>> {
-        on_db!(self.db, |pool| {
-            let rows = sqlx::query("SELECT id, recipient, kind, object_kind, object_id, actor, at, read_at FROM notification WHERE recipient = $1 ORDER BY at DESC LIMIT $2")
-                .bind(recipient)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Notification {
-                        id: r.try_get("id")?,
-                        recipient: r.try_get("recipient")?,
-                        kind: r.try_get("kind")?,
-                        object_kind: r.try_get("object_kind")?,
-                        object_id: r.try_get("object_id")?,
-                        actor: r.try_get("actor")?,
-                        at: r.try_get("at")?,
-                        read_at: r.try_get("read_at")?,
-                    })
-                })
-                .collect()
-        })
     }
 }
 

@@ -732,3 +732,6 @@ mod tests {
         );
     }
 }
+
+mod rotate;
+pub(crate) use rotate::{init_key_check, key_check, reencrypt_column};

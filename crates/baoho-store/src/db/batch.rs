@@ -513,7 +513,7 @@ mod tests {
         let b = batcher(dir.path()).await;
         {
             let mut tx = b.begin().await.unwrap();
-            sqlx::raw_sql(include_str!("../migrations/sqlite/0002_audit.sql"))
+            sqlx::raw_sql(include_str!("../../migrations/sqlite/0002_audit.sql"))
                 .execute(&mut *tx)
                 .await
                 .unwrap();

@@ -6,8 +6,12 @@
 //! dialects differ ask the [`Dialect`] of the pool.
 
 use crate::audit::{AuditEntry, AuditRecord};
-use crate::batch::{Batcher, WriteTx};
+pub(crate) mod batch;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
 use crate::{Result, Store, StoreError};
+use batch::{Batcher, WriteTx};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::ops::DerefMut;
 use std::path::PathBuf;
@@ -27,7 +31,7 @@ pub(crate) enum Pools {
 }
 
 /// Every write transaction on SQLite runs on the one connection of the batcher, as a
-/// savepoint in a group commit (see [`crate::batch`]).
+/// savepoint in a group commit (see [`batch`]).
 #[derive(Clone)]
 pub(crate) struct SqliteWriter {
     pub(crate) batch: Arc<Batcher>,
@@ -42,6 +46,13 @@ impl Db {
     }
     pub fn of(store: &dyn Store) -> Self {
         store.db()
+    }
+    /// A cheap round trip to the database.
+    pub(crate) async fn ping(&self) -> Result<()> {
+        on_db!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
     }
 }
 
@@ -86,6 +97,18 @@ pub(crate) trait Dialect {
     /// string built by [`Dialect::name_query`]), and the join it needs.
     fn name_match(&self, n: usize) -> (&'static str, String);
     fn name_query(&self, words: &[String]) -> String;
+    /// The statement that locks `table` against a second writer for the transaction, where
+    /// the backend needs one (SQLite's single writer already serialises).
+    fn lock_table(&self, table: &str) -> Option<String>;
+    /// A NULL typed as text (PostgreSQL needs the type in a UNION).
+    fn null_text(&self) -> &'static str;
+    /// What follows a bound timestamp so that it compares with a stored one (SQLite stores the
+    /// canonical text; PostgreSQL a `timestamptz`).
+    fn timestamp_cast(&self) -> &'static str;
+    /// The physical address of a row and its SQL type (for batch rewrites without an index).
+    fn row_address(&self) -> (&'static str, &'static str);
+    /// The row lock a read-then-rewrite batch takes (none on SQLite: the writer is alone).
+    fn for_update(&self) -> &'static str;
 }
 
 impl Dialect for SqlitePool {
@@ -116,6 +139,21 @@ impl Dialect for SqlitePool {
             .collect::<Vec<_>>()
             .join(" ")
     }
+    fn lock_table(&self, _table: &str) -> Option<String> {
+        None
+    }
+    fn null_text(&self) -> &'static str {
+        "NULL"
+    }
+    fn timestamp_cast(&self) -> &'static str {
+        ""
+    }
+    fn row_address(&self) -> (&'static str, &'static str) {
+        ("rowid", "INTEGER")
+    }
+    fn for_update(&self) -> &'static str {
+        ""
+    }
 }
 
 impl Dialect for PgPool {
@@ -135,6 +173,21 @@ impl Dialect for PgPool {
     }
     fn name_query(&self, words: &[String]) -> String {
         words.join(" ")
+    }
+    fn lock_table(&self, table: &str) -> Option<String> {
+        Some(format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+    }
+    fn null_text(&self) -> &'static str {
+        "NULL::text"
+    }
+    fn timestamp_cast(&self) -> &'static str {
+        "::timestamptz"
+    }
+    fn row_address(&self) -> (&'static str, &'static str) {
+        ("ctid", "tid")
+    }
+    fn for_update(&self) -> &'static str {
+        " FOR UPDATE"
     }
 }
 

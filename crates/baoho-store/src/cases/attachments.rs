@@ -108,17 +108,9 @@ impl Cases {
         let me = self.ctx().who.account_id.clone();
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let s = match self
-                .gate(&mut tx, case_id, Verb::Edit, AuditAction::Update)
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, s) = self
+                .begin_gated(pool, case_id, Verb::Edit, AuditAction::Update)
+                .await?;
             let key = format!("cases/{}/{}", s.id, id);
             // The object first: a crash between the two leaves an unreferenced object, never a
             // row without its bytes.

@@ -157,3 +157,6 @@ mod embedded {
         }
     }
 }
+
+mod store;
+pub(crate) use store::{countries, languages, load, mission, missions, provinces, update_mission};

@@ -120,17 +120,9 @@ impl Cases {
         }
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let s = match self
-                .gate(&mut tx, id, Verb::Edit, AuditAction::Update)
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, s) = self
+                .begin_gated(pool, id, Verb::Edit, AuditAction::Update)
+                .await?;
             let ty: String = sqlx::query_scalar("SELECT case_type FROM case_file WHERE rid = $1")
                 .bind(s.rid)
                 .fetch_one(&mut *tx)

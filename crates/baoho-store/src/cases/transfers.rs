@@ -102,17 +102,9 @@ impl Cases {
         let me = self.ctx().who.account_id.clone();
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let s = match self
-                .gate(&mut tx, case_id, Verb::Edit, AuditAction::Update)
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, s) = self
+                .begin_gated(pool, case_id, Verb::Edit, AuditAction::Update)
+                .await?;
             let (from, reference, case_type): (String, String, String) = sqlx::query_as(
                 "SELECT mission_code, reference, case_type FROM case_file WHERE rid = $1",
             )

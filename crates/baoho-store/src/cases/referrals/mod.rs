@@ -15,15 +15,13 @@ use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::cases::Cases;
 use crate::crypto::{Aad, Keyring};
-use crate::db::{AuditTx, Commit, Db, Dialect, on_db};
-use crate::persons::AccessCtx;
-use crate::{Result, Store, StoreError};
+use crate::db::{AuditTx, Commit, Dialect, on_db};
+use crate::{Result, StoreError};
 use baoho_domain::access::{AgencyKind, Role, Verb};
 use baoho_domain::person::{Document, FieldError, NextOfKin, Sex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use std::sync::Arc;
 
 /// The fields an officer may send, each chosen explicitly.
 pub const FIELDS: &[&str] = &[
@@ -131,14 +129,14 @@ pub fn channel_of(agency: &str) -> &'static str {
     }
 }
 
-fn invalid(field: &str, code: &'static str) -> StoreError {
+pub(crate) fn invalid(field: &str, code: &'static str) -> StoreError {
     StoreError::Validation(vec![FieldError {
         field: field.into(),
         code,
     }])
 }
 
-fn referral_from_row<R: Row>(keys: &Keyring, r: &R) -> Result<Referral>
+pub(crate) fn referral_from_row<R: Row>(keys: &Keyring, r: &R) -> Result<Referral>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
@@ -170,7 +168,7 @@ where
     })
 }
 
-const REFERRAL_COLUMNS: &str = "r.id, r.agency_code, r.purpose, r.consent, r.status, r.snapshot, r.response, r.created_at, r.updated_at";
+pub(crate) const REFERRAL_COLUMNS: &str = "r.id, r.agency_code, r.purpose, r.consent, r.status, r.snapshot, r.response, r.created_at, r.updated_at";
 
 fn may_approve(who: &baoho_domain::access::Identity, mission: &str) -> bool {
     match who.role {
@@ -444,17 +442,9 @@ impl Cases {
         let keys = self.keys_ref().clone();
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let s = match self
-                .gate(&mut tx, case_id, Verb::Edit, AuditAction::Update)
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    tx.commit_in(&self.db).await?;
-                    return Err(e);
-                }
-            };
+            let (mut tx, s) = self
+                .begin_gated(pool, case_id, Verb::Edit, AuditAction::Update)
+                .await?;
             let row: Option<(String, String)> = sqlx::query_as(
                 "SELECT agency_code, status FROM case_referral WHERE id = $1 AND case_rid = $2",
             )
@@ -494,347 +484,7 @@ impl Cases {
     }
 }
 
-/// A partner agency's inbox, issued for one identity.
-pub struct Inbox {
-    db: Db,
-    keys: Arc<Keyring>,
-    ctx: AccessCtx,
-}
-
-impl Inbox {
-    pub fn new(store: &dyn Store, keys: Arc<Keyring>, ctx: AccessCtx) -> Self {
-        Self {
-            db: Db::of(store),
-            keys,
-            ctx,
-        }
-    }
-
-    fn entry(&self, action: AuditAction, outcome: AuditOutcome, id: &str) -> AuditEntry {
-        let ok = id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        AuditEntry::new(self.ctx.at, &self.ctx.who.account_id, action, outcome)
-            .role(self.ctx.who.role.as_str())
-            .agency(&self.ctx.who.agency.code)
-            .object("referral", if ok { id } else { "" })
-            .request(&self.ctx.request_id)
-    }
-
-    fn is_partner(&self) -> bool {
-        self.ctx.who.role == Role::PartnerLiaison
-    }
-
-    /// Referrals sent to my agency, newest first.
-    pub async fn list(&self) -> Result<Vec<Referral>> {
-        if !self.is_partner() {
-            return Err(StoreError::Forbidden);
-        }
-        let sql = format!(
-            "SELECT {REFERRAL_COLUMNS} FROM case_referral r WHERE r.agency_code = $1 AND r.status <> 'awaiting_approval' ORDER BY r.created_at DESC LIMIT 500"
-        );
-        let entry = self.entry(AuditAction::Search, AuditOutcome::Allowed, "");
-        on_db!(self.db, |pool| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&self.ctx.who.agency.code)
-                .fetch_all(pool)
-                .await?;
-            let out: Result<Vec<Referral>> = rows
-                .iter()
-                .map(|r| referral_from_row(&self.keys, r))
-                .collect();
-            let mut tx = pool.begin_write(&self.db).await?;
-            tx.audit(&entry).await?;
-            tx.commit_in(&self.db).await?;
-            out
-        })
-    }
-
-    /// One referral; another agency's, or a missing one, is NotFound with a denied row.
-    pub async fn get(&self, id: &str) -> Result<Referral> {
-        let sql = format!(
-            "SELECT {REFERRAL_COLUMNS}, r.agency_code AS owner FROM case_referral r WHERE r.id = $1"
-        );
-        on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let mine = match &row {
-                Some(r) => {
-                    let owner: String = r.try_get("owner")?;
-                    let status: String = r.try_get("status")?;
-                    self.is_partner()
-                        && owner == self.ctx.who.agency.code
-                        && status != "awaiting_approval"
-                }
-                None => false,
-            };
-            match row {
-                Some(r) if mine => {
-                    let out = referral_from_row(&self.keys, &r)?;
-                    tx.audit(&self.entry(AuditAction::Read, AuditOutcome::Allowed, id))
-                        .await?;
-                    tx.commit_in(&self.db).await?;
-                    Ok(out)
-                }
-                _ => {
-                    tx.audit(&self.entry(AuditAction::Read, AuditOutcome::Denied, id))
-                        .await?;
-                    tx.commit_in(&self.db).await?;
-                    Err(StoreError::NotFound)
-                }
-            }
-        })
-    }
-
-    /// Answer a referral: acknowledged, accepted, declined or done, with a note.
-    pub async fn respond(&self, id: &str, status: &str, note: &str) -> Result<()> {
-        if !RESPONSES.contains(&status) {
-            return Err(invalid("status", "referral.error.response"));
-        }
-        let note = baoho_domain::text::nfc(note.trim());
-        if note.chars().count() > 5000 {
-            return Err(invalid("note", "case.error.body"));
-        }
-        // The same gate as reading (denied row and NotFound for others' referrals).
-        let r = self.get(id).await?;
-        let env = self
-            .keys
-            .encrypt_str(&Aad::new("case_referral", "response", &r.id), &note)?;
-        let entry = self.entry(AuditAction::Update, AuditOutcome::Allowed, id);
-        on_db!(self.db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
-            let case: (String, String) = sqlx::query_as("SELECT c.id, c.mission_code FROM case_referral r JOIN case_file c ON c.rid = r.case_rid WHERE r.id = $1")
-                .bind(id).fetch_one(&mut *tx).await?;
-            sqlx::query("UPDATE case_referral SET status = $2, response = $3, updated_at = $4, answered_by = $5 WHERE id = $1")
-                .bind(id).bind(status).bind(&env).bind(self.ctx.at).bind(&self.ctx.who.account_id).execute(&mut *tx).await?;
-            let payload = serde_json::json!({"mission": case.1, "kind": "referral_answered", "object_id": case.0, "actor": self.ctx.who.account_id, "case_members": true});
-            sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_case', $2, $3, $3)")
-                .bind(uuid_v7()).bind(payload.to_string()).bind(self.ctx.at).execute(&mut *tx).await?;
-            tx.audit(&entry).await?;
-            tx.commit_in(&self.db).await?;
-        });
-        Ok(())
-    }
-}
-
-// --- the work queue's referral lists ---------------------------------------------------------
-
-/// On the first look at the work queue, answers on referrals of the last this many days.
-pub const FIRST_LOOK_DAYS: i64 = 7;
-
-/// The statuses a partner's answer sets ([`RESPONSES`], as SQL).
-const ANSWERED_SQL: &str = "('acknowledged', 'accepted', 'declined', 'done')";
-
-/// The work queue lists this many items of each referral list (as the case lists).
-const QUEUE_PAGE: usize = 50;
-
-/// A referral without consent awaiting a supervisor, as the work queue lists it (neither the
-/// snapshot nor the override reason: the case page has them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct QueueReferral {
-    pub case_id: String,
-    pub case_reference: String,
-    pub case_type: String,
-    pub referral_id: String,
-    pub agency: String,
-    pub purpose: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A partner's answer on a referral, as the work queue lists it (the answer's text stays on
-/// the case page, encrypted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct QueueAnswer {
-    pub case_id: String,
-    pub case_reference: String,
-    pub referral_id: String,
-    pub agency: String,
-    /// `acknowledged`, `accepted`, `declined` or `done`.
-    pub status: String,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Referrals awaiting my approval: the first 50 and how many (counted up to the queue's cap).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct QueueReferrals {
-    pub items: Vec<QueueReferral>,
-    pub total: i64,
-    /// `true` when there are more than `total` (the count stopped at the cap).
-    #[serde(default)]
-    pub total_is_at_least: bool,
-}
-
-/// Answers since my last look: the first 50 and how many (counted up to the queue's cap).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct QueueAnswers {
-    pub items: Vec<QueueAnswer>,
-    pub total: i64,
-    /// `true` when there are more than `total` (the count stopped at the cap).
-    #[serde(default)]
-    pub total_is_at_least: bool,
-}
-
-fn shown(total: i64, at_least: bool) -> String {
-    if at_least {
-        format!("{total}+")
-    } else {
-        total.to_string()
-    }
-}
-
-impl QueueReferrals {
-    /// The total as a page shows it ("1000+" when the count stopped at the cap).
-    pub fn shown_total(&self) -> String {
-        shown(self.total, self.total_is_at_least)
-    }
-}
-
-impl QueueAnswers {
-    /// The total as a page shows it ("1000+" when the count stopped at the cap).
-    pub fn shown_total(&self) -> String {
-        shown(self.total, self.total_is_at_least)
-    }
-}
-
-/// The columns [`Cases::listable`] re-checks each row with (the member flag asks about `$1`).
-const QUEUE_SCOPE_COLUMNS: &str = "c.rid, c.id, c.version, c.status, c.mission_code, c.country, c.restricted, c.close_requested_by, \
-     EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = $1) AS member";
-
-impl Cases {
-    /// The work queue's referrals awaiting my approval: those [`may_approve`] lets me approve
-    /// (a head of mission: their mission's; headquarters: all), in the same places and under
-    /// the same restricted-case rule as the queue's case lists, never one I asked for myself;
-    /// oldest first (read from `case_referral_status_created`, migration 0014). Not audited:
-    /// the queue writes its one row.
-    pub(crate) async fn queue_referral_approvals(&self, cap: i64) -> Result<QueueReferrals> {
-        let who = &self.ctx().who;
-        let supervisor = match who.role {
-            Role::HeadOfMission => true,
-            Role::HqOfficer => who.agency.kind == AgencyKind::ConsularDepartment,
-            _ => false,
-        };
-        if !supervisor {
-            return Ok(QueueReferrals::default());
-        }
-        let mut params: Vec<String> = Vec::new();
-        let mut scope = self.list_scope(&mut params);
-        if who.agency.kind != AgencyKind::ConsularDepartment {
-            // A mission's head approves only their own mission's referrals (not those of
-            // another mission in their jurisdiction).
-            params.push(who.agency.code.clone());
-            scope.push_str(&format!(" AND c.mission_code = ${}", params.len() + 1));
-        }
-        let from = format!(
-            "FROM case_referral r JOIN case_file c ON c.rid = r.case_rid \
-             WHERE r.status = 'awaiting_approval' AND r.created_by <> $1 AND {scope}"
-        );
-        let sql = format!(
-            "SELECT {QUEUE_SCOPE_COLUMNS}, c.reference, c.case_type, r.id AS referral_id, r.agency_code, r.purpose, r.created_at \
-             {from} ORDER BY r.created_at, r.rid LIMIT {QUEUE_PAGE}"
-        );
-        let sql_count = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {}) AS k",
-            cap + 1
-        );
-        let db = self.db_ref().clone();
-        let (rows, total) = on_db!(db, |pool| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(who.account_id.as_str());
-            let mut qc = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql_count))
-                .bind(who.account_id.as_str());
-            for p in &params {
-                q = q.bind(p.as_str());
-                qc = qc.bind(p.as_str());
-            }
-            let rows = q.fetch_all(pool).await?;
-            let total = qc.fetch_one(pool).await?;
-            let mut items = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let mission: String = r.try_get("mission_code")?;
-                if !self.listable(r)? || !may_approve(who, &mission) {
-                    continue;
-                }
-                items.push(QueueReferral {
-                    case_id: r.try_get("id")?,
-                    case_reference: r.try_get("reference")?,
-                    case_type: r.try_get("case_type")?,
-                    referral_id: r.try_get("referral_id")?,
-                    agency: r.try_get("agency_code")?,
-                    purpose: r.try_get("purpose")?,
-                    created_at: r.try_get("created_at")?,
-                });
-            }
-            (items, total)
-        });
-        Ok(QueueReferrals {
-            items: rows,
-            total: total.min(cap),
-            total_is_at_least: total > cap,
-        })
-    }
-
-    /// The work queue's answers on referrals of cases I am a member of (a lead always is),
-    /// answered after `since`, newest first, in the same places and under the same
-    /// restricted-case rule as the queue's case lists (read from
-    /// `case_referral_status_updated`, migration 0014). Not audited: the queue writes its one
-    /// row.
-    pub(crate) async fn queue_referral_answers(
-        &self,
-        since: DateTime<Utc>,
-        cap: i64,
-    ) -> Result<QueueAnswers> {
-        let who = &self.ctx().who;
-        let mut params: Vec<String> = Vec::new();
-        let scope = self.list_scope(&mut params);
-        let since_param = params.len() + 2;
-        let from = format!(
-            "FROM case_referral r JOIN case_file c ON c.rid = r.case_rid \
-             WHERE r.status IN {ANSWERED_SQL} AND r.updated_at > ${since_param} \
-             AND (r.answered_by IS NULL OR r.answered_by <> $1) \
-             AND (c.lead_officer = $1 OR EXISTS (SELECT 1 FROM case_member m2 WHERE m2.case_rid = c.rid AND m2.account_id = $1)) \
-             AND {scope}"
-        );
-        let sql = format!(
-            "SELECT {QUEUE_SCOPE_COLUMNS}, c.reference, r.id AS referral_id, r.agency_code, r.status AS answer, r.updated_at \
-             {from} ORDER BY r.updated_at DESC, r.rid DESC LIMIT {QUEUE_PAGE}"
-        );
-        let sql_count = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {}) AS k",
-            cap + 1
-        );
-        let db = self.db_ref().clone();
-        let (rows, total) = on_db!(db, |pool| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(who.account_id.as_str());
-            let mut qc = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql_count))
-                .bind(who.account_id.as_str());
-            for p in &params {
-                q = q.bind(p.as_str());
-                qc = qc.bind(p.as_str());
-            }
-            q = q.bind(since);
-            qc = qc.bind(since);
-            let rows = q.fetch_all(pool).await?;
-            let total = qc.fetch_one(pool).await?;
-            let mut items = Vec::with_capacity(rows.len());
-            for r in &rows {
-                if !self.listable(r)? {
-                    continue;
-                }
-                items.push(QueueAnswer {
-                    case_id: r.try_get("id")?,
-                    case_reference: r.try_get("reference")?,
-                    referral_id: r.try_get("referral_id")?,
-                    agency: r.try_get("agency_code")?,
-                    status: r.try_get("answer")?,
-                    updated_at: r.try_get("updated_at")?,
-                });
-            }
-            (items, total)
-        });
-        Ok(QueueAnswers {
-            items: rows,
-            total: total.min(cap),
-            total_is_at_least: total > cap,
-        })
-    }
-}
+mod queue;
+pub use queue::{FIRST_LOOK_DAYS, QueueAnswer, QueueAnswers, QueueReferral, QueueReferrals};
+// old path, kept for callers; remove when they move
+pub use crate::inbox::Inbox;

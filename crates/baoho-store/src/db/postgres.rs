@@ -1,0 +1,60 @@
+//! PostgreSQL backend: production.
+
+use crate::{Backend, DatabaseUrl, Durability, Result, Store};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl PgStore {
+    pub async fn open(url: &DatabaseUrl) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url.expose())?.application_name("baoho");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn durability(&self) -> Result<Durability> {
+        let wal: String = sqlx::query_scalar("SHOW wal_level")
+            .fetch_one(&self.pool)
+            .await?;
+        let sync: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Durability {
+            backend: Backend::Postgres,
+            journal: wal,
+            synchronous: sync,
+            foreign_keys: "on".into(),
+        })
+    }
+
+    fn db(&self) -> crate::Db {
+        crate::Db::pg(&self.pool)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
