@@ -11,7 +11,7 @@ fn concrete(path: &str) -> String {
 
 #[tokio::test]
 async fn no_route_answers_5xx_to_bad_input() {
-    let app = crate::helpers::spawn_sqlite().await;
+    let app = crate::support::spawn_sqlite().await;
     // Signed in (with the CSRF header), so bad input reaches every handler.
     app.account("hq.bad", baoho_domain::access::Role::HqOfficer, "CD", true)
         .await;
@@ -138,7 +138,7 @@ async fn no_route_answers_5xx_to_bad_input() {
 
 #[tokio::test]
 async fn api_problems_carry_field_errors() {
-    let app = crate::helpers::spawn_sqlite().await;
+    let app = crate::support::spawn_sqlite().await;
     let r = app.get("/api/v1/missions?country=123").await;
     assert_eq!(r.status(), 422);
     let v: serde_json::Value = r.json().await.unwrap();

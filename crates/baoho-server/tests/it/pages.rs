@@ -1,4 +1,6 @@
-use crate::helpers::{TestApp, both_backends};
+//! The site's pages: Vietnamese first, the language switch, security headers, readable errors.
+
+use crate::support::{TestApp, both_backends};
 
 both_backends!(home_page_speaks_vietnamese_first, async |app: &TestApp| {
     let r = app.get("/").await;
@@ -12,7 +14,7 @@ both_backends!(home_page_speaks_vietnamese_first, async |app: &TestApp| {
 
 #[tokio::test]
 async fn language_follows_cookie_then_accept_language() {
-    let app = crate::helpers::spawn_sqlite().await;
+    let app = crate::support::spawn_sqlite().await;
     let en = app
         .client
         .get(app.url("/"))
@@ -41,7 +43,7 @@ async fn language_follows_cookie_then_accept_language() {
 
 #[tokio::test]
 async fn the_language_switch_sets_a_cookie_and_returns_locally_only() {
-    let app = crate::helpers::spawn_sqlite().await;
+    let app = crate::support::spawn_sqlite().await;
     let r = app.get("/lang/en?next=/missions").await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/missions");
@@ -70,7 +72,7 @@ async fn the_language_switch_sets_a_cookie_and_returns_locally_only() {
 
 #[tokio::test]
 async fn security_headers_on_every_page() {
-    let app = crate::helpers::spawn_sqlite().await;
+    let app = crate::support::spawn_sqlite().await;
     for path in ["/", "/missions", "/no-such-page", "/api/v1/languages"] {
         let r = app.get(path).await;
         let h = r.headers();
@@ -97,7 +99,7 @@ async fn security_headers_on_every_page() {
 
 #[tokio::test]
 async fn errors_are_readable_pages_with_the_request_id() {
-    let app = crate::helpers::spawn_sqlite().await;
+    let app = crate::support::spawn_sqlite().await;
     let r = app
         .client
         .get(app.url("/no-such-page"))
@@ -114,17 +116,3 @@ async fn errors_are_readable_pages_with_the_request_id() {
     assert!(r.text().await.unwrap().contains("Không tìm thấy"));
     app.stop().await;
 }
-
-both_backends!(
-    missions_page_searches_without_diacritics,
-    async |app: &TestApp| {
-        let body = app
-            .get("/missions?q=nhat%20ban")
-            .await
-            .text()
-            .await
-            .unwrap();
-        assert!(body.contains("Nhật Bản"), "the Japan missions are listed");
-        assert!(!body.contains("Campuchia"), "Cambodia's are not");
-    }
-);

@@ -5,7 +5,7 @@
 //! shown; a person recorded while the server runs is found at the next intake; and until the
 //! matcher is ready, the text search answers.
 
-use crate::helpers::{TestApp, both_backends, personal};
+use crate::support::{TestApp, both_backends, personal};
 use baoho_domain::access::Role;
 use baoho_domain::date::PartialDate;
 use baoho_domain::person::{Document, DocumentKind, PersonInput, Sex};

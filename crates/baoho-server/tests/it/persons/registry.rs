@@ -2,7 +2,7 @@
 //! optimistic concurrency, break-glass, export, the auditor's view, and restricted values kept
 //! out of the database file and the logs.
 
-use crate::helpers::{TestApp, both_backends, hidden, personal};
+use crate::support::{TestApp, both_backends, hidden, personal};
 use baoho_domain::access::Role;
 use serde_json::{Value, json};
 
@@ -287,7 +287,7 @@ both_backends!(registry_story, async |app: &TestApp| {
 
 #[tokio::test]
 async fn restricted_values_are_not_in_the_database_file_wal_or_logs() {
-    let app = crate::helpers::spawn_sqlite().await;
+    let app = crate::support::spawn_sqlite().await;
     let canary_passport = "Q1928374";
     let canary_phone = "+84 966 111 222";
     let canary_note = "CANARY-NOTE-7f3a";
@@ -335,7 +335,7 @@ async fn restricted_values_are_not_in_the_database_file_wal_or_logs() {
     .concat();
     assert!(all.windows(13).any(|w| w == b"Canary Person"));
     assert!(
-        crate::helpers::logs_contain("/api/v1/persons"),
+        crate::support::logs_contain("/api/v1/persons"),
         "server request logs are captured"
     );
     app.stop().await;

@@ -1,3 +1,5 @@
+pub mod browser;
+
 use baoho_domain::access::{AgencyKind, Role};
 use baoho_server::{AppState, Config};
 use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
@@ -193,10 +195,56 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Stop gracefully and wait for the server to finish; then check the whole binary's logs
-    /// so far for every personal value any test entered.
-    pub async fn stop(mut self) {
+    /// Deliver every notice the outbox holds that is due by `at` (as the server's worker
+    /// does); how many were delivered.
+    pub async fn deliver_notices_due_by(&self, at: chrono::DateTime<chrono::Utc>) -> u64 {
+        baoho_store::cases::drain_outbox(self.db.store.as_ref(), at, 10_000)
+            .await
+            .expect("the outbox drains")
+    }
+
+    /// The consistency check every test ends with (through [`TestApp::stop`]): the audit
+    /// chain is intact from its first row to its head; the outbox drains (every notice the
+    /// test's actions enqueued is delivered, none is stuck: a second drain finds nothing);
+    /// the chain is still intact after the deliveries; no personal value any test entered is
+    /// in the logs.
+    pub async fn verify(&self) {
+        let chain = self
+            .db
+            .store
+            .verify_audit()
+            .await
+            .expect("verify the audit chain");
+        assert!(
+            chain.is_ok(),
+            "the audit chain is broken: {:?}",
+            chain.broken
+        );
+        let later = self.now() + chrono::Duration::days(400);
+        self.deliver_notices_due_by(later).await;
+        assert_eq!(
+            self.deliver_notices_due_by(later).await,
+            0,
+            "an outbox row was still pending after a full drain"
+        );
+        let chain = self
+            .db
+            .store
+            .verify_audit()
+            .await
+            .expect("verify the audit chain");
+        assert!(
+            chain.is_ok(),
+            "the audit chain is broken: {:?}",
+            chain.broken
+        );
         assert_logs_hold_no_personal_data();
+    }
+
+    /// Check the test's end state ([`TestApp::verify`]), then stop gracefully and wait for the
+    /// server to finish.
+    pub async fn stop(mut self) {
+        self.verify().await;
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
@@ -323,13 +371,13 @@ macro_rules! both_backends {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                let app = $crate::helpers::spawn_sqlite().await;
+                let app = $crate::support::spawn_sqlite().await;
                 ($body)(&app).await;
                 app.stop().await;
             }
             #[tokio::test]
             async fn postgres() {
-                let Some(app) = $crate::helpers::spawn_postgres().await else {
+                let Some(app) = $crate::support::spawn_postgres().await else {
                     return;
                 };
                 eprintln!("{} on postgres", stringify!($name));

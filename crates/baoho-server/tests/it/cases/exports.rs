@@ -1,7 +1,7 @@
 //! The case list's Excel export: the same rows, scope, refusals and audit rows as the CSV
 //! export, in a workbook that opens (read back with calamine).
 
-use crate::helpers::{Staff, TestApp, both_backends};
+use crate::support::{Staff, TestApp, both_backends};
 use baoho_domain::access::Role;
 use baoho_store::audit::AuditFilter;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
@@ -235,7 +235,7 @@ both_backends!(
 /// search, and the list page offers it only to roles that may export.
 #[tokio::test]
 async fn an_export_is_never_cut_short_and_follows_the_search() {
-    let app = crate::helpers::spawn_sqlite().await;
+    let app = crate::support::spawn_sqlite().await;
     app.account("off.many", Role::MissionOfficer, "EMB-JP-TOKYO", true)
         .await;
     app.account("analyst.many", Role::Analyst, "CD", true).await;
