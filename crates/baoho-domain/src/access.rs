@@ -1,6 +1,6 @@
 //! Who may do what to a person's data: the policy every handle in the store asks.
 //!
-//! Pure rules, no I/O. The store issues scoped handles for an [`Identity`]; each read or write
+//! Pure rules, no I/O. The store issues scoped handles for an identity (a [`Principal`]); each read or write
 //! of a person asks [`decide`], and a `Deny` is answered exactly like a missing record (404)
 //! and written to the audit trail as "denied".
 
@@ -86,9 +86,11 @@ pub enum Restricted {
     GenderBasedViolence,
 }
 
-/// Who is asking: built from the session, never from request input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
+/// What the policy knows of who is asking. The store's handles take it inside the store's
+/// `Identity`, which only the session layer can issue (from a stored account), never from
+/// request input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
     pub account_id: String,
     pub role: Role,
     pub agency: Agency,
@@ -182,7 +184,7 @@ impl BreakGlass<'_> {
 
 /// The policy. `break_glass` only ever lifts the restricted-category rule, never scope.
 pub fn decide(
-    who: &Identity,
+    who: &Principal,
     verb: Verb,
     scope: &Scope,
     break_glass: Option<&BreakGlass<'_>>,
@@ -242,8 +244,8 @@ pub fn decide(
 mod tests {
     use super::*;
 
-    fn mission_officer(code: &str, juris: &[&str]) -> Identity {
-        Identity {
+    fn mission_officer(code: &str, juris: &[&str]) -> Principal {
+        Principal {
             account_id: format!("acc-{code}"),
             role: Role::MissionOfficer,
             agency: Agency {
@@ -254,8 +256,8 @@ mod tests {
         }
     }
 
-    fn hq(role: Role) -> Identity {
-        Identity {
+    fn hq(role: Role) -> Principal {
+        Principal {
             account_id: format!("acc-hq-{}", role.as_str()),
             role,
             agency: Agency {
@@ -266,8 +268,8 @@ mod tests {
         }
     }
 
-    fn police() -> Identity {
-        Identity {
+    fn police() -> Principal {
+        Principal {
             account_id: "acc-mps".into(),
             role: Role::PartnerLiaison,
             agency: Agency {

@@ -15,7 +15,7 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use baoho_domain::access::Identity;
+use baoho_store::Identity;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
 use baoho_store::{AccessCtx, Account, Accounts, Persons, Session};
 use base64::Engine;

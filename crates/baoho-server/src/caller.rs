@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::layers::RequestId;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use baoho_domain::access::Identity;
+use baoho_store::Identity;
 use baoho_store::{AccessCtx, Account, Cases, Persons, Session};
 use chrono::{DateTime, Utc};
 

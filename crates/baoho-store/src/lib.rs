@@ -12,6 +12,7 @@ pub mod crypto;
 mod db;
 mod error;
 mod gate;
+mod identity;
 pub mod inbox;
 pub mod outbox;
 pub mod persons;
@@ -39,6 +40,7 @@ pub use cases::{
 pub use crypto::{Aad, CryptoError, EncryptedColumn, KeyCheck, Keyring};
 pub use db::Db;
 pub use error::StoreError;
+pub use identity::Identity;
 pub use inbox::Inbox;
 pub use persons::{AccessCtx, PersonRecord, PersonSummary, Persons, SearchResult};
 pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};

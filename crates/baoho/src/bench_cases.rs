@@ -13,8 +13,9 @@
 
 use crate::bench::SplitMix64;
 use anyhow::{Context, bail};
-use baoho_domain::access::{Agency, AgencyKind, Identity, Role};
+use baoho_domain::access::{Agency, AgencyKind, Role};
 use baoho_domain::case::case_types;
+use baoho_store::Identity;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
 use baoho_store::{
     AccessCtx, Accounts, Backend, CaseFilter, CaseIntake, Cases, DatabaseUrl, Keyring, NewAccount,

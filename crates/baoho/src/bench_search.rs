@@ -9,10 +9,11 @@
 
 use crate::bench::SplitMix64;
 use anyhow::{Context, bail};
-use baoho_domain::access::{Agency, AgencyKind, Identity, Restricted, Role};
+use baoho_domain::access::{Agency, AgencyKind, Restricted, Role};
 use baoho_domain::person::{Document, DocumentKind, PersonInput, PersonQuery, Sex};
 use baoho_domain::text::fold;
 use baoho_gen::{Generator, SynthPerson};
+use baoho_store::Identity;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
 use baoho_store::{
     AccessCtx, Accounts, Backend, DatabaseUrl, Keyring, NewAccount, OpenMode, Persons, RefData,

@@ -296,7 +296,7 @@ async fn seed_cases(
     store: &dyn Store,
     keys: &Arc<Keyring>,
     objects: Option<&dyn object_store::ObjectStore>,
-    identities: &std::collections::HashMap<&str, baoho_domain::access::Identity>,
+    identities: &std::collections::HashMap<&str, baoho_store::Identity>,
     persons: &[(String, &str, &str, bool)],
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {

@@ -8,10 +8,11 @@ mod mfa;
 mod notifications;
 mod sessions;
 
+use crate::Identity;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::db::{AuditTx, Commit, Db, Dialect, on_db};
 use crate::{Result, Store, StoreError};
-use baoho_domain::access::{Agency, AgencyKind, Identity, Role};
+use baoho_domain::access::{Agency, AgencyKind, Principal, Role};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -280,12 +281,12 @@ impl Accounts {
         } else {
             Vec::new()
         };
-        Ok(Identity {
+        Ok(Identity::issue(Principal {
             account_id: a.id.clone(),
             role: a.role,
             agency: a.agency.clone(),
             jurisdiction,
-        })
+        }))
     }
 
     /// Record a login attempt: the counter change and its audit row in one transaction.

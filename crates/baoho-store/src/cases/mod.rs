@@ -25,6 +25,7 @@ pub use queue::{QUEUE_COUNT_CAP, WorkQueue};
 // old path, kept for callers; remove when they move
 pub use crate::outbox::drain_outbox;
 
+use crate::Identity;
 use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::crypto::{Aad, Keyring};
@@ -32,7 +33,7 @@ use crate::db::{AuditTx, Commit, Db, Dialect, TxConn, on_db};
 use crate::outbox::outbox_push;
 use crate::persons::{AccessCtx, Persons};
 use crate::{Result, Store, StoreError};
-use baoho_domain::access::{AgencyKind, Decision, Identity, Restricted, Role, Scope, Verb, decide};
+use baoho_domain::access::{AgencyKind, Decision, Restricted, Role, Scope, Verb, decide};
 use baoho_domain::case::{
     Channel, Escalation, Priority, Rag, Status, case_type, check_transition, escalation, rag,
 };

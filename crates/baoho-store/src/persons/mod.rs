@@ -12,13 +12,14 @@ mod search;
 mod sharing;
 mod write;
 
+use crate::Identity;
 use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
 use crate::crypto::{Aad, Keyring};
 use crate::db::{AuditTx, Commit, Db, Dialect, TxConn, on_db};
 use crate::{Result, Store, StoreError};
 use baoho_domain::access::{
-    AgencyKind, BreakGlass, Decision, Identity, Restricted, Role, Scope, Verb, decide,
+    AgencyKind, BreakGlass, Decision, Restricted, Role, Scope, Verb, decide,
 };
 use baoho_domain::date::PartialDate;
 use baoho_domain::person::{

@@ -3,8 +3,9 @@
 //! the policy issues to it), the forms they fill in, and `verify()`, the consistency check the
 //! matrix runs after every story.
 
-use baoho_domain::access::{Agency, AgencyKind, Identity, Role};
+use baoho_domain::access::{Agency, AgencyKind, Role};
 use baoho_domain::person::{Document, DocumentKind, NextOfKin, PersonInput};
+use baoho_store::Identity;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
 use baoho_store::cases::drain_outbox;
 use baoho_store::testing::TestDb;
@@ -204,17 +205,17 @@ impl<'a> Actor<'a> {
 
     /// This actor's identity in another role (a promotion the account does not know of yet).
     pub fn as_role(&self, role: Role) -> Identity {
-        let mut who = self.who.clone();
+        let mut who = self.who.principal().clone();
         who.role = role;
-        who
+        Identity::for_tests(who)
     }
 
     /// This actor's identity once posted to `mission`, whose jurisdiction is `countries`.
     pub fn posted_to(&self, mission: &str, countries: &[&str]) -> Identity {
-        let mut who = self.who.clone();
+        let mut who = self.who.principal().clone();
         who.agency.code = mission.into();
         who.jurisdiction = countries.iter().map(|c| (*c).to_owned()).collect();
-        who
+        Identity::for_tests(who)
     }
 
     /// A partner liaison's inbox of referrals.

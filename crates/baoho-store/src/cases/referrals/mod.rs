@@ -170,7 +170,7 @@ where
 
 pub(crate) const REFERRAL_COLUMNS: &str = "r.id, r.agency_code, r.purpose, r.consent, r.status, r.snapshot, r.response, r.created_at, r.updated_at";
 
-fn may_approve(who: &baoho_domain::access::Identity, mission: &str) -> bool {
+fn may_approve(who: &crate::Identity, mission: &str) -> bool {
     match who.role {
         Role::HeadOfMission => {
             who.agency.kind == AgencyKind::ConsularDepartment || who.agency.code == mission
