@@ -1,0 +1,153 @@
+use super::*;
+
+pub(super) fn objects(state: &AppState) -> Result<&dyn object_store::ObjectStore, AppError> {
+    state
+        .objects
+        .as_deref()
+        .ok_or_else(|| AppError::Unavailable("attachment storage is not available".into()))
+}
+
+/// `POST /cases/{id}/attachments` (multipart: `file`; the CSRF token in `?csrf=`).
+pub async fn attach_submit(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    form: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let (name, bytes) = multipart_file(form).await?;
+    cases(&state, &authed, &rid, "attachment")
+        .attach(objects(&state)?, &id, &name, &bytes)
+        .await?;
+    Ok(back(&id))
+}
+
+/// The `file` field of a multipart form: its name and bytes.
+pub(super) async fn multipart_file(
+    mut form: axum::extract::Multipart,
+) -> Result<(String, Vec<u8>), AppError> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("form: {e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("file").to_owned();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("file: {e}")))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    file.ok_or_else(|| AppError::Unprocessable {
+        detail: "choose a file".into(),
+        errors: vec![],
+    })
+}
+
+/// `GET /cases/{id}/attachments/{attachment}`: download (audited).
+pub async fn attachment_download(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (meta, bytes) = cases(&state, &authed, &rid, "attachment")
+        .download(objects(&state)?, &id, &attachment)
+        .await?;
+    let ascii: String = meta
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The case's attachments (names, types, sizes; not their content).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<baoho_store::attachments::Attachment>), (status = 404, body = ProblemBody)))]
+pub async fn api_attachments(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<baoho_store::attachments::Attachment>>, AppError> {
+    let h = cases(&state, &authed, &rid, "attachments");
+    let k = h.get(&id).await?;
+    Ok(Json(h.attachments(&k).await?))
+}
+
+/// Attach a file (multipart form, field `file`): PDF, JPEG, PNG or text, size-limited;
+/// encrypted at rest when the case is restricted.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = baoho_store::attachments::Attachment), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_attach(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<String>,
+    form: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let (name, bytes) = multipart_file(form).await?;
+    let a = cases(&state, &authed, &rid, "attachment")
+        .attach(objects(&state)?, &id, &name, &bytes)
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+/// Download an attachment (audited).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment}", tag = "cases",
+    params(("id" = String, Path), ("attachment" = String, Path)),
+    responses((status = 200, description = "the file", content_type = "application/octet-stream"), (status = 404, body = ProblemBody)))]
+pub async fn api_attachment_download(
+    state: State<AppState>,
+    authed: Extension<Authed>,
+    rid: Extension<RequestId>,
+    path: Path<(String, String)>,
+) -> Result<Response, AppError> {
+    attachment_download(state, authed, rid, path).await
+}
+
+/// This sub-area's routes, each with who may call it.
+pub(super) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::Access::Staff;
+    use crate::routes::Route;
+    use axum::http::Method;
+    use utoipa_axum::routes;
+    vec![
+        Route::page(
+            Method::POST,
+            "/cases/{id}/attachments",
+            Staff,
+            attach_submit,
+        ),
+        Route::page(
+            Method::GET,
+            "/cases/{id}/attachments/{attachment}",
+            Staff,
+            attachment_download,
+        ),
+        Route::api(Staff, routes!(api_attachments)),
+        Route::api(Staff, routes!(api_attach)),
+        Route::api(Staff, routes!(api_attachment_download)),
+    ]
+}
