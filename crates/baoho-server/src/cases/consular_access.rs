@@ -49,15 +49,11 @@ impl ClockForm {
 
 /// `POST /cases/{id}/consular-access`
 pub async fn clock_submit(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<ClockForm>,
 ) -> Result<Response, AppError> {
-    cases(&state, &authed, &rid, "")
-        .set_access_clock(&id, &f.clock()?)
-        .await?;
+    caller.cases("").set_access_clock(&id, &f.clock()?).await?;
     Ok(back(&id))
 }
 
@@ -69,14 +65,10 @@ pub struct VccrPage {
 }
 
 /// `GET /cases/consular-access`: how host countries honour consular access (VCCR art. 36).
-pub async fn vccr_page(
-    State(state): State<AppState>,
-    c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-) -> Result<VccrPage, AppError> {
+pub async fn vccr_page(caller: Caller, c: Chrome) -> Result<VccrPage, AppError> {
     let lang = c.t.lang;
-    let rows = cases(&state, &authed, &rid, "report")
+    let rows = caller
+        .cases("report")
         .access_report()
         .await?
         .into_iter()
@@ -92,30 +84,20 @@ pub async fn vccr_page(
 #[utoipa::path(get, path = "/api/v1/reports/consular-access", tag = "cases",
     responses((status = 200, body = Vec<baoho_store::access_clock::CountryCompliance>)))]
 pub async fn api_vccr(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
 ) -> Result<Json<Vec<baoho_store::access_clock::CountryCompliance>>, AppError> {
-    Ok(Json(
-        cases(&state, &authed, &rid, "report")
-            .access_report()
-            .await?,
-    ))
+    Ok(Json(caller.cases("report").access_report().await?))
 }
 
 /// Set the consular-access dates of an arrest or detention case (VCCR art. 36).
 #[utoipa::path(put, path = "/api/v1/cases/{id}/consular-access", tag = "cases", params(("id" = String, Path)), request_body = ClockForm,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_clock(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(f): Json<ClockForm>,
 ) -> Result<StatusCode, AppError> {
-    cases(&state, &authed, &rid, "")
-        .set_access_clock(&id, &f.clock()?)
-        .await?;
+    caller.cases("").set_access_clock(&id, &f.clock()?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,13 +4,11 @@ use super::*;
 #[utoipa::path(post, path = "/api/v1/cases/{id}/events", tag = "cases", params(("id" = String, Path)), request_body = NewEvent,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_add_event(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(ev): Json<NewEvent>,
 ) -> Result<StatusCode, AppError> {
-    cases(&state, &authed, &rid, "").add_event(&id, ev).await?;
+    caller.cases("").add_event(&id, ev).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -40,9 +38,7 @@ pub(super) fn parse_amount(s: &str) -> Option<i64> {
 /// `POST /cases/{id}/details`: the type's own fields, as `d_<key>` form fields and the
 /// `version` read.
 pub async fn details_submit(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -55,7 +51,8 @@ pub async fn details_submit(
             details.insert(key.to_owned(), v);
         }
     }
-    cases(&state, &authed, &rid, "details")
+    caller
+        .cases("details")
         .set_details(&id, version, &details)
         .await?;
     Ok(back(&id))
@@ -74,13 +71,12 @@ pub struct DetailsUpdate {
 #[utoipa::path(put, path = "/api/v1/cases/{id}/details", tag = "cases", params(("id" = String, Path)), request_body = DetailsUpdate,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_details(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(u): Json<DetailsUpdate>,
 ) -> Result<StatusCode, AppError> {
-    cases(&state, &authed, &rid, "details")
+    caller
+        .cases("details")
         .set_details(&id, u.version, &u.details)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -88,9 +84,7 @@ pub async fn api_details(
 
 /// `POST /cases/{id}/events`
 pub async fn event_submit(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<EventForm>,
 ) -> Result<Response, AppError> {
@@ -101,7 +95,7 @@ pub async fn event_submit(
         currency: Some(f.currency.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()),
         repayment: Some(f.repayment.trim().to_owned()).filter(|r| !r.is_empty()),
     };
-    cases(&state, &authed, &rid, "").add_event(&id, ev).await?;
+    caller.cases("").add_event(&id, ev).await?;
     Ok(back(&id))
 }
 

@@ -140,11 +140,7 @@ pub struct NewCaseQuery {
 }
 
 /// `GET /cases/new` (`?case_type=` preselects a type)
-pub async fn new_page(
-    c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Query(q): Query<NewCaseQuery>,
-) -> IntakePage {
+pub async fn new_page(c: Chrome, caller: Caller, Query(q): Query<NewCaseQuery>) -> IntakePage {
     let mut f = IntakeForm {
         priority: "normal".into(),
         channel: "hotline".into(),
@@ -153,8 +149,8 @@ pub async fn new_page(
             .unwrap_or_default(),
         ..Default::default()
     };
-    if authed.account.agency.kind == AgencyKind::Mission {
-        f.mission = authed.account.agency.code.clone();
+    if caller.account().agency.kind == AgencyKind::Mission {
+        f.mission = caller.account().agency.code.clone();
         f.channel = "mission".into();
         if let Some(m) = refdata::mission(&f.mission) {
             f.country = m.country.clone();
@@ -267,7 +263,7 @@ pub async fn mission_options_fragment(
 /// Likely existing persons for the person typed at intake, in the officer's scope: the
 /// matcher's candidates (the text search until it is ready) and exact passport hits.
 pub(super) async fn duplicate_candidates(
-    state: &AppState,
+    caller: &Caller,
     persons: &baoho_store::Persons,
     f: &IntakeForm,
 ) -> Result<crate::dupes::warning::Warning, AppError> {
@@ -277,17 +273,15 @@ pub(super) async fn duplicate_candidates(
         passport: f.person_passport.clone(),
         ..Default::default()
     };
-    crate::dupes::warning::check(&state.dupes, persons, &probe).await
+    crate::dupes::warning::check(&caller.state().dupes, persons, &probe).await
 }
 
 /// `POST /cases`: record the case. A new person is checked against the registry first: if
 /// likely existing persons are found, the form comes back with them (the duplicate warning)
 /// until the officer picks one or confirms a new person.
 pub async fn create_submit(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Form(f): Form<IntakeForm>,
 ) -> Result<Response, AppError> {
     // The chosen type's own fields, only (another type's, left in the form, are dropped).
@@ -297,7 +291,7 @@ pub async fn create_submit(
     // Everything the case itself needs (its type's fields included) is checked before a new
     // person is recorded for it: a refused case must not leave a person behind (a second try
     // would record a second one).
-    let h = cases(&state, &authed, &rid, "intake");
+    let h = caller.cases("intake");
     let intake_of = |f: &IntakeForm, persons: Vec<String>| CaseIntake {
         case_type: f.case_type.clone(),
         priority: f.priority.clone(),
@@ -327,14 +321,14 @@ pub async fn create_submit(
         Err(StoreError::Validation(errs)) => return Ok(refused(c, f, errs)),
         Err(e) => return Err(e.into()),
     }
-    let persons = authed.persons(&state, &rid, "case intake");
+    let persons = caller.persons("case intake");
     let mut person_ids = Vec::new();
     let mut f = f;
     if !f.person_id.trim().is_empty() {
         person_ids.push(f.person_id.trim().to_owned());
     } else if !f.person_name.trim().is_empty() {
         if f.confirm_new != "1" {
-            let w = duplicate_candidates(&state, &persons, &f).await?;
+            let w = duplicate_candidates(&caller, &persons, &f).await?;
             if !w.candidates.is_empty() {
                 let mut f2 = f.clone();
                 f2.confirm_new.clear();
@@ -380,7 +374,7 @@ pub async fn create_submit(
         }
         match persons.create(input).await {
             Ok(p) => {
-                state.dupes.add(&p);
+                caller.state().dupes.add(&p);
                 // Should the case still be refused, the form comes back holding this person,
                 // so that the next try links them instead of recording them again.
                 f.person_id = p.id.clone();
@@ -418,14 +412,10 @@ pub async fn create_submit(
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CaseIntake,
     responses((status = 201, body = CaseRecord), (status = 422, body = ProblemBody), (status = 403, body = ProblemBody)))]
 pub async fn api_create(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Json(intake): Json<CaseIntake>,
 ) -> Result<Response, AppError> {
-    let rec = cases(&state, &authed, &rid, "intake")
-        .create(intake)
-        .await?;
+    let rec = caller.cases("intake").create(intake).await?;
     let loc = format!("/api/v1/cases/{}", rec.summary.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, loc)], Json(rec)).into_response())
 }

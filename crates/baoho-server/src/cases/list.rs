@@ -64,14 +64,10 @@ impl ListParams {
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(ListParams),
     responses((status = 200, body = CasePage), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
 pub async fn api_list(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Query(p): Query<ListParams>,
 ) -> Result<Json<CasePage>, AppError> {
-    Ok(Json(
-        cases(&state, &authed, &rid, "").list(&p.filter()?).await?,
-    ))
+    Ok(Json(caller.cases("").list(&p.filter()?).await?))
 }
 
 #[derive(Template, WebTemplate)]
@@ -105,13 +101,11 @@ pub(super) const EXPORT_MAX_ROWS: i64 = 20_000;
 
 /// `GET /cases/list`
 pub async fn list_page(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Query(p): Query<ListParams>,
 ) -> Result<ListPage, AppError> {
-    let r = cases(&state, &authed, &rid, "").list(&p.filter()?).await?;
+    let r = caller.cases("").list(&p.filter()?).await?;
     let lang = c.t.lang;
     let query = serde_urlencoded::to_string([
         ("case_type", p.case_type.clone().unwrap_or_default()),
@@ -124,7 +118,7 @@ pub async fn list_page(
     ])
     .unwrap_or_default();
     Ok(ListPage {
-        can_export: may_export(authed.account.role),
+        can_export: may_export(caller.account().role),
         rows: rows(lang, &r.cases),
         total: r.total,
         page: p.page.unwrap_or(1).max(1),

@@ -3,17 +3,14 @@
 //! Every handler reaches cases only through the scoped handle issued for the caller.
 
 use crate::app::AppState;
-use crate::auth::Authed;
 use crate::caller::Caller;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Form, Json, Query};
 use crate::i18n::{Lang, Tr, country_name, mission_name};
-use crate::layers::RequestId;
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use baoho_domain::access::{AgencyKind, Role};
@@ -21,8 +18,7 @@ use baoho_domain::case::{CaseType, Status, case_type, case_types};
 use baoho_domain::person::{Document, DocumentKind, PersonInput};
 use baoho_domain::refdata;
 use baoho_store::{
-    AccessCtx, Accounts, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, Cases,
-    NewEvent, StoreError,
+    Accounts, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, NewEvent, StoreError,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -54,19 +50,6 @@ pub use queue::*;
 pub use referrals::*;
 pub use transfers::*;
 pub use workflow::*;
-
-fn cases(state: &AppState, authed: &Authed, rid: &RequestId, purpose: &str) -> Cases {
-    Cases::new(
-        state.store.as_ref(),
-        state.keys.clone(),
-        AccessCtx {
-            who: authed.identity.clone(),
-            request_id: rid.0.clone(),
-            purpose: purpose.chars().take(200).collect(),
-            at: state.now(),
-        },
-    )
-}
 
 pub(crate) fn type_name(lang: Lang, code: &str) -> String {
     match case_type(code) {

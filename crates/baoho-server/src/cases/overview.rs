@@ -10,16 +10,9 @@ pub struct OverviewPage {
 }
 
 /// `GET /cases/overview`: open cases by type, mission and age (leadership).
-pub async fn overview_page(
-    State(state): State<AppState>,
-    c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-) -> Result<OverviewPage, AppError> {
+pub async fn overview_page(caller: Caller, c: Chrome) -> Result<OverviewPage, AppError> {
     let lang = c.t.lang;
-    let counts = cases(&state, &authed, &rid, "overview")
-        .open_counts()
-        .await?;
+    let counts = caller.cases("overview").open_counts().await?;
     let total = counts.iter().map(|c| c.total()).sum();
     let overdue = counts.iter().map(|c| c.overdue).sum();
     let rows = counts
@@ -45,15 +38,9 @@ pub async fn overview_page(
 #[utoipa::path(get, path = "/api/v1/reports/open-cases", tag = "cases",
     responses((status = 200, body = Vec<baoho_store::overview::OpenCount>), (status = 403, body = ProblemBody)))]
 pub async fn api_overview(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
 ) -> Result<Json<Vec<baoho_store::overview::OpenCount>>, AppError> {
-    Ok(Json(
-        cases(&state, &authed, &rid, "overview")
-            .open_counts()
-            .await?,
-    ))
+    Ok(Json(caller.cases("overview").open_counts().await?))
 }
 
 /// This sub-area's routes, each with who may call it.

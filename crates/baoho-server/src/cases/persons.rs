@@ -9,13 +9,12 @@ pub struct LinkPerson {
 
 /// `POST /cases/{id}/persons`: add a person from the registry.
 pub async fn link_person_submit(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<LinkPerson>,
 ) -> Result<Response, AppError> {
-    cases(&state, &authed, &rid, "person linked")
+    caller
+        .cases("person linked")
         .link_person(&id, f.person_id.trim())
         .await?;
     Ok(back(&id))
@@ -25,13 +24,12 @@ pub async fn link_person_submit(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/persons", tag = "cases", params(("id" = String, Path)), request_body = LinkPerson,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_link_person(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(f): Json<LinkPerson>,
 ) -> Result<StatusCode, AppError> {
-    cases(&state, &authed, &rid, "person linked")
+    caller
+        .cases("person linked")
         .link_person(&id, f.person_id.trim())
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -48,14 +46,13 @@ pub struct UnlinkPerson {
 /// `POST /cases/{id}/persons/{person}/remove`: remove a person added by mistake. Refused input
 /// brings the case page back (422) with the form open, the reason as typed and why.
 pub async fn unlink_person_submit(
-    State(state): State<AppState>,
+    caller: Caller,
     mut c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Path((id, person)): Path<(String, String)>,
     Form(f): Form<UnlinkPerson>,
 ) -> Result<Response, AppError> {
-    let done = cases(&state, &authed, &rid, "person unlinked")
+    let done = caller
+        .cases("person unlinked")
         .unlink_person(&id, &person, &f.reason)
         .await;
     match done {
@@ -68,7 +65,7 @@ pub async fn unlink_person_submit(
                 .join(" ");
             // The language switch of the page shown comes back to the case, not to this POST.
             c.path = format!("/cases/{id}");
-            let mut page = case_view(&state, c, &authed, &rid, &id, None).await?;
+            let mut page = case_view(&caller, c, &id, None).await?;
             page.unlink = Some(UnlinkView {
                 person: person.trim().to_owned(),
                 reason: f.reason,
@@ -88,13 +85,12 @@ pub async fn unlink_person_submit(
     request_body = UnlinkPerson,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_unlink_person(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path((id, person)): Path<(String, String)>,
     Json(f): Json<UnlinkPerson>,
 ) -> Result<StatusCode, AppError> {
-    cases(&state, &authed, &rid, "person unlinked")
+    caller
+        .cases("person unlinked")
         .unlink_person(&id, &person, &f.reason)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -124,16 +124,8 @@ pub async fn queue_page(caller: Caller, c: Chrome) -> Result<QueuePage, AppError
 /// first 50 of each, with totals). Asking records the look.
 #[utoipa::path(get, path = "/api/v1/queue", tag = "cases",
     responses((status = 200, body = baoho_store::WorkQueue), (status = 403, body = ProblemBody)))]
-pub async fn api_queue(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-) -> Result<Json<baoho_store::WorkQueue>, AppError> {
-    Ok(Json(
-        cases(&state, &authed, &rid, "work queue")
-            .work_queue()
-            .await?,
-    ))
+pub async fn api_queue(caller: Caller) -> Result<Json<baoho_store::WorkQueue>, AppError> {
+    Ok(Json(caller.cases("work queue").work_queue().await?))
 }
 
 /// This sub-area's routes, each with who may call it.

@@ -52,26 +52,21 @@ impl ReferralForm {
 
 /// `POST /cases/{id}/referrals`
 pub async fn referral_submit(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<ReferralForm>,
 ) -> Result<Response, AppError> {
-    cases(&state, &authed, &rid, "referral")
-        .refer(&id, f.request())
-        .await?;
+    caller.cases("referral").refer(&id, f.request()).await?;
     Ok(back(&id))
 }
 
 /// `POST /cases/{id}/referrals/{ref}/approve`
 pub async fn referral_approve(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path((id, referral)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    cases(&state, &authed, &rid, "referral approval")
+    caller
+        .cases("referral approval")
         .approve_referral(&id, &referral)
         .await?;
     Ok(back(&id))
@@ -81,15 +76,11 @@ pub async fn referral_approve(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/referrals", tag = "cases", params(("id" = String, Path)), request_body = baoho_store::ReferralRequest,
     responses((status = 201, body = baoho_store::Referral), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_refer(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(req): Json<baoho_store::ReferralRequest>,
 ) -> Result<Response, AppError> {
-    let r = cases(&state, &authed, &rid, "referral")
-        .refer(&id, req)
-        .await?;
+    let r = caller.cases("referral").refer(&id, req).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
@@ -108,10 +99,8 @@ pub struct LetterPage {
 /// `GET /cases/{id}/referrals/{referral}/letter`: what goes to a partner state through the
 /// diplomatic channel — the snapshot only, never the case — ready to print.
 pub async fn referral_letter(
-    State(state): State<AppState>,
+    caller: Caller,
     mut c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Path((id, referral)): Path<(String, String)>,
     Query(q): Query<LetterQuery>,
 ) -> Result<LetterPage, AppError> {
@@ -121,7 +110,7 @@ pub async fn referral_letter(
     if let Some(lang) = q.lang.as_deref().and_then(Lang::from_code) {
         c.t = Tr::new(lang);
     }
-    let h = cases(&state, &authed, &rid, "referral letter");
+    let h = caller.cases("referral letter");
     let k = h.get(&id).await?;
     let r = h.referral(&k, &referral).await?;
     let lang = c.t.lang;
@@ -160,13 +149,12 @@ pub struct LetterQuery {
 /// `POST /cases/{id}/referrals/{referral}/answer`: a partner state's answer, recorded by the
 /// case's officers.
 pub async fn referral_answer(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path((id, referral)): Path<(String, String)>,
     Form(f): Form<ResponseForm>,
 ) -> Result<Response, AppError> {
-    cases(&state, &authed, &rid, "referral answer")
+    caller
+        .cases("referral answer")
         .record_state_answer(&id, &referral, &f.status, &f.note)
         .await?;
     Ok(back(&id))
@@ -176,12 +164,10 @@ pub async fn referral_answer(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/referrals", tag = "cases", params(("id" = String, Path)),
     responses((status = 200, body = Vec<baoho_store::Referral>), (status = 404, body = ProblemBody)))]
 pub async fn api_referrals(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<baoho_store::Referral>>, AppError> {
-    let h = cases(&state, &authed, &rid, "referrals");
+    let h = caller.cases("referrals");
     let k = h.get(&id).await?;
     Ok(Json(h.referrals(&k).await?))
 }
@@ -192,13 +178,12 @@ pub async fn api_referrals(
     params(("id" = String, Path), ("referral" = String, Path)), request_body = ResponseForm,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_referral_answer(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path((id, referral)): Path<(String, String)>,
     Json(f): Json<ResponseForm>,
 ) -> Result<StatusCode, AppError> {
-    cases(&state, &authed, &rid, "referral answer")
+    caller
+        .cases("referral answer")
         .record_state_answer(&id, &referral, &f.status, &f.note)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -209,12 +194,11 @@ pub async fn api_referral_answer(
     params(("id" = String, Path), ("referral" = String, Path)),
     responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody)))]
 pub async fn api_referral_approve(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path((id, referral)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    cases(&state, &authed, &rid, "referral approval")
+    caller
+        .cases("referral approval")
         .approve_referral(&id, &referral)
         .await?;
     Ok(StatusCode::NO_CONTENT)

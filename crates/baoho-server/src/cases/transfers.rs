@@ -11,13 +11,12 @@ pub struct TransferForm {
 
 /// `POST /cases/{id}/transfers`
 pub async fn transfer_submit(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<TransferForm>,
 ) -> Result<Response, AppError> {
-    cases(&state, &authed, &rid, "transfer")
+    caller
+        .cases("transfer")
         .request_transfer(&id, &f.to_mission, &f.reason)
         .await?;
     Ok(back(&id))
@@ -27,13 +26,12 @@ pub async fn transfer_submit(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/transfers", tag = "cases", params(("id" = String, Path)), request_body = TransferForm,
     responses((status = 201, body = baoho_store::transfers::Transfer), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_transfer(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(f): Json<TransferForm>,
 ) -> Result<Response, AppError> {
-    let t = cases(&state, &authed, &rid, "transfer")
+    let t = caller
+        .cases("transfer")
         .request_transfer(&id, &f.to_mission, &f.reason)
         .await?;
     Ok((StatusCode::CREATED, Json(t)).into_response())
@@ -43,15 +41,9 @@ pub async fn api_transfer(
 #[utoipa::path(get, path = "/api/v1/transfers/incoming", tag = "cases",
     responses((status = 200, body = Vec<baoho_store::transfers::Transfer>)))]
 pub async fn api_incoming(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
 ) -> Result<Json<Vec<baoho_store::transfers::Transfer>>, AppError> {
-    Ok(Json(
-        cases(&state, &authed, &rid, "")
-            .incoming_transfers()
-            .await?,
-    ))
+    Ok(Json(caller.cases("").incoming_transfers().await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,40 +55,25 @@ pub struct TransferDecision {
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/decision", tag = "cases", params(("id" = String, Path)), request_body = TransferDecision,
     responses((status = 204), (status = 404, body = ProblemBody)))]
 pub async fn api_decide_transfer(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(d): Json<TransferDecision>,
 ) -> Result<StatusCode, AppError> {
-    cases(&state, &authed, &rid, "transfer")
+    caller
+        .cases("transfer")
         .decide_transfer(&id, d.accept)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /transfers/{id}/accept` and `/reject`
-pub async fn transfer_accept(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    cases(&state, &authed, &rid, "transfer")
-        .decide_transfer(&id, true)
-        .await?;
+pub async fn transfer_accept(caller: Caller, Path(id): Path<String>) -> Result<Response, AppError> {
+    caller.cases("transfer").decide_transfer(&id, true).await?;
     Ok(Redirect::to("/cases").into_response())
 }
 
-pub async fn transfer_reject(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    cases(&state, &authed, &rid, "transfer")
-        .decide_transfer(&id, false)
-        .await?;
+pub async fn transfer_reject(caller: Caller, Path(id): Path<String>) -> Result<Response, AppError> {
+    caller.cases("transfer").decide_transfer(&id, false).await?;
     Ok(Redirect::to("/cases").into_response())
 }
 

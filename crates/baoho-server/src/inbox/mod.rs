@@ -1,33 +1,25 @@
 //! The partner's inbox: referrals sent to a partner agency, read and answered by its liaisons
 //! (pages and JSON API). Reached only through the inbox handle issued for the caller.
 
-use crate::app::AppState;
-use crate::auth::Authed;
+use crate::caller::Caller;
 use crate::cases::type_name;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Form, Json};
-use crate::layers::RequestId;
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use baoho_store::AccessCtx;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-fn inbox(state: &AppState, authed: &Authed, rid: &RequestId) -> baoho_store::Inbox {
+/// The inbox handle for the caller (partner liaisons).
+fn inbox(caller: &Caller) -> baoho_store::Inbox {
     baoho_store::Inbox::new(
-        state.store.as_ref(),
-        state.keys.clone(),
-        AccessCtx {
-            who: authed.identity.clone(),
-            request_id: rid.0.clone(),
-            purpose: String::new(),
-            at: state.now(),
-        },
+        caller.state().store.as_ref(),
+        caller.state().keys.clone(),
+        caller.ctx(""),
     )
 }
 
@@ -39,13 +31,8 @@ pub struct InboxPage {
 }
 
 /// `GET /inbox`: referrals to my agency.
-pub async fn inbox_page(
-    State(state): State<AppState>,
-    c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-) -> Result<InboxPage, AppError> {
-    let items = inbox(&state, &authed, &rid).list().await?;
+pub async fn inbox_page(caller: Caller, c: Chrome) -> Result<InboxPage, AppError> {
+    let items = inbox(&caller).list().await?;
     Ok(InboxPage { c, items })
 }
 
@@ -59,13 +46,11 @@ pub struct ReferralPage {
 
 /// `GET /inbox/{id}`
 pub async fn referral_page(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Path(id): Path<String>,
 ) -> Result<ReferralPage, AppError> {
-    let r = inbox(&state, &authed, &rid).get(&id).await?;
+    let r = inbox(&caller).get(&id).await?;
     Ok(ReferralPage {
         type_name: type_name(c.t.lang, &r.snapshot.case_type),
         r,
@@ -84,42 +69,30 @@ pub struct ResponseForm {
 
 /// `POST /inbox/{id}`
 pub async fn referral_respond(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<ResponseForm>,
 ) -> Result<Response, AppError> {
-    inbox(&state, &authed, &rid)
-        .respond(&id, &f.status, &f.note)
-        .await?;
+    inbox(&caller).respond(&id, &f.status, &f.note).await?;
     Ok(Redirect::to(&format!("/inbox/{id}")).into_response())
 }
 
 /// Referrals sent to your agency (partner liaisons).
 #[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox",
     responses((status = 200, body = Vec<baoho_store::Referral>), (status = 403, body = ProblemBody)))]
-pub async fn api_inbox(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-) -> Result<Json<Vec<baoho_store::Referral>>, AppError> {
-    Ok(Json(inbox(&state, &authed, &rid).list().await?))
+pub async fn api_inbox(caller: Caller) -> Result<Json<Vec<baoho_store::Referral>>, AppError> {
+    Ok(Json(inbox(&caller).list().await?))
 }
 
 /// Answer a referral.
 #[utoipa::path(post, path = "/api/v1/inbox/{id}/response", tag = "inbox", params(("id" = String, Path)), request_body = ResponseForm,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_respond(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(f): Json<ResponseForm>,
 ) -> Result<StatusCode, AppError> {
-    inbox(&state, &authed, &rid)
-        .respond(&id, &f.status, &f.note)
-        .await?;
+    inbox(&caller).respond(&id, &f.status, &f.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
