@@ -396,6 +396,7 @@ pub(super) async fn case_view(
     let attachments = h.attachments(&k).await?;
     // Who else is on this case right now: other accounts' reads of it in the last 10 minutes,
     // from the audit trail (this reader already passed the case's gate).
+    // TODO(#13): store-side handle (read through the state's store for now).
     let recent = caller
         .state()
         .store
