@@ -13,6 +13,7 @@ pub mod dupes;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod inbox;
 mod layers;
 pub mod login;
 pub mod persons;

@@ -170,6 +170,7 @@ pub fn table() -> Vec<Route> {
         login::routes(),
         persons::routes(),
         cases::routes(),
+        crate::inbox::routes(),
         admin::routes(),
     ]
     .into_iter()
