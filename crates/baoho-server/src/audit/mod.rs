@@ -1,257 +1,19 @@
-//! Administration (accounts) and the auditor's view of the trail. Administrators manage
-//! accounts but reach no person through that role; auditors read the trail, not the files.
+//! The auditor's view of the hash-chained trail: the page and the API. Auditors read the
+//! trail, not the files.
 
 use crate::app::AppState;
-use crate::auth::{self, Authed};
 use crate::error::{AppError, ProblemBody};
-use crate::extract::{Form, Json, Query};
-use crate::layers::RequestId;
+use crate::extract::{Json, Query};
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use baoho_domain::access::{Agency, AgencyKind, Role};
-use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome, AuditRecord};
-use baoho_store::{Account, Accounts, NewAccount, StoreError};
+use axum::extract::State;
+use baoho_store::Accounts;
+use baoho_store::audit::{AuditAction, AuditFilter, AuditOutcome, AuditRecord};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
-
-fn admin_audit(state: &AppState, authed: &Authed, rid: &RequestId, what: &str) -> AuditEntry {
-    AuditEntry::new(
-        state.now(),
-        &authed.account.id,
-        AuditAction::Admin,
-        AuditOutcome::Allowed,
-    )
-    .role(authed.account.role.as_str())
-    .agency(&authed.account.agency.code)
-    .purpose(what)
-    .request(&rid.0)
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "accounts.html")]
-pub struct AccountsPage {
-    pub c: Chrome,
-    pub accounts: Vec<Account>,
-    pub roles: Vec<&'static str>,
-    pub error: Option<String>,
-    pub notice: Option<String>,
-    pub form: NewAccountForm,
-}
-
-impl AccountsPage {
-    pub fn kind_key(a: &Account) -> String {
-        format!(
-            "agency.{}",
-            baoho_store::accounts::agency_kind_code(a.agency.kind)
-        )
-    }
-}
-
-#[derive(Debug, Deserialize, Default, Clone)]
-pub struct NewAccountForm {
-    #[serde(default)]
-    pub username: String,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
-    pub role: String,
-    #[serde(default)]
-    pub agency_code: String,
-    #[serde(default)]
-    pub supervisor: String,
-    #[serde(default)]
-    pub password: String,
-}
-
-fn page(
-    c: Chrome,
-    accounts: Vec<Account>,
-    error: Option<String>,
-    notice: Option<String>,
-    form: NewAccountForm,
-) -> AccountsPage {
-    AccountsPage {
-        c,
-        accounts,
-        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
-        error,
-        notice,
-        form,
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CreatedQuery {
-    #[serde(default)]
-    created: Option<String>,
-}
-
-/// `GET /admin/accounts`
-pub async fn accounts_page(
-    State(state): State<AppState>,
-    c: Chrome,
-    Query(q): Query<CreatedQuery>,
-) -> Result<AccountsPage, AppError> {
-    let accounts = Accounts::new(state.store.as_ref()).list().await?;
-    let notice = q.created.map(|_| "admin.created".to_owned());
-    Ok(page(c, accounts, None, notice, NewAccountForm::default()))
-}
-
-/// The agency an account belongs to, from its code: `CD` (headquarters), `MPS`, `MND`, a
-/// mission code, or a province code (`P-79`).
-pub fn agency_from_code(code: &str) -> Option<Agency> {
-    let code = code.trim().to_ascii_uppercase();
-    let kind = match code.as_str() {
-        "CD" => AgencyKind::ConsularDepartment,
-        "MPS" => AgencyKind::PublicSecurity,
-        "MND" => AgencyKind::NationalDefence,
-        c if c.starts_with("P-") && baoho_domain::refdata::province(&c[2..]).is_some() => {
-            AgencyKind::Province
-        }
-        c if baoho_domain::refdata::mission(c).is_some() => AgencyKind::Mission,
-        _ => return None,
-    };
-    Some(Agency { kind, code })
-}
-
-/// `POST /admin/accounts`: create a staff account. The new user enrols MFA at first login.
-pub async fn create_account(
-    State(state): State<AppState>,
-    c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-    Form(f): Form<NewAccountForm>,
-) -> Result<Response, AppError> {
-    let accounts = Accounts::new(state.store.as_ref());
-    let fail = async |c: Chrome, key: &str, f: NewAccountForm| -> Result<Response, AppError> {
-        let list = Accounts::new(state.store.as_ref()).list().await?;
-        Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page(c, list, Some(key.to_owned()), None, f),
-        )
-            .into_response())
-    };
-    let Some(role) = Role::parse(&f.role) else {
-        return fail(c, "admin.error.role", f).await;
-    };
-    let Some(agency) = agency_from_code(&f.agency_code) else {
-        return fail(c, "admin.error.agency", f).await;
-    };
-    if !auth::password_acceptable(&f.password) {
-        return fail(c, "admin.error.password", f).await;
-    }
-    let display = baoho_domain::text::nfc(f.display_name.trim());
-    if display.is_empty() || display.chars().count() > 100 {
-        return fail(c, "admin.error.name", f).await;
-    }
-    let supervisor = match f.supervisor.trim() {
-        "" => None,
-        s => match accounts.by_username(s).await? {
-            Some(a) => Some(a.id),
-            None => return fail(c, "admin.error.supervisor", f).await,
-        },
-    };
-    let hash = auth::hash_password(&f.password)?;
-    let made = accounts
-        .create(
-            &NewAccount {
-                username: f.username.clone(),
-                display_name: display,
-                role,
-                agency,
-                supervisor_id: supervisor,
-                password_hash: hash,
-                demo: false,
-            },
-            admin_audit(&state, &authed, &rid, "account created"),
-        )
-        .await;
-    match made {
-        Ok(_) => Ok(Redirect::to("/admin/accounts?created=1").into_response()),
-        Err(StoreError::Conflict(_)) => fail(c, "admin.error.taken", f).await,
-        Err(StoreError::Invalid(_)) => fail(c, "admin.error.username", f).await,
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ResetForm {
-    #[serde(default)]
-    password: String,
-}
-
-/// `POST /admin/accounts/{id}/disable` and `/enable`: disabling ends the sessions at once.
-pub async fn disable_account(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    if id == authed.account.id {
-        return Err(AppError::Forbidden(
-            "you cannot disable your own account".into(),
-        ));
-    }
-    Accounts::new(state.store.as_ref())
-        .set_disabled(
-            &id,
-            true,
-            admin_audit(&state, &authed, &rid, "account disabled").object("account", &id),
-        )
-        .await?;
-    Ok(Redirect::to("/admin/accounts"))
-}
-
-pub async fn enable_account(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    Accounts::new(state.store.as_ref())
-        .set_disabled(
-            &id,
-            false,
-            admin_audit(&state, &authed, &rid, "account enabled").object("account", &id),
-        )
-        .await?;
-    Ok(Redirect::to("/admin/accounts"))
-}
-
-/// `POST /admin/accounts/{id}/reset`: a new password, MFA to enrol again, sessions ended.
-pub async fn reset_account(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-    Path(id): Path<String>,
-    Form(f): Form<ResetForm>,
-) -> Result<Redirect, AppError> {
-    if !auth::password_acceptable(&f.password) {
-        return Err(AppError::Unprocessable {
-            detail: "a password needs at least 12 characters".into(),
-            errors: vec![],
-        });
-    }
-    let hash = auth::hash_password(&f.password)?;
-    Accounts::new(state.store.as_ref())
-        .set_password(
-            &id,
-            &hash,
-            true,
-            admin_audit(&state, &authed, &rid, "password and MFA reset").object("account", &id),
-        )
-        .await?;
-    Ok(Redirect::to("/admin/accounts"))
-}
-
-// --- the audit trail -----------------------------------------------------------------------
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
 pub struct AuditParams {
@@ -457,7 +219,7 @@ pub async fn api_audit(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "audit.html")]
+#[template(path = "audit/audit.html")]
 pub struct AuditPage {
     pub c: Chrome,
     pub p: AuditForm,
@@ -516,31 +278,11 @@ pub async fn audit_page(
 
 /// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
 pub fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::AUDIT;
     use crate::routes::Route;
-    use crate::routes::{ADMIN, AUDIT};
     use axum::http::Method;
     use utoipa_axum::routes;
     vec![
-        Route::page(Method::GET, "/admin/accounts", ADMIN, accounts_page),
-        Route::page(Method::POST, "/admin/accounts", ADMIN, create_account),
-        Route::page(
-            Method::POST,
-            "/admin/accounts/{id}/disable",
-            ADMIN,
-            disable_account,
-        ),
-        Route::page(
-            Method::POST,
-            "/admin/accounts/{id}/enable",
-            ADMIN,
-            enable_account,
-        ),
-        Route::page(
-            Method::POST,
-            "/admin/accounts/{id}/reset",
-            ADMIN,
-            reset_account,
-        ),
         Route::page(Method::GET, "/audit", AUDIT, audit_page),
         Route::api(AUDIT, routes!(api_audit)),
     ]
