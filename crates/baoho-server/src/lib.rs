@@ -7,7 +7,6 @@ pub mod accounts;
 pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod caller;
 pub mod cases;
 pub mod config;
 pub mod dupes;
@@ -25,6 +24,7 @@ pub mod xlsx;
 
 /// Account administration was `admin` (kept for the callers of `admin::agency_from_code`).
 pub use accounts as admin;
+pub use app::caller;
 pub use app::{AppState, launch, router};
 pub use config::Config;
 pub use error::AppError;

@@ -1,35 +1,19 @@
 //! Account administration. Administrators manage accounts but reach no person through that
 //! role.
 
-use crate::app::AppState;
-use crate::auth::{self, Authed};
+use crate::auth;
+use crate::caller::Caller;
 use crate::error::AppError;
 use crate::extract::{Form, Query};
-use crate::layers::RequestId;
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baoho_domain::access::{Agency, AgencyKind, Role};
-use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
-use baoho_store::{Account, Accounts, NewAccount, StoreError};
+use baoho_store::{Account, NewAccount, StoreError};
 use serde::Deserialize;
-
-fn admin_audit(state: &AppState, authed: &Authed, rid: &RequestId, what: &str) -> AuditEntry {
-    AuditEntry::new(
-        state.now(),
-        &authed.account.id,
-        AuditAction::Admin,
-        AuditOutcome::Allowed,
-    )
-    .role(authed.account.role.as_str())
-    .agency(&authed.account.agency.code)
-    .purpose(what)
-    .request(&rid.0)
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "accounts/accounts.html")]
@@ -92,11 +76,11 @@ pub struct CreatedQuery {
 
 /// `GET /admin/accounts`
 pub async fn accounts_page(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
     Query(q): Query<CreatedQuery>,
 ) -> Result<AccountsPage, AppError> {
-    let accounts = Accounts::new(state.store.as_ref()).list().await?;
+    let accounts = caller.account_admin()?.list().await?;
     let notice = q.created.map(|_| "admin.created".to_owned());
     Ok(page(c, accounts, None, notice, NewAccountForm::default()))
 }
@@ -120,15 +104,13 @@ pub fn agency_from_code(code: &str) -> Option<Agency> {
 
 /// `POST /admin/accounts`: create a staff account. The new user enrols MFA at first login.
 pub async fn create_account(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Form(f): Form<NewAccountForm>,
 ) -> Result<Response, AppError> {
-    let accounts = Accounts::new(state.store.as_ref());
+    let accounts = caller.account_admin()?;
     let fail = async |c: Chrome, key: &str, f: NewAccountForm| -> Result<Response, AppError> {
-        let list = Accounts::new(state.store.as_ref()).list().await?;
+        let list = accounts.list().await?;
         Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             page(c, list, Some(key.to_owned()), None, f),
@@ -157,18 +139,15 @@ pub async fn create_account(
     };
     let hash = auth::hash_password(&f.password)?;
     let made = accounts
-        .create(
-            &NewAccount {
-                username: f.username.clone(),
-                display_name: display,
-                role,
-                agency,
-                supervisor_id: supervisor,
-                password_hash: hash,
-                demo: false,
-            },
-            admin_audit(&state, &authed, &rid, "account created"),
-        )
+        .create(&NewAccount {
+            username: f.username.clone(),
+            display_name: display,
+            role,
+            agency,
+            supervisor_id: supervisor,
+            password_hash: hash,
+            demo: false,
+        })
         .await;
     match made {
         Ok(_) => Ok(Redirect::to("/admin/accounts?created=1").into_response()),
@@ -185,51 +164,29 @@ pub struct ResetForm {
 }
 
 /// `POST /admin/accounts/{id}/disable` and `/enable`: disabling ends the sessions at once.
-pub async fn disable_account(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    if id == authed.account.id {
+pub async fn disable_account(caller: Caller, Path(id): Path<String>) -> Result<Redirect, AppError> {
+    let admin = caller.account_admin()?;
+    if id == caller.account().id {
         return Err(AppError::Forbidden(
             "you cannot disable your own account".into(),
         ));
     }
-    Accounts::new(state.store.as_ref())
-        .set_disabled(
-            &id,
-            true,
-            admin_audit(&state, &authed, &rid, "account disabled").object("account", &id),
-        )
-        .await?;
+    admin.set_disabled(&id, true).await?;
     Ok(Redirect::to("/admin/accounts"))
 }
 
-pub async fn enable_account(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    Accounts::new(state.store.as_ref())
-        .set_disabled(
-            &id,
-            false,
-            admin_audit(&state, &authed, &rid, "account enabled").object("account", &id),
-        )
-        .await?;
+pub async fn enable_account(caller: Caller, Path(id): Path<String>) -> Result<Redirect, AppError> {
+    caller.account_admin()?.set_disabled(&id, false).await?;
     Ok(Redirect::to("/admin/accounts"))
 }
 
 /// `POST /admin/accounts/{id}/reset`: a new password, MFA to enrol again, sessions ended.
 pub async fn reset_account(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<ResetForm>,
 ) -> Result<Redirect, AppError> {
+    let admin = caller.account_admin()?;
     if !auth::password_acceptable(&f.password) {
         return Err(AppError::Unprocessable {
             detail: "a password needs at least 12 characters".into(),
@@ -237,14 +194,7 @@ pub async fn reset_account(
         });
     }
     let hash = auth::hash_password(&f.password)?;
-    Accounts::new(state.store.as_ref())
-        .set_password(
-            &id,
-            &hash,
-            true,
-            admin_audit(&state, &authed, &rid, "password and MFA reset").object("account", &id),
-        )
-        .await?;
+    admin.reset_password(&id, &hash).await?;
     Ok(Redirect::to("/admin/accounts"))
 }
 

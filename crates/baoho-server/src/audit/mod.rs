@@ -1,14 +1,13 @@
 //! The auditor's view of the hash-chained trail: the page and the API. Auditors read the
 //! trail, not the files.
 
-use crate::app::AppState;
+use crate::app::AuditTrail;
+use crate::caller::Caller;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Json, Query};
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
-use baoho_store::Accounts;
 use baoho_store::audit::{AuditAction, AuditFilter, AuditOutcome, AuditRecord};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -102,15 +101,13 @@ fn empty_none(s: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn answer(state: &AppState, p: &AuditParams) -> Result<AuditAnswer, AppError> {
-    let accounts = Accounts::new(state.store.as_ref());
+async fn answer(trail: &AuditTrail, p: &AuditParams) -> Result<AuditAnswer, AppError> {
     let actor = match empty_none(&p.actor) {
         Some(a) if a.starts_with("acc-") || a == "system" || a == "unknown" => Some(a),
         Some(a) => Some(
-            accounts
-                .by_username(&a)
+            trail
+                .account_id(&a)
                 .await?
-                .map(|x| x.id)
                 .unwrap_or_else(|| "no-such-account".into()),
         ),
         None => None,
@@ -130,7 +127,7 @@ async fn answer(state: &AppState, p: &AuditParams) -> Result<AuditAnswer, AppErr
         None => None,
     };
     let days = p.days.unwrap_or(30).clamp(1, 3660);
-    let from = state.now() - Duration::days(i64::from(days));
+    let from = trail.now() - Duration::days(i64::from(days));
     let filter = AuditFilter {
         actor: actor.clone(),
         object_kind: empty_none(&p.object_kind),
@@ -142,7 +139,7 @@ async fn answer(state: &AppState, p: &AuditParams) -> Result<AuditAnswer, AppErr
         before_seq: p.before,
         limit: 200,
     };
-    let rows = state.store.audit_query(&filter).await?;
+    let rows = trail.query(&filter).await?;
     let next_before = (rows.len() == 200)
         .then(|| rows.last().map(|r| r.seq))
         .flatten();
@@ -155,7 +152,7 @@ async fn answer(state: &AppState, p: &AuditParams) -> Result<AuditAnswer, AppErr
             ..filter.clone()
         };
         loop {
-            let page = state.store.audit_query(&f).await?;
+            let page = trail.query(&f).await?;
             for r in &page {
                 let e = &r.entry;
                 if e.object_id.is_empty() {
@@ -185,12 +182,7 @@ async fn answer(state: &AppState, p: &AuditParams) -> Result<AuditAnswer, AppErr
     }
     let mut touched: Vec<Touched> = touched.into_values().collect();
     touched.sort_by_key(|t| std::cmp::Reverse(t.last_at));
-    let names: std::collections::HashMap<String, String> = accounts
-        .list()
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.username))
-        .collect();
+    let names = trail.usernames().await?;
     Ok(AuditAnswer {
         rows: rows
             .iter()
@@ -212,10 +204,10 @@ async fn answer(state: &AppState, p: &AuditParams) -> Result<AuditAnswer, AppErr
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = AuditAnswer), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
 pub async fn api_audit(
-    State(state): State<AppState>,
+    caller: Caller,
     Query(p): Query<AuditParams>,
 ) -> Result<Json<AuditAnswer>, AppError> {
-    Ok(Json(answer(&state, &p).await?))
+    Ok(Json(answer(&caller.audit_trail()?, &p).await?))
 }
 
 #[derive(Template, WebTemplate)]
@@ -241,11 +233,11 @@ pub struct AuditForm {
 
 /// `GET /audit`
 pub async fn audit_page(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
     Query(p): Query<AuditParams>,
 ) -> Result<AuditPage, AppError> {
-    let a = answer(&state, &p).await?;
+    let a = answer(&caller.audit_trail()?, &p).await?;
     let form = AuditForm {
         actor: p.actor.clone().unwrap_or_default(),
         object_kind: p.object_kind.clone().unwrap_or_default(),

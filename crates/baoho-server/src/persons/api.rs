@@ -1,13 +1,10 @@
 //! The registry's JSON API.
 
 use super::purpose;
-use crate::app::AppState;
-use crate::auth::Authed;
+use crate::caller::Caller;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Json, Query};
-use crate::layers::RequestId;
-use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baoho_domain::person::{PersonInput, PersonQuery};
@@ -32,13 +29,11 @@ pub struct SearchParams {
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(SearchParams),
     responses((status = 200, body = SearchResult), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
 pub async fn api_search(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     headers: HeaderMap,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchResult>, AppError> {
-    let h = authed.persons(&state, &rid, &purpose(&headers, p.purpose.as_deref()));
+    let h = caller.persons(&purpose(&headers, p.purpose.as_deref()));
     let r = h
         .search(&PersonQuery {
             text: p.q,
@@ -53,15 +48,13 @@ pub async fn api_search(
 #[utoipa::path(post, path = "/api/v1/persons", tag = "persons", request_body = PersonInput,
     responses((status = 201, body = PersonRecord), (status = 422, body = ProblemBody), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
 pub async fn api_create(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     headers: HeaderMap,
     Json(input): Json<PersonInput>,
 ) -> Result<Response, AppError> {
-    let h = authed.persons(&state, &rid, &purpose(&headers, None));
+    let h = caller.persons(&purpose(&headers, None));
     let rec = h.create(input).await?;
-    state.dupes.add(&rec);
+    caller.dupes().add(&rec);
     let loc = format!("/api/v1/persons/{}", rec.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, loc)], Json(rec)).into_response())
 }
@@ -76,14 +69,12 @@ pub struct PurposeParam {
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path), PurposeParam),
     responses((status = 200, body = PersonRecord), (status = 404, body = ProblemBody)))]
 pub async fn api_get(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(p): Query<PurposeParam>,
 ) -> Result<Json<PersonRecord>, AppError> {
-    let h = authed.persons(&state, &rid, &purpose(&headers, p.purpose.as_deref()));
+    let h = caller.persons(&purpose(&headers, p.purpose.as_deref()));
     Ok(Json(h.get(&id).await?))
 }
 
@@ -99,16 +90,14 @@ pub struct PersonEdit {
 #[utoipa::path(put, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path)), request_body = PersonEdit,
     responses((status = 200, body = PersonRecord), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_update(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(edit): Json<PersonEdit>,
 ) -> Result<Json<PersonRecord>, AppError> {
-    let h = authed.persons(&state, &rid, &purpose(&headers, None));
+    let h = caller.persons(&purpose(&headers, None));
     let rec = h.update(&id, edit.version, edit.data).await?;
-    state.dupes.add(&rec);
+    caller.dupes().add(&rec);
     Ok(Json(rec))
 }
 
@@ -116,14 +105,12 @@ pub async fn api_update(
 #[utoipa::path(get, path = "/api/v1/persons/{id}/export", tag = "persons", params(("id" = String, Path), PurposeParam),
     responses((status = 200, body = PersonRecord), (status = 404, body = ProblemBody)))]
 pub async fn api_export(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(p): Query<PurposeParam>,
 ) -> Result<Response, AppError> {
-    let h = authed.persons(&state, &rid, &purpose(&headers, p.purpose.as_deref()));
+    let h = caller.persons(&purpose(&headers, p.purpose.as_deref()));
     let rec = h.export(&id).await?;
     let body = serde_json::to_vec_pretty(&rec).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((
@@ -150,13 +137,11 @@ pub struct BreakGlassRequest {
 #[utoipa::path(post, path = "/api/v1/persons/{id}/break-glass", tag = "persons", params(("id" = String, Path)), request_body = BreakGlassRequest,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_break_glass(
-    State(state): State<AppState>,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(b): Json<BreakGlassRequest>,
 ) -> Result<StatusCode, AppError> {
-    let h = authed.persons(&state, &rid, "break-glass");
+    let h = caller.persons("break-glass");
     h.break_glass(&id, &b.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }

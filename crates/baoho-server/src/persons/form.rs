@@ -1,15 +1,12 @@
 //! The person form (new and edit): reading, checking and showing it again.
 
-use crate::app::AppState;
-use crate::auth::Authed;
+use crate::caller::Caller;
 use crate::error::AppError;
 use crate::extract::Form;
-use crate::layers::RequestId;
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baoho_domain::access::Restricted;
@@ -335,13 +332,13 @@ fn form_page(
 }
 
 /// `GET /persons/new`: a mission officer's form starts in their own mission and country.
-pub async fn new_page(c: Chrome, Extension(authed): Extension<Authed>) -> PersonFormPage {
+pub async fn new_page(c: Chrome, caller: Caller) -> PersonFormPage {
     let mut f = PersonForm {
         nationality: "VN".into(),
         ..Default::default()
     };
-    if authed.account.agency.kind == baoho_domain::access::AgencyKind::Mission {
-        f.mission = authed.account.agency.code.clone();
+    if caller.account().agency.kind == baoho_domain::access::AgencyKind::Mission {
+        f.mission = caller.account().agency.code.clone();
         if let Some(m) = refdata::mission(&f.mission) {
             f.country = m.country.clone();
         }
@@ -355,10 +352,8 @@ fn invalid(c: Chrome, id: Option<String>, f: PersonForm, errs: Vec<(String, Stri
 
 /// `POST /persons`
 pub async fn create_submit(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Form(f): Form<PersonForm>,
 ) -> Result<Response, AppError> {
     let (input, names, early) = f.to_input(None);
@@ -366,9 +361,9 @@ pub async fn create_submit(
         let errs = early.into_iter().map(|(a, b)| (a, b.to_owned())).collect();
         return Ok(invalid(c, None, f, errs));
     }
-    match authed.persons(&state, &rid, "").create(input).await {
+    match caller.persons("").create(input).await {
         Ok(rec) => {
-            state.dupes.add(&rec);
+            caller.dupes().add(&rec);
             Ok(Redirect::to(&format!("/persons/{}?saved=1", rec.id)).into_response())
         }
         Err(StoreError::Validation(errs)) => {
@@ -384,13 +379,11 @@ pub async fn create_submit(
 
 /// `GET /persons/{id}/edit`
 pub async fn edit_page(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Path(id): Path<String>,
 ) -> Result<PersonFormPage, AppError> {
-    let rec = authed.persons(&state, &rid, "").get_for_edit(&id).await?;
+    let rec = caller.persons("").get_for_edit(&id).await?;
     Ok(form_page(
         c,
         Some(rec.id.clone()),
@@ -402,14 +395,12 @@ pub async fn edit_page(
 /// `POST /persons/{id}`: save an edit; a stale version shows the form again with a notice and
 /// the latest saved data beside what was typed.
 pub async fn edit_submit(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Path(id): Path<String>,
     Form(f): Form<PersonForm>,
 ) -> Result<Response, AppError> {
-    let h = authed.persons(&state, &rid, "");
+    let h = caller.persons("");
     let current = h.get_for_edit(&id).await?;
     let (input, names, early) = f.to_input(Some(&current.data));
     if !early.is_empty() {
@@ -421,7 +412,7 @@ pub async fn edit_submit(
     };
     match h.update(&id, version, input).await {
         Ok(rec) => {
-            state.dupes.add(&rec);
+            caller.dupes().add(&rec);
             Ok(Redirect::to(&format!("/persons/{}?saved=1", rec.id)).into_response())
         }
         Err(StoreError::Validation(errs)) => {

@@ -1,17 +1,14 @@
 //! The registry's pages: search, a record, break-glass, export.
 
 use super::api::{PurposeParam, api_export};
-use crate::app::AppState;
-use crate::auth::Authed;
+use crate::caller::Caller;
 use crate::error::AppError;
 use crate::extract::{Form, Query};
 use crate::i18n::{Lang, country_name, mission_name};
-use crate::layers::RequestId;
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use baoho_domain::person::{Document, PersonQuery};
@@ -53,17 +50,15 @@ pub struct SearchForm {
 
 /// `GET /persons`: search.
 pub async fn search_page(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Query(f): Query<SearchForm>,
 ) -> Result<PersonsPage, AppError> {
     let year = f.year.trim().parse::<u16>().ok();
     let searched = !f.q.trim().is_empty();
     let (hits, more) = if searched {
-        let r = authed
-            .persons(&state, &rid, "")
+        let r = caller
+            .persons("")
             .search(&PersonQuery {
                 text: f.q.clone(),
                 birth_year: year,
@@ -143,14 +138,12 @@ fn province_label(lang: Lang, code: &str) -> String {
 
 /// `GET /persons/{id}`
 pub async fn view_page(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Path(id): Path<String>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, AppError> {
-    let h = authed.persons(&state, &rid, q.purpose.as_deref().unwrap_or(""));
+    let h = caller.persons(q.purpose.as_deref().unwrap_or(""));
     let p = match h.get(&id).await {
         Ok(p) => p,
         Err(StoreError::NotFound) if h.can_break_glass(&id).await? => {
@@ -202,14 +195,12 @@ pub struct BreakGlassForm {
 
 /// `POST /persons/{id}/break-glass`
 pub async fn break_glass_submit(
-    State(state): State<AppState>,
+    caller: Caller,
     c: Chrome,
-    Extension(authed): Extension<Authed>,
-    Extension(rid): Extension<RequestId>,
     Path(id): Path<String>,
     Form(f): Form<BreakGlassForm>,
 ) -> Result<Response, AppError> {
-    let h = authed.persons(&state, &rid, "break-glass");
+    let h = caller.persons("break-glass");
     match h.break_glass(&id, &f.reason).await {
         Ok(()) => Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
         Err(StoreError::Validation(_)) => {
@@ -222,12 +213,10 @@ pub async fn break_glass_submit(
 
 /// `GET /persons/{id}/export`: the record as a JSON file.
 pub async fn export_page(
-    state: State<AppState>,
-    authed: Extension<Authed>,
-    rid: Extension<RequestId>,
+    caller: Caller,
     headers: HeaderMap,
     id: Path<String>,
     q: Query<PurposeParam>,
 ) -> Result<Response, AppError> {
-    api_export(state, authed, rid, headers, id, q).await
+    api_export(caller, headers, id, q).await
 }

@@ -1,13 +1,12 @@
 //! The missions page (public): every mission, its host country and its consular jurisdiction.
 
 use super::{MissionQuery, find_missions};
-use crate::app::AppState;
+use crate::app::ReferenceData;
 use crate::error::AppError;
 use crate::extract::Query;
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
 use baoho_domain::text::fold;
 
 /// A row of the missions page.
@@ -31,12 +30,12 @@ pub struct MissionsPage {
 
 /// The missions page: every mission, its host country and its consular jurisdiction.
 pub async fn missions_page(
-    State(s): State<AppState>,
+    s: ReferenceData,
     c: Chrome,
     Query(q): Query<MissionQuery>,
 ) -> Result<MissionsPage, AppError> {
     let vi = c.t.lang == crate::i18n::Lang::Vi;
-    let countries = s.store.countries().await?;
+    let countries = s.countries().await?;
     let cname = |a2: &str| {
         countries
             .iter()
