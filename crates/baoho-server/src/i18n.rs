@@ -249,12 +249,24 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
         let vi = keys(Lang::Vi);
         let mut missing = Vec::new();
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let mut files = Vec::new();
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
             for part in text.split("c.t.s(\"").skip(1) {
                 let key = part.split('"').next().unwrap_or_default();
                 if !vi.iter().any(|k| k == key) {
-                    missing.push(format!("{}: {key}", entry.file_name().to_string_lossy()));
+                    missing.push(format!("{}: {key}", path.display()));
                 }
             }
         }

@@ -162,7 +162,7 @@ fn item_method(item: &utoipa::openapi::PathItem) -> Method {
 
 /// Every route: each capability's own declaration, joined.
 pub fn table() -> Vec<Route> {
-    use crate::{admin, app, cases, login, persons, reference, web};
+    use crate::{accounts, app, audit, cases, login, persons, reference, web};
     [
         web::routes(),
         app::routes(),
@@ -171,7 +171,8 @@ pub fn table() -> Vec<Route> {
         persons::routes(),
         cases::routes(),
         crate::inbox::routes(),
-        admin::routes(),
+        accounts::routes(),
+        audit::routes(),
     ]
     .into_iter()
     .flatten()

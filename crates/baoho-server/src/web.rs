@@ -1,13 +1,14 @@
 //! Pages shared by every capability: the layout, the home page, the language switch, the
 //! error page and the static assets.
 
-use crate::app::AppState;
+use crate::app::ReferenceData;
+use crate::caller::Caller;
 use crate::error::{AppError, Problem};
 use crate::extract::Query;
 use crate::i18n::{Lang, Tr};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{OriginalUri, State};
+use axum::extract::OriginalUri;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -149,18 +150,13 @@ pub struct Notice {
 }
 
 pub async fn home_page(
-    State(state): State<AppState>,
+    reference: ReferenceData,
     c: Chrome,
-    authed: Option<axum::Extension<crate::auth::Authed>>,
+    caller: Option<Caller>,
 ) -> Result<HomePage, AppError> {
     let mut notices = Vec::new();
-    if let Some(axum::Extension(a)) = authed {
-        let accounts = baoho_store::Accounts::new(state.store.as_ref());
-        for n in accounts.notifications(&a.account.id, 20).await? {
-            let actor = match accounts.get(&n.actor).await {
-                Ok(x) => x.display_name,
-                Err(_) => n.actor.clone(),
-            };
+    if let Some(caller) = caller {
+        for (n, actor) in caller.notifications(20).await? {
             notices.push(Notice {
                 kind_key: format!("home.notice.{}", n.kind),
                 href: match n.object_kind.as_str() {
@@ -174,15 +170,14 @@ pub async fn home_page(
             });
         }
     }
-    let missions = state.store.missions().await?;
+    let missions = reference.missions().await?;
     let mut covered: Vec<&str> = missions
         .iter()
         .flat_map(|m| m.jurisdiction.iter().map(String::as_str))
         .collect();
     covered.sort_unstable();
     covered.dedup();
-    let provinces = state
-        .store
+    let provinces = reference
         .provinces()
         .await?
         .iter()
@@ -193,7 +188,7 @@ pub async fn home_page(
         missions: missions.len(),
         countries_covered: covered.len(),
         provinces,
-        backend: state.store.backend().to_string(),
+        backend: reference.backend(),
         notices,
     })
 }

@@ -1,5 +1,10 @@
 //! The application: shared state, the router with its layers, and the server loop.
 
+pub mod caller;
+mod handles;
+
+pub use handles::{AccountAdmin, AuditTrail, ReferenceData};
+
 use crate::auth::{self, Throttle};
 use crate::config::Config;
 use crate::error::AppError;

@@ -1,16 +1,17 @@
 //! Reference data: countries, missions and their consular jurisdiction, provinces (old and
 //! new), languages. Public facts, readable without an account; edited by administrators.
 
-use crate::app::AppState;
+use crate::app::ReferenceData;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Json, Query};
-use crate::web::Chrome;
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use baoho_domain::text::fold;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+pub mod pages;
+
+pub use pages::{MissionRow, MissionsPage, missions_page};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CountryOut {
@@ -111,11 +112,11 @@ fn check_len(q: &Option<String>) -> Result<(), AppError> {
 #[utoipa::path(get, path = "/api/v1/countries", tag = "reference", params(SearchQuery),
     responses((status = 200, body = [CountryOut]), (status = 422, body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn list_countries(
-    State(s): State<AppState>,
+    s: ReferenceData,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<CountryOut>>, AppError> {
     check_len(&q.q)?;
-    let rows = s.store.countries().await?;
+    let rows = s.countries().await?;
     Ok(Json(
         rows.into_iter()
             .filter(|c| {
@@ -149,7 +150,7 @@ fn mission_out(m: baoho_store::Mission) -> MissionOut {
 }
 
 async fn find_missions(
-    s: &AppState,
+    s: &ReferenceData,
     q: &MissionQuery,
 ) -> Result<Vec<baoho_store::Mission>, AppError> {
     check_len(&q.q)?;
@@ -164,7 +165,7 @@ async fn find_missions(
             }],
         });
     }
-    let countries = s.store.countries().await?;
+    let countries = s.countries().await?;
     let name_of = |a2: &str| {
         countries
             .iter()
@@ -173,8 +174,7 @@ async fn find_missions(
             .unwrap_or_default()
     };
     let want_country = q.country.as_deref().map(str::to_ascii_uppercase);
-    Ok(s.store
-        .missions()
+    Ok(s.missions()
         .await?
         .into_iter()
         .filter(|m| {
@@ -198,7 +198,7 @@ async fn find_missions(
 #[utoipa::path(get, path = "/api/v1/missions", tag = "reference", params(MissionQuery),
     responses((status = 200, body = [MissionOut]), (status = 422, body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn list_missions(
-    State(s): State<AppState>,
+    s: ReferenceData,
     Query(q): Query<MissionQuery>,
 ) -> Result<Json<Vec<MissionOut>>, AppError> {
     Ok(Json(
@@ -214,20 +214,20 @@ pub async fn list_missions(
 #[utoipa::path(get, path = "/api/v1/missions/{code}", tag = "reference", params(("code" = String, Path, description = "Mission code, e.g. EMB-JP-TOKYO")),
     responses((status = 200, body = MissionOut), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn get_mission(
-    State(s): State<AppState>,
+    s: ReferenceData,
     Path(code): Path<String>,
 ) -> Result<Json<MissionOut>, AppError> {
     if code.len() > 64 {
         return Err(AppError::NotFound);
     }
-    Ok(Json(mission_out(s.store.mission(&code).await?)))
+    Ok(Json(mission_out(s.mission(&code).await?)))
 }
 
 /// List provinces: the 34 since 1 July 2025 and the 63 before, with the merger mapping.
 #[utoipa::path(get, path = "/api/v1/provinces", tag = "reference", params(ProvinceQuery),
     responses((status = 200, body = [ProvinceOut]), (status = 422, body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn list_provinces(
-    State(s): State<AppState>,
+    s: ReferenceData,
     Query(q): Query<ProvinceQuery>,
 ) -> Result<Json<Vec<ProvinceOut>>, AppError> {
     check_len(&q.q)?;
@@ -243,7 +243,7 @@ pub async fn list_provinces(
             }],
         });
     }
-    let rows = s.store.provinces().await?;
+    let rows = s.provinces().await?;
     Ok(Json(
         rows.into_iter()
             .filter(|p| q.era.as_deref().is_none_or(|e| p.era == e))
@@ -266,10 +266,9 @@ pub async fn list_provinces(
 /// List languages.
 #[utoipa::path(get, path = "/api/v1/languages", tag = "reference",
     responses((status = 200, body = [LanguageOut])))]
-pub async fn list_languages(State(s): State<AppState>) -> Result<Json<Vec<LanguageOut>>, AppError> {
+pub async fn list_languages(s: ReferenceData) -> Result<Json<Vec<LanguageOut>>, AppError> {
     Ok(Json(
-        s.store
-            .languages()
+        s.languages()
             .await?
             .into_iter()
             .map(|l| LanguageOut {
@@ -281,79 +280,6 @@ pub async fn list_languages(State(s): State<AppState>) -> Result<Json<Vec<Langua
     ))
 }
 
-/// A row of the missions page.
-pub struct MissionRow {
-    pub code: String,
-    pub kind_key: String,
-    pub name: String,
-    pub city: String,
-    pub country: String,
-    pub area: String,
-    pub jurisdiction: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "missions.html")]
-pub struct MissionsPage {
-    pub c: Chrome,
-    pub q: String,
-    pub rows: Vec<MissionRow>,
-}
-
-/// The missions page: every mission, its host country and its consular jurisdiction.
-pub async fn missions_page(
-    State(s): State<AppState>,
-    c: Chrome,
-    Query(q): Query<MissionQuery>,
-) -> Result<MissionsPage, AppError> {
-    let vi = c.t.lang == crate::i18n::Lang::Vi;
-    let countries = s.store.countries().await?;
-    let cname = |a2: &str| {
-        countries
-            .iter()
-            .find(|c| c.alpha2 == a2)
-            .map(|c| {
-                if vi {
-                    c.name_vi.clone()
-                } else {
-                    c.name_en.clone()
-                }
-            })
-            .unwrap_or_else(|| a2.to_owned())
-    };
-    let mut rows: Vec<MissionRow> = find_missions(&s, &q)
-        .await?
-        .into_iter()
-        .map(|m| {
-            let mut juris: Vec<String> = m.jurisdiction.iter().map(|j| cname(j)).collect();
-            juris.sort();
-            MissionRow {
-                kind_key: format!("missions.kind.{}", m.kind),
-                name: if vi {
-                    m.name_vi.clone()
-                } else {
-                    m.name_en.clone()
-                },
-                city: m.city.clone(),
-                country: cname(&m.country),
-                area: m.area.clone(),
-                jurisdiction: juris.join(", "),
-                code: m.code,
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        fold(&a.country)
-            .cmp(&fold(&b.country))
-            .then(a.kind_key.cmp(&b.kind_key))
-    });
-    Ok(MissionsPage {
-        c,
-        q: q.q.unwrap_or_default(),
-        rows,
-    })
-}
-
 /// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
 pub fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::Access::Public;
@@ -361,7 +287,7 @@ pub fn routes() -> Vec<crate::routes::Route> {
     use axum::http::Method;
     use utoipa_axum::routes;
     vec![
-        Route::page(Method::GET, "/missions", Public, missions_page),
+        Route::page(Method::GET, "/missions", Public, pages::missions_page),
         Route::api(Public, routes!(list_countries)),
         Route::api(Public, routes!(list_missions)),
         Route::api(Public, routes!(get_mission)),

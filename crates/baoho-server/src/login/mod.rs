@@ -20,7 +20,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 #[derive(Template, WebTemplate)]
-#[template(path = "login.html")]
+#[template(path = "login/login.html")]
 pub struct LoginPage {
     pub c: Chrome,
     pub csrf: String,
@@ -32,7 +32,7 @@ pub struct LoginPage {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "mfa.html")]
+#[template(path = "login/mfa.html")]
 pub struct MfaPage {
     pub c: Chrome,
     pub csrf: String,
@@ -46,7 +46,7 @@ pub struct MfaPage {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "enrol.html")]
+#[template(path = "login/enrol.html")]
 pub struct EnrolPage {
     pub c: Chrome,
     pub csrf: String,
@@ -60,7 +60,7 @@ pub struct EnrolPage {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "recovery.html")]
+#[template(path = "login/recovery.html")]
 pub struct RecoveryPage {
     pub c: Chrome,
     pub codes: Vec<String>,

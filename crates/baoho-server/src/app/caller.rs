@@ -45,6 +45,24 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A public page asks `Option<Caller>`: who is looking, if anyone is signed in (the guard
+/// inserts the session's caller on public routes too, for the navigation).
+impl axum::extract::OptionalFromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, AppError> {
+        if parts.extensions.get::<Authed>().is_none() {
+            return Ok(None);
+        }
+        <Caller as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
 impl Caller {
     pub fn account(&self) -> &Account {
         &self.authed.account
@@ -71,8 +89,37 @@ impl Caller {
         self.state.now()
     }
 
+    /// The whole application state. Kept only for the case and inbox handlers that still
+    /// read it (attachments, the duplicate matcher, the assignee list); prefer the methods.
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The registry in memory for the intake duplicate warning.
+    pub fn dupes(&self) -> &std::sync::Arc<crate::dupes::Dupes> {
+        &self.state.dupes
+    }
+
+    /// Where attachments' sealed bytes are kept (`None` when the folder is unusable).
+    pub fn objects(&self) -> Option<&std::sync::Arc<dyn object_store::ObjectStore>> {
+        self.state.objects.as_ref()
+    }
+
+    /// The caller's own notifications (newest first), each with its actor's display name.
+    pub async fn notifications(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(baoho_store::Notification, String)>, AppError> {
+        let accounts = baoho_store::Accounts::new(self.state.store.as_ref());
+        let mut out = Vec::new();
+        for n in accounts.notifications(&self.account().id, limit).await? {
+            let actor = match accounts.get(&n.actor).await {
+                Ok(x) => x.display_name,
+                Err(_) => n.actor.clone(),
+            };
+            out.push((n, actor));
+        }
+        Ok(out)
     }
 
     /// The audit/access context of this request, for `purpose` (what the officer says the

@@ -1,0 +1,153 @@
+//! Who is asking: passwords (argon2id), TOTP second factor with recovery codes, server-side
+//! sessions, CSRF, login throttling, and the guard every route passes through.
+//!
+//! The guard is built from the route table (`routes.rs`): a route's declared [`Access`] is
+//! what is enforced, so a route cannot exist without a rule. Handlers get the caller as an
+//! [`Authed`] request extension, built here from the session, never from request input.
+
+mod csrf;
+mod guard;
+mod mfa;
+mod password;
+mod session;
+mod throttle;
+
+pub use csrf::constant_eq;
+pub use guard::guard;
+pub use mfa::{TOTP_ISSUER, new_recovery_codes, new_totp_secret, qr_svg, recovery_hash, totp};
+pub use password::{
+    dummy_hash, hash_password, new_token, password_acceptable, token_hash, verify_password,
+};
+pub use session::{
+    account_audit, auth_audit, complete_mfa, cookie_value, current, set_cookie, start_session,
+};
+pub use throttle::{ClientIp, Throttle};
+
+use crate::app::AppState;
+use crate::layers::RequestId;
+use baoho_store::Identity;
+use baoho_store::{AccessCtx, Account, Persons, Session};
+
+pub const SESSION_COOKIE: &str = "baoho_session";
+pub const LOGIN_COOKIE: &str = "baoho_login";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "csrf";
+
+/// Consecutive failures (password or second factor) before an account is locked.
+pub const LOCK_AFTER: i64 = 5;
+/// How long a lock lasts.
+pub const LOCK_MINUTES: i64 = 15;
+/// Failed attempts from one address in one window before it gets 429.
+pub const ADDRESS_LIMIT: u32 = 20;
+pub const ADDRESS_WINDOW_MINUTES: i64 = 15;
+
+/// The caller of a guarded route.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub account: Account,
+    pub identity: Identity,
+    pub session: Session,
+}
+
+impl Authed {
+    /// The audit/access context for this request.
+    pub fn ctx(&self, state: &AppState, request_id: &RequestId, purpose: &str) -> AccessCtx {
+        AccessCtx {
+            who: self.identity.clone(),
+            request_id: request_id.0.clone(),
+            purpose: purpose
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect(),
+            at: state.now(),
+        }
+    }
+
+    /// The person registry as this caller may see it.
+    pub fn persons(&self, state: &AppState, request_id: &RequestId, purpose: &str) -> Persons {
+        Persons::new(
+            state.store.as_ref(),
+            state.keys.clone(),
+            self.ctx(state, request_id, purpose),
+        )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+    use std::net::IpAddr;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("a long enough passphrase").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("a long enough passphrase", &h));
+        assert!(!verify_password("a long enough passphrasf", &h));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(!password_acceptable("short"));
+        assert!(password_acceptable("twelve chars"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_eq!(token_hash(&a).len(), 64);
+        assert!(constant_eq(b"abc", b"abc"));
+        assert!(!constant_eq(b"abc", b"abd"));
+        assert!(!constant_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn recovery_codes_compare_loosely_and_are_distinct() {
+        let codes = new_recovery_codes().unwrap();
+        assert_eq!(codes.len(), 10);
+        let mut d = codes.clone();
+        d.dedup();
+        assert_eq!(d.len(), 10);
+        let c = &codes[0];
+        assert_eq!(
+            recovery_hash(c),
+            recovery_hash(&c.to_uppercase().replace('-', " "))
+        );
+    }
+
+    #[test]
+    fn totp_matches_rfc_6238_and_checks_one_step_of_skew() {
+        // RFC 6238 appendix B, SHA-1, secret "12345678901234567890", T = 59 s: 94287082 (8
+        // digits); the 6-digit code is its last six digits.
+        let t = totp(b"12345678901234567890", "x").unwrap();
+        assert_eq!(t.generate(59).to_string(), "287082");
+        assert_eq!(t.check("287082", 59 + 30), Some(1));
+        assert_eq!(t.check("287082", 59 + 90), None);
+        assert!(
+            qr_svg("otpauth://totp/Baoho:x?secret=ABC")
+                .unwrap()
+                .contains("<svg")
+        );
+    }
+
+    #[test]
+    fn an_address_is_throttled_after_the_limit_then_forgiven() {
+        let t = Throttle::default();
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let now = Utc::now();
+        for _ in 0..ADDRESS_LIMIT {
+            assert!(t.allowed(ip, now));
+            t.failed(ip, now);
+        }
+        assert!(!t.allowed(ip, now));
+        assert!(
+            t.allowed("192.0.2.8".parse().unwrap(), now),
+            "another address is not affected"
+        );
+        assert!(t.allowed(ip, now + Duration::minutes(ADDRESS_WINDOW_MINUTES + 1)));
+    }
+}

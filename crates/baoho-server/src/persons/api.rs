@@ -1,0 +1,147 @@
+//! The registry's JSON API.
+
+use super::purpose;
+use crate::caller::Caller;
+use crate::error::{AppError, ProblemBody};
+use crate::extract::{Json, Query};
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use baoho_domain::person::{PersonInput, PersonQuery};
+use baoho_store::{PersonRecord, SearchResult};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// A name (any order, with or without diacritics) or a document number.
+    #[serde(default)]
+    pub q: String,
+    /// Only persons born that year.
+    pub birth_year: Option<u16>,
+    /// At most this many hits (default 50, at most 100).
+    pub limit: Option<u32>,
+    /// Why you search (recorded in the audit trail; never a name).
+    pub purpose: Option<String>,
+}
+
+/// Search persons in your scope.
+#[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(SearchParams),
+    responses((status = 200, body = SearchResult), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn api_search(
+    caller: Caller,
+    headers: HeaderMap,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<SearchResult>, AppError> {
+    let h = caller.persons(&purpose(&headers, p.purpose.as_deref()));
+    let r = h
+        .search(&PersonQuery {
+            text: p.q,
+            birth_year: p.birth_year,
+            limit: p.limit.unwrap_or(50),
+        })
+        .await?;
+    Ok(Json(r))
+}
+
+/// Create a person.
+#[utoipa::path(post, path = "/api/v1/persons", tag = "persons", request_body = PersonInput,
+    responses((status = 201, body = PersonRecord), (status = 422, body = ProblemBody), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn api_create(
+    caller: Caller,
+    headers: HeaderMap,
+    Json(input): Json<PersonInput>,
+) -> Result<Response, AppError> {
+    let h = caller.persons(&purpose(&headers, None));
+    let rec = h.create(input).await?;
+    caller.dupes().add(&rec);
+    let loc = format!("/api/v1/persons/{}", rec.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, loc)], Json(rec)).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PurposeParam {
+    /// Why you open this record (recorded in the audit trail; never a name).
+    pub purpose: Option<String>,
+}
+
+/// Read one person. Outside your scope, or missing: 404 (the same answer).
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path), PurposeParam),
+    responses((status = 200, body = PersonRecord), (status = 404, body = ProblemBody)))]
+pub async fn api_get(
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<PurposeParam>,
+) -> Result<Json<PersonRecord>, AppError> {
+    let h = caller.persons(&purpose(&headers, p.purpose.as_deref()));
+    Ok(Json(h.get(&id).await?))
+}
+
+/// An edit: the version you read, and the new data.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PersonEdit {
+    pub version: i64,
+    #[serde(flatten)]
+    pub data: PersonInput,
+}
+
+/// Replace a person's data. A stale `version` gets 409 and changes nothing.
+#[utoipa::path(put, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path)), request_body = PersonEdit,
+    responses((status = 200, body = PersonRecord), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_update(
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(edit): Json<PersonEdit>,
+) -> Result<Json<PersonRecord>, AppError> {
+    let h = caller.persons(&purpose(&headers, None));
+    let rec = h.update(&id, edit.version, edit.data).await?;
+    caller.dupes().add(&rec);
+    Ok(Json(rec))
+}
+
+/// Export one person's full record as a JSON file (audited as an export).
+#[utoipa::path(get, path = "/api/v1/persons/{id}/export", tag = "persons", params(("id" = String, Path), PurposeParam),
+    responses((status = 200, body = PersonRecord), (status = 404, body = ProblemBody)))]
+pub async fn api_export(
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<PurposeParam>,
+) -> Result<Response, AppError> {
+    let h = caller.persons(&purpose(&headers, p.purpose.as_deref()));
+    let rec = h.export(&id).await?;
+    let body = serde_json::to_vec_pretty(&rec).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"person-{}.json\"", rec.id),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A written reason to open a restricted record.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BreakGlassRequest {
+    /// At least 15 characters; your supervisor is told at once.
+    pub reason: String,
+}
+
+/// Break the glass on a restricted record in your scope.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/break-glass", tag = "persons", params(("id" = String, Path)), request_body = BreakGlassRequest,
+    responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_break_glass(
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<BreakGlassRequest>,
+) -> Result<StatusCode, AppError> {
+    let h = caller.persons("break-glass");
+    h.break_glass(&id, &b.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
