@@ -184,11 +184,14 @@ async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyho
     if check.rotation_pending {
         tracing::warn!(active = keys.active_kid(), stored = %check.kid, "key rotation pending: run `baoho keys rotate`");
     }
+    // The binary's own hold on the store, for the demo seeding and the background worker;
+    // the server's handlers never get it (they receive scoped handles through `Caller`).
+    let worker_store = store.clone();
     let state = baoho_server::AppState::new(store, config.clone(), keys).with_demo(demo.is_some());
     let seeded = match demo {
         Some(_) => {
             demo_data::seed(
-                state.store.as_ref(),
+                worker_store.as_ref(),
                 &state.keys,
                 state.objects.as_deref(),
                 300,
@@ -224,7 +227,6 @@ async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyho
     println!("  stop with Ctrl-C");
     println!();
     // The deadline watcher: escalates overdue cases and delivers the outbox, once a minute.
-    let worker_store = state.store.clone();
     let worker_keys = state.keys.clone();
     let worker = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));

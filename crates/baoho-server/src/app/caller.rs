@@ -89,9 +89,8 @@ impl Caller {
         self.state.now()
     }
 
-    /// The whole application state. Kept only for the case and inbox handlers that still
-    /// read it (attachments, the duplicate matcher, the assignee list); prefer the methods.
-    pub fn state(&self) -> &AppState {
+    /// The application state, for the handles issued in the app module only.
+    pub(in crate::app) fn state(&self) -> &AppState {
         &self.state
     }
 
@@ -103,6 +102,61 @@ impl Caller {
     /// Where attachments' sealed bytes are kept (`None` when the folder is unusable).
     pub fn objects(&self) -> Option<&std::sync::Arc<dyn object_store::ObjectStore>> {
         self.state.objects.as_ref()
+    }
+
+    /// A partner agency's inbox of referrals, as this caller may see it.
+    pub fn inbox(&self) -> baoho_store::Inbox {
+        baoho_store::Inbox::new(
+            self.state.store.as_ref(),
+            self.state.keys.clone(),
+            self.ctx(""),
+        )
+    }
+
+    /// The staff accounts (names, roles, agencies: no person's data), to name the people on a
+    /// case's timeline and to fill the assign list.
+    pub async fn staff_directory(&self) -> Result<Vec<Account>, AppError> {
+        Ok(baoho_store::Accounts::new(self.state.store.as_ref())
+            .list()
+            .await?)
+    }
+
+    /// One staff account by id (an officer named as a case's lead).
+    pub async fn staff_account(&self, id: &str) -> Result<Account, baoho_store::StoreError> {
+        baoho_store::Accounts::new(self.state.store.as_ref())
+            .get(id)
+            .await
+    }
+
+    /// Record the caller's export (its own audit row: what was exported, by whom, why).
+    pub async fn record_export(&self, entry: &baoho_store::AuditEntry) -> Result<(), AppError> {
+        if entry.actor != self.account().id {
+            return Err(AppError::Forbidden(
+                "an export is recorded as its exporter's".into(),
+            ));
+        }
+        self.state.store.append_audit(entry).await?;
+        Ok(())
+    }
+
+    /// Who else read a case in the audit trail since `since`. Only for a case this caller has
+    /// just opened through its gate (the case page).
+    pub async fn recent_case_reads(
+        &self,
+        case_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<baoho_store::AuditRecord>, AppError> {
+        Ok(self
+            .state
+            .store
+            .audit_query(&baoho_store::AuditFilter {
+                object_kind: Some("case".into()),
+                object_id: Some(case_id.to_owned()),
+                from: Some(since),
+                limit: 200,
+                ..Default::default()
+            })
+            .await?)
     }
 
     /// The caller's own notifications (newest first), each with its actor's display name.

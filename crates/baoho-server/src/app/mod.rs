@@ -30,7 +30,9 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    /// Private to this module and its children (the caller, the handles, the session
+    /// layer's account service): no handler can reach the raw store.
+    store: Arc<dyn Store>,
     pub config: Arc<Config>,
     /// Field-encryption keys (checked against the database before serving).
     pub keys: Arc<Keyring>,
@@ -64,6 +66,18 @@ fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
+    /// The session layer's account service: sign-in, sessions, the second factor, recovery
+    /// codes (used by `auth` and `login` before there is a caller). Not for administration:
+    /// that is [`Caller::account_admin`](crate::caller::Caller::account_admin).
+    pub(crate) fn sign_in(&self) -> baoho_store::Accounts {
+        baoho_store::Accounts::new(self.store.as_ref())
+    }
+
+    /// The person registry for the session layer's caller (`Authed::persons`).
+    pub(crate) fn persons_for(&self, ctx: baoho_store::AccessCtx) -> baoho_store::Persons {
+        baoho_store::Persons::new(self.store.as_ref(), self.keys.clone(), ctx)
+    }
+
     pub fn new(store: Arc<dyn Store>, config: Config, keys: Arc<Keyring>) -> Self {
         let objects = attachment_store(&config);
         let clock: Clock = Arc::new(Utc::now);

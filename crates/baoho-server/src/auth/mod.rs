@@ -66,11 +66,7 @@ impl Authed {
 
     /// The person registry as this caller may see it.
     pub fn persons(&self, state: &AppState, request_id: &RequestId, purpose: &str) -> Persons {
-        Persons::new(
-            state.store.as_ref(),
-            state.keys.clone(),
-            self.ctx(state, request_id, purpose),
-        )
+        state.persons_for(self.ctx(state, request_id, purpose))
     }
 }
 

@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use axum::http::{HeaderMap, HeaderValue, header};
 use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
-use baoho_store::{Account, Accounts, Session};
+use baoho_store::{Account, Session};
 use chrono::Duration;
 
 // --- cookies ---------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Aut
     if token.is_empty() || token.len() > 100 {
         return Ok(None);
     }
-    let accounts = Accounts::new(state.store.as_ref());
+    let accounts = state.sign_in();
     let hash = token_hash(&token);
     let Some(session) = accounts.session(&hash).await? else {
         return Ok(None);
@@ -86,7 +86,8 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Aut
 pub async fn start_session(state: &AppState, account: &Account) -> Result<String, AppError> {
     let token = new_token()?;
     let now = state.now();
-    Accounts::new(state.store.as_ref())
+    state
+        .sign_in()
         .create_session(&Session {
             token_hash: token_hash(&token),
             account_id: account.id.clone(),
@@ -103,7 +104,8 @@ pub async fn start_session(state: &AppState, account: &Account) -> Result<String
 pub async fn complete_mfa(state: &AppState, authed: &Authed) -> Result<String, AppError> {
     let token = new_token()?;
     let now = state.now();
-    Accounts::new(state.store.as_ref())
+    state
+        .sign_in()
         .upgrade_session(
             &authed.session.token_hash,
             &Session {

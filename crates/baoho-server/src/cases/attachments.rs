@@ -2,10 +2,10 @@ use super::*;
 
 /// The attachments' object store. TODO(#13): the Caller does not issue it; read from the
 /// state for now.
-pub(super) fn objects(state: &AppState) -> Result<&dyn object_store::ObjectStore, AppError> {
-    state
-        .objects
-        .as_deref()
+pub(super) fn objects(caller: &Caller) -> Result<&dyn object_store::ObjectStore, AppError> {
+    caller
+        .objects()
+        .map(|o| o.as_ref())
         .ok_or_else(|| AppError::Unavailable("attachment storage is not available".into()))
 }
 
@@ -18,7 +18,7 @@ pub async fn attach_submit(
     let (name, bytes) = multipart_file(form).await?;
     caller
         .cases("attachment")
-        .attach(objects(caller.state())?, &id, &name, &bytes)
+        .attach(objects(&caller)?, &id, &name, &bytes)
         .await?;
     Ok(back(&id))
 }
@@ -55,7 +55,7 @@ pub async fn attachment_download(
 ) -> Result<Response, AppError> {
     let (meta, bytes) = caller
         .cases("attachment")
-        .download(objects(caller.state())?, &id, &attachment)
+        .download(objects(&caller)?, &id, &attachment)
         .await?;
     let ascii: String = meta
         .file_name
@@ -106,7 +106,7 @@ pub async fn api_attach(
     let (name, bytes) = multipart_file(form).await?;
     let a = caller
         .cases("attachment")
-        .attach(objects(caller.state())?, &id, &name, &bytes)
+        .attach(objects(&caller)?, &id, &name, &bytes)
         .await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }

@@ -172,14 +172,12 @@ pub(super) async fn export_list<T>(
     Ok(file)
 }
 
-/// The export's own audit row. TODO(#13): store-side handle (the cases handle has no
-/// export-audit call yet, so this writes through the state's store).
+/// The export's own audit row.
 async fn export_audit(
     caller: &Caller,
     entry: &baoho_store::audit::AuditEntry,
 ) -> Result<(), AppError> {
-    caller.state().store.append_audit(entry).await?;
-    Ok(())
+    caller.record_export(entry).await
 }
 
 /// `GET /cases/export.xlsx`: the same rows as [`export_csv`], through the same scoped list

@@ -273,7 +273,7 @@ pub(super) async fn duplicate_candidates(
         passport: f.person_passport.clone(),
         ..Default::default()
     };
-    crate::dupes::warning::check(&caller.state().dupes, persons, &probe).await
+    crate::dupes::warning::check(caller.dupes(), persons, &probe).await
 }
 
 /// `POST /cases`: record the case. A new person is checked against the registry first: if
@@ -374,7 +374,7 @@ pub async fn create_submit(
         }
         match persons.create(input).await {
             Ok(p) => {
-                caller.state().dupes.add(&p);
+                caller.dupes().add(&p);
                 // Should the case still be refused, the form comes back holding this person,
                 // so that the next try links them instead of recording them again.
                 f.person_id = p.id.clone();

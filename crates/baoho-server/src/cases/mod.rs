@@ -2,7 +2,6 @@
 //! (timeline, checklist, workflow, assignment, closure), lists with filters, and the JSON API.
 //! Every handler reaches cases only through the scoped handle issued for the caller.
 
-use crate::app::AppState;
 use crate::caller::Caller;
 use crate::error::{AppError, ProblemBody};
 use crate::extract::{Form, Json, Query};
@@ -18,7 +17,7 @@ use baoho_domain::case::{CaseType, Status, case_type, case_types};
 use baoho_domain::person::{Document, DocumentKind, PersonInput};
 use baoho_domain::refdata;
 use baoho_store::{
-    Accounts, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, NewEvent, StoreError,
+    CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, NewEvent, StoreError,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};

@@ -198,10 +198,8 @@ pub(super) fn day(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
 }
 
 /// Every account, to name the people in the case's timeline and to fill the assign list.
-/// TODO(#13): store-side handle (the cases handle has no account listing; this reads the
-/// accounts through the state's store).
 async fn all_accounts(caller: &Caller) -> Result<Vec<baoho_store::Account>, AppError> {
-    Ok(Accounts::new(caller.state().store.as_ref()).list().await?)
+    caller.staff_directory().await
 }
 
 /// `GET /cases/{id}` (`?find=` searches the registry for a person to add; `?removed=1` says a
@@ -396,17 +394,8 @@ pub(super) async fn case_view(
     let attachments = h.attachments(&k).await?;
     // Who else is on this case right now: other accounts' reads of it in the last 10 minutes,
     // from the audit trail (this reader already passed the case's gate).
-    // TODO(#13): store-side handle (read through the state's store for now).
     let recent = caller
-        .state()
-        .store
-        .audit_query(&baoho_store::AuditFilter {
-            object_kind: Some("case".into()),
-            object_id: Some(k.summary.id.clone()),
-            from: Some(caller.now() - chrono::Duration::minutes(10)),
-            limit: 200,
-            ..Default::default()
-        })
+        .recent_case_reads(&k.summary.id, caller.now() - chrono::Duration::minutes(10))
         .await?;
     let mut also_here: Vec<String> = Vec::new();
     for r in recent {

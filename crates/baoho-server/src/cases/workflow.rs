@@ -72,16 +72,15 @@ pub async fn assign_submit(
 }
 
 /// The account id of an officer who may lead a case (enabled, a consular role).
-/// TODO(#13): store-side handle (the cases handle has no account lookup; this reads the
-/// accounts through the state's store).
 pub(super) async fn lead_candidate(caller: &Caller, account: &str) -> Result<String, AppError> {
-    let target = Accounts::new(caller.state().store.as_ref())
-        .get(account.trim())
-        .await
-        .map_err(|_| AppError::Unprocessable {
-            detail: "no such officer".into(),
-            errors: vec![],
-        })?;
+    let target =
+        caller
+            .staff_account(account.trim())
+            .await
+            .map_err(|_| AppError::Unprocessable {
+                detail: "no such officer".into(),
+                errors: vec![],
+            })?;
     if target.disabled
         || !matches!(
             target.role,

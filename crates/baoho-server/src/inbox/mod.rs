@@ -16,11 +16,7 @@ use utoipa::ToSchema;
 
 /// The inbox handle for the caller (partner liaisons).
 fn inbox(caller: &Caller) -> baoho_store::Inbox {
-    baoho_store::Inbox::new(
-        caller.state().store.as_ref(),
-        caller.state().keys.clone(),
-        caller.ctx(""),
-    )
+    caller.inbox()
 }
 
 #[derive(Template, WebTemplate)]

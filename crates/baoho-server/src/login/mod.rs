@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use baoho_store::audit::{AuditAction, AuditOutcome};
-use baoho_store::{Aad, Accounts, LoginChange};
+use baoho_store::{Aad, LoginChange};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
@@ -148,7 +148,7 @@ pub async fn login_submit(
         ));
     }
     let now = state.now();
-    let accounts = Accounts::new(state.store.as_ref());
+    let accounts = state.sign_in();
     let next = safe_next(f.next.as_deref());
     let again = |c: Chrome, error: &str, status: StatusCode| {
         let page = LoginPage {
@@ -342,7 +342,7 @@ async fn second_factor_ok(
     secret: &[u8],
     code: &str,
 ) -> Result<bool, AppError> {
-    let accounts = Accounts::new(state.store.as_ref());
+    let accounts = state.sign_in();
     let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
         let t = auth::totp(secret, &a.username)?;
@@ -376,7 +376,7 @@ pub async fn mfa_submit(
         return Ok(Redirect::to("/mfa/enrol").into_response());
     };
     let now = state.now();
-    let accounts = Accounts::new(state.store.as_ref());
+    let accounts = state.sign_in();
     let audit = |outcome, what: &str| {
         auth::account_audit(&state, a, AuditAction::Login, outcome, &rid.0, what)
     };
@@ -539,7 +539,7 @@ pub async fn enrol_submit(
         .keys
         .encrypt_str(&Aad::new("account", "totp_secret", &a.id), &b32)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let accounts = Accounts::new(state.store.as_ref());
+    let accounts = state.sign_in();
     accounts
         .enrol_totp(
             &a.id,
@@ -570,7 +570,7 @@ pub async fn logout(
     Extension(authed): Extension<Authed>,
     Extension(rid): Extension<RequestId>,
 ) -> Result<Response, AppError> {
-    let accounts = Accounts::new(state.store.as_ref());
+    let accounts = state.sign_in();
     accounts.delete_session(&authed.session.token_hash).await?;
     accounts
         .record_login(
