@@ -213,3 +213,28 @@ pub async fn assert_invariants(db: &TestDb) {
     let broken = broken_invariants(db).await;
     assert!(broken.is_empty(), "inconsistent store: {broken:#?}");
 }
+
+/// A referral the person consented to (the stories of both test suites make them).
+pub fn referral(agency: &str, purpose: &str, fields: &[&str]) -> crate::ReferralRequest {
+    crate::ReferralRequest {
+        agency: agency.into(),
+        purpose: purpose.into(),
+        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        consent: true,
+        override_reason: String::new(),
+    }
+}
+
+/// A referral without consent, overridden for `reason` (a supervisor must approve it).
+pub fn override_referral(
+    agency: &str,
+    purpose: &str,
+    fields: &[&str],
+    reason: &str,
+) -> crate::ReferralRequest {
+    crate::ReferralRequest {
+        consent: false,
+        override_reason: reason.into(),
+        ..referral(agency, purpose, fields)
+    }
+}

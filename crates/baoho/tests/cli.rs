@@ -324,13 +324,7 @@ fn bench_search_prints_its_figures() {
     // bench did not fill is refused.
     let (stdout, _) = bench(dir.path(), &args);
     assert!(stdout.contains("database reused"), "{stdout}");
-    let other = format!("sqlite://{}", dir.path().join("other.db").display());
-    run_ok(&["migrate", "--database", &other]);
-    let err = run_fails(
-        Some(dir.path()),
-        &["bench", "search", "--persons", "10", "--database", &other],
-    );
-    assert!(err.contains("remove it or choose another"));
+    refuses_a_database_it_did_not_fill(dir.path(), &["bench", "search", "--persons", "10"]);
 }
 
 #[test]
@@ -511,8 +505,14 @@ fn bench_cases_prints_its_figures() {
         "{stdout}"
     );
     assert!(stdout.contains("158 open cases now"), "{stdout}");
-    let other = format!("sqlite://{}", dir.path().join("other.db").display());
+    refuses_a_database_it_did_not_fill(dir.path(), &["bench", "cases"]);
+}
+
+/// A bench pointed at a database it did not fill (a migrated one) refuses it.
+fn refuses_a_database_it_did_not_fill(dir: &std::path::Path, bench: &[&str]) {
+    let other = format!("sqlite://{}", dir.join("other.db").display());
     run_ok(&["migrate", "--database", &other]);
-    let err = run_fails(Some(dir.path()), &["bench", "cases", "--database", &other]);
-    assert!(err.contains("remove it or choose another"));
+    let args = [bench, &["--database", other.as_str()]].concat();
+    let err = run_fails(Some(dir), &args);
+    assert!(err.contains("remove it or choose another"), "{err}");
 }

@@ -18,11 +18,11 @@ both_backends!(
             .unwrap();
         personal(&["Đinh Văn Hồi", "H7788990", "not for the police"]);
         let case = officer
-            .open_case(&CaseIntake {
-                channel: "partner".into(),
-                persons: vec![p.id.clone()],
-                ..case_of("deportation", TOKYO, "On the host state's deportation list")
-            })
+            .open_case(
+                &case_of("deportation", TOKYO, "On the host state's deportation list")
+                    .via_partner()
+                    .about(&[&p.id]),
+            )
             .await
             .unwrap();
         let r = officer

@@ -8,11 +8,11 @@ use baoho_domain::person::{Document, DocumentKind, NextOfKin, PersonInput};
 use baoho_store::Identity;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
 use baoho_store::cases::drain_outbox;
-pub use baoho_store::testing::broken_invariants;
 use baoho_store::testing::{TestDb, assert_invariants};
+pub use baoho_store::testing::{broken_invariants, override_referral, referral};
 use baoho_store::{
     AccessCtx, Account, Accounts, Backend, CaseIntake, Cases, Inbox, Keyring, NewAccount, NewEvent,
-    Persons, RefData, ReferralRequest, Session, Store,
+    Persons, RefData, Session, Store,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
@@ -354,31 +354,6 @@ pub fn entry_of(kind: &str, body: &str) -> NewEvent {
         kind: kind.into(),
         body: body.into(),
         ..Default::default()
-    }
-}
-
-/// A referral with the person's consent.
-pub fn referral(agency: &str, purpose: &str, fields: &[&str]) -> ReferralRequest {
-    ReferralRequest {
-        agency: agency.into(),
-        purpose: purpose.into(),
-        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-        consent: true,
-        override_reason: String::new(),
-    }
-}
-
-/// A referral without consent, overridden for `reason` (a supervisor must approve it).
-pub fn override_referral(
-    agency: &str,
-    purpose: &str,
-    fields: &[&str],
-    reason: &str,
-) -> ReferralRequest {
-    ReferralRequest {
-        consent: false,
-        override_reason: reason.into(),
-        ..referral(agency, purpose, fields)
     }
 }
 

@@ -9,10 +9,7 @@ both_backends!(
         app.with_staff(&[officer("off.b", SEOUL)]).await;
         let a = app.join(officer("off.a", TOKYO)).await;
         let case = a
-            .open_case(&CaseIntake {
-                priority: "normal".into(),
-                ..case_of("lost_documents", TOKYO, "Passport stolen")
-            })
+            .open_case(&case_of("lost_documents", TOKYO, "Passport stolen").normal())
             .await
             .unwrap();
         let id = case.id.as_str();

@@ -8,10 +8,7 @@ async fn consular_access_clock_flags_breaches_and_feeds_the_country_report() {
     let app = crate::support::spawn_sqlite().await;
     let officer = app.join(officer("off.v", TOKYO)).await;
     let case = officer
-        .open_case(&CaseIntake {
-            priority: "urgent".into(),
-            ..case_of("arrest", TOKYO, "Arrested at a station")
-        })
+        .open_case(&case_of("arrest", TOKYO, "Arrested at a station").urgent())
         .await
         .unwrap();
     let day = |d: i64| {

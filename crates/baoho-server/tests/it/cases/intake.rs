@@ -20,11 +20,11 @@ both_backends!(
                 .any(|f| f["key"] == "remains" && f["kind"] == "choice")
         );
 
-        let death_in_tokyo = |fields: &[(&str, &str)]| CaseIntake {
-            priority: "urgent".into(),
-            channel: "hotline".into(),
-            details: details(fields),
-            ..case_of("death", TOKYO, "Died in a work accident")
+        let death_in_tokyo = |fields: &[(&str, &str)]| {
+            case_of("death", TOKYO, "Died in a work accident")
+                .urgent()
+                .by_hotline()
+                .with_details(fields)
         };
         let bad = officer
             .open_case(&death_in_tokyo(&[

@@ -27,12 +27,12 @@ both_backends!(
                 .await
                 .unwrap();
             let case = officer
-                .open_case(&CaseIntake {
-                    priority: "normal".into(),
-                    channel: "hotline".into(),
-                    persons: vec![p.id],
-                    ..case_of("lost_documents", TOKYO, "Lost a passport")
-                })
+                .open_case(
+                    &case_of("lost_documents", TOKYO, "Lost a passport")
+                        .normal()
+                        .by_hotline()
+                        .about(&[&p.id]),
+                )
                 .await
                 .unwrap();
             ids.push((case.id.clone(), case.reference.clone()));
@@ -91,10 +91,7 @@ async fn leadership_overview_and_who_else_is_on_a_case() {
     .await;
     let a = app.login("off.o").await;
     let case = a
-        .open_case(&CaseIntake {
-            priority: "normal".into(),
-            ..case_of("illness", TOKYO, "In hospital")
-        })
+        .open_case(&case_of("illness", TOKYO, "In hospital").normal())
         .await
         .unwrap();
     let id = case.id.as_str();

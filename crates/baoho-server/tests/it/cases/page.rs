@@ -14,10 +14,7 @@ both_backends!(case_routes_refuse_other_missions, async |app: &TestApp| {
     .await;
     let tokyo = app.join(officer("off.tokyo", TOKYO)).await;
     let case = tokyo
-        .open_case(&CaseIntake {
-            priority: "urgent".into(),
-            ..case_of("arrest", TOKYO, "Arrested in Tokyo")
-        })
+        .open_case(&case_of("arrest", TOKYO, "Arrested in Tokyo").urgent())
         .await
         .unwrap();
     let id = case.summary.id;
@@ -320,10 +317,8 @@ async fn record_crew(officer: &crate::support::Staff<'_>, names: &[&str]) -> Vec
 
 /// A fishing boat held by the coast guard, its captain the first person on the case.
 fn boat_held(captain: &str) -> CaseIntake {
-    CaseIntake {
-        priority: "urgent".into(),
-        channel: "partner".into(),
-        persons: vec![captain.to_owned()],
-        ..case_of("fishermen", TOKYO, "A fishing boat held by the coast guard")
-    }
+    case_of("fishermen", TOKYO, "A fishing boat held by the coast guard")
+        .urgent()
+        .via_partner()
+        .about(&[captain])
 }

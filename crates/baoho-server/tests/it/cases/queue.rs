@@ -19,10 +19,7 @@ both_backends!(
         assert_eq!(v.since_last_look.total, 0);
         // The officer opens a case; the head's next look lists it, once.
         let created = officer
-            .open_case(&CaseIntake {
-                channel: "hotline".into(),
-                ..case_of("accident", TOKYO, "Tai nạn giao thông ở Chiba")
-            })
+            .open_case(&case_of("accident", TOKYO, "Tai nạn giao thông ở Chiba").by_hotline())
             .await
             .unwrap();
         let page = head.page("/cases").await;
@@ -53,10 +50,10 @@ both_backends!(
         let head = app.login("head.rq").await;
         let osaka = app.login("head.osaka.rq").await;
         let case = officer
-            .open_case(&CaseIntake {
-                channel: "partner".into(),
-                ..case_of("deportation", TOKYO, "On the host state's deportation list")
-            })
+            .open_case(
+                &case_of("deportation", TOKYO, "On the host state's deportation list")
+                    .via_partner(),
+            )
             .await
             .unwrap();
         let (cid, reference) = (case.id.as_str(), case.reference.as_str());

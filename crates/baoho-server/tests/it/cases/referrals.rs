@@ -24,11 +24,11 @@ both_backends!(
             .unwrap();
         personal(&["Phạm Thị Sương", "P5566778", "kept inside the service"]);
         let case = officer
-            .open_case(&CaseIntake {
-                city: "Osaka".into(),
-                persons: vec![p.id],
-                ..case_of("detention", TOKYO, "Held at an immigration centre")
-            })
+            .open_case(
+                &case_of("detention", TOKYO, "Held at an immigration centre")
+                    .in_city("Osaka")
+                    .about(&[&p.id]),
+            )
             .await
             .unwrap();
         let cid = case.id.as_str();

@@ -9,10 +9,7 @@ both_backends!(
         app.with_staff(&[officer("off.kr", SEOUL)]).await;
         let tokyo = app.join(officer("off.tk", TOKYO)).await;
         let case = tokyo
-            .open_case(&CaseIntake {
-                channel: "hotline".into(),
-                ..case_of("missing", TOKYO, "Lost contact with family")
-            })
+            .open_case(&case_of("missing", TOKYO, "Lost contact with family").by_hotline())
             .await
             .unwrap();
         let transfer = tokyo

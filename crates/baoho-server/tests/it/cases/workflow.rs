@@ -172,12 +172,12 @@ both_backends!(
             .await
             .unwrap();
         let case = officer
-            .open_case(&CaseIntake {
-                priority: "urgent".into(),
-                channel: "hotline".into(),
-                persons: vec![p.id],
-                ..case_of("arrest", TOKYO, "Arrested in Nagoya")
-            })
+            .open_case(
+                &case_of("arrest", TOKYO, "Arrested in Nagoya")
+                    .urgent()
+                    .by_hotline()
+                    .about(&[&p.id]),
+            )
             .await
             .unwrap();
         let pdf = b"%PDF-1.4\n% synthetic test file\n".to_vec();

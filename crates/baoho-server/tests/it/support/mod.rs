@@ -224,6 +224,16 @@ impl TestApp {
             .expect("the outbox drains")
     }
 
+    /// The audit chain verifies from its first row to its head.
+    pub async fn assert_audit_chain_intact(&self) {
+        let chain = self.db.store.verify_audit().await.expect("verify");
+        assert!(
+            chain.is_ok(),
+            "the audit chain is broken: {:?}",
+            chain.broken
+        );
+    }
+
     /// The consistency check every test ends with (through [`TestApp::stop`]): the audit
     /// chain is intact from its first row to its head; the outbox drains (every notice the
     /// test's actions enqueued is delivered, none is stuck: a second drain finds nothing);
@@ -231,17 +241,7 @@ impl TestApp {
     /// transfer, attachment and outbox invariants hold (the store contract suite's, one list in
     /// `baoho_store::testing`); no personal value any test entered is in the logs.
     pub async fn verify(&self) {
-        let chain = self
-            .db
-            .store
-            .verify_audit()
-            .await
-            .expect("verify the audit chain");
-        assert!(
-            chain.is_ok(),
-            "the audit chain is broken: {:?}",
-            chain.broken
-        );
+        self.assert_audit_chain_intact().await;
         let later = self.now() + chrono::Duration::days(400);
         self.deliver_notices_due_by(later).await;
         assert_eq!(
@@ -249,17 +249,7 @@ impl TestApp {
             0,
             "an outbox row was still pending after a full drain"
         );
-        let chain = self
-            .db
-            .store
-            .verify_audit()
-            .await
-            .expect("verify the audit chain");
-        assert!(
-            chain.is_ok(),
-            "the audit chain is broken: {:?}",
-            chain.broken
-        );
+        self.assert_audit_chain_intact().await;
         baoho_store::testing::assert_invariants(&self.db).await;
         assert_logs_hold_no_personal_data();
     }
@@ -453,6 +443,10 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     )
 }
 
+async fn send(req: reqwest::RequestBuilder) -> reqwest::Response {
+    req.send().await.expect("request")
+}
+
 /// A signed-in staff member's client.
 pub struct Staff<'a> {
     pub app: &'a TestApp,
@@ -462,62 +456,52 @@ pub struct Staff<'a> {
 }
 
 impl Staff<'_> {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
+    /// A request of this staff member's browser: their session cookie on it.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.app
             .client
-            .get(self.app.url(path))
+            .request(method, self.app.url(path))
             .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap()
+    }
+
+    /// A state-changing API request: the session cookie and the CSRF header.
+    fn api_write(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.request(method, path)
+            .header("x-csrf-token", &self.csrf)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        send(self.request(reqwest::Method::GET, path)).await
     }
 
     /// A GET with the page language chosen by its cookie (`vi` or `en`).
     pub async fn get_in(&self, lang: &str, path: &str) -> reqwest::Response {
-        self.app
-            .client
-            .get(self.app.url(path))
-            .header("cookie", format!("{}; lang={lang}", self.cookie))
-            .send()
-            .await
-            .unwrap()
+        let req = self.app.client.get(self.app.url(path));
+        send(req.header("cookie", format!("{}; lang={lang}", self.cookie))).await
     }
 
+    /// A page form posted, with the form's CSRF field.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let mut f: Vec<(&str, &str)> = form.to_vec();
         f.push(("csrf", &self.csrf));
-        self.app
-            .client
-            .post(self.app.url(path))
-            .header("cookie", &self.cookie)
-            .form(&f)
-            .send()
-            .await
-            .unwrap()
+        send(self.request(reqwest::Method::POST, path).form(&f)).await
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.app
-            .client
-            .post(self.app.url(path))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        send(self.api_write(reqwest::Method::POST, path).json(body)).await
     }
 
     pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.app
-            .client
-            .put(self.app.url(path))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        send(self.api_write(reqwest::Method::PUT, path).json(body)).await
+    }
+
+    /// A multipart upload to the API.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        send(self.api_write(reqwest::Method::POST, path).multipart(form)).await
     }
 
     /// Denied audit rows written for this account so far.

@@ -15,6 +15,7 @@ use baoho_store::{CaseEvent, CasePage, CaseSummary, Referral, WorkQueue};
 // The typed forms and answers the stories speak in.
 pub use baoho_domain::case::Status;
 pub use baoho_domain::person::PersonInput;
+pub use baoho_store::testing::{override_referral, referral};
 pub use baoho_store::transfers::Transfer;
 pub use baoho_store::{CaseIntake, NewEvent, ReferralRequest};
 use serde::Deserialize;
@@ -172,6 +173,62 @@ pub fn case_of(case_type: &str, mission: &str, summary: &str) -> CaseIntake {
     }
 }
 
+/// How a case came in and what it is about, said of its draft:
+/// `case_of("arrest", TOKYO, "…").urgent().by_hotline().about(&[&p.id])`.
+pub trait CaseDraft: Sized {
+    fn with_priority(self, priority: &str) -> Self;
+    fn through(self, channel: &str) -> Self;
+    fn in_city(self, city: &str) -> Self;
+    /// The persons of the registry the case is about (their ids).
+    fn about(self, persons: &[&str]) -> Self;
+    /// The case type's own fields.
+    fn with_details(self, fields: &[(&str, &str)]) -> Self;
+
+    fn urgent(self) -> Self {
+        self.with_priority("urgent")
+    }
+    fn normal(self) -> Self {
+        self.with_priority("normal")
+    }
+    fn by_hotline(self) -> Self {
+        self.through("hotline")
+    }
+    fn via_partner(self) -> Self {
+        self.through("partner")
+    }
+}
+
+impl CaseDraft for CaseIntake {
+    fn with_priority(self, priority: &str) -> Self {
+        CaseIntake {
+            priority: priority.into(),
+            ..self
+        }
+    }
+    fn through(self, channel: &str) -> Self {
+        CaseIntake {
+            channel: channel.into(),
+            ..self
+        }
+    }
+    fn in_city(self, city: &str) -> Self {
+        CaseIntake {
+            city: city.into(),
+            ..self
+        }
+    }
+    fn about(self, persons: &[&str]) -> Self {
+        let persons = persons.iter().map(|p| (*p).to_owned()).collect();
+        CaseIntake { persons, ..self }
+    }
+    fn with_details(self, fields: &[(&str, &str)]) -> Self {
+        CaseIntake {
+            details: details(fields),
+            ..self
+        }
+    }
+}
+
 /// The type's own fields of a case (`details`), from pairs.
 pub fn details(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
@@ -186,31 +243,6 @@ pub fn entry(kind: &str, body: &str) -> NewEvent {
         kind: kind.into(),
         body: body.into(),
         ..Default::default()
-    }
-}
-
-/// A referral the person consented to.
-pub fn referral(agency: &str, purpose: &str, fields: &[&str]) -> ReferralRequest {
-    ReferralRequest {
-        agency: agency.into(),
-        purpose: purpose.into(),
-        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-        consent: true,
-        override_reason: String::new(),
-    }
-}
-
-/// A referral without consent, overridden for `reason` (a head of mission approves it).
-pub fn override_referral(
-    agency: &str,
-    purpose: &str,
-    fields: &[&str],
-    reason: &str,
-) -> ReferralRequest {
-    ReferralRequest {
-        consent: false,
-        override_reason: reason.into(),
-        ..referral(agency, purpose, fields)
     }
 }
 
@@ -412,6 +444,18 @@ impl Staff<'_> {
         (out, self.denied().await - before)
     }
 
+    /// `POST /api/v1/cases/{case}/{tail}` with `body`: done on 204.
+    async fn case_post(&self, case: &str, tail: &str, body: Value) -> Outcome<()> {
+        let path = format!("/api/v1/cases/{case}/{tail}");
+        done(self.post_json(&path, &body).await, 204).await
+    }
+
+    /// `PUT /api/v1/cases/{case}/{tail}` with `body`: done on 204.
+    async fn case_put(&self, case: &str, tail: &str, body: Value) -> Outcome<()> {
+        let path = format!("/api/v1/cases/{case}/{tail}");
+        done(self.put_json(&path, &body).await, 204).await
+    }
+
     // --- persons
 
     /// Record a person through the API.
@@ -464,9 +508,12 @@ impl Staff<'_> {
 
     /// Add an entry to the case's timeline.
     pub async fn add_event(&self, case: &(impl CaseId + ?Sized), e: &NewEvent) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/events", case.case_id());
-        let body = serde_json::to_value(e).expect("event");
-        done(self.post_json(&path, &body).await, 204).await
+        self.case_post(
+            case.case_id(),
+            "events",
+            serde_json::to_value(e).expect("event"),
+        )
+        .await
     }
 
     /// Replace the type's own fields, at `version`.
@@ -476,9 +523,12 @@ impl Staff<'_> {
         version: i64,
         fields: &[(&str, &str)],
     ) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/details", case.case_id());
-        let body = json!({"version": version, "details": details(fields)});
-        done(self.put_json(&path, &body).await, 204).await
+        self.case_put(
+            case.case_id(),
+            "details",
+            json!({"version": version, "details": details(fields)}),
+        )
+        .await
     }
 
     /// Move the case to `status`, at `version`.
@@ -488,9 +538,12 @@ impl Staff<'_> {
         version: i64,
         status: &str,
     ) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/status", case.case_id());
-        let body = json!({"version": version, "status": status});
-        done(self.post_json(&path, &body).await, 204).await
+        self.case_post(
+            case.case_id(),
+            "status",
+            json!({"version": version, "status": status}),
+        )
+        .await
     }
 
     /// Ask for the resolved case to be closed, at `version`.
@@ -499,12 +552,8 @@ impl Staff<'_> {
         case: &(impl CaseId + ?Sized),
         version: i64,
     ) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/close-request", case.case_id());
-        done(
-            self.post_json(&path, &json!({"version": version})).await,
-            204,
-        )
-        .await
+        self.case_post(case.case_id(), "close-request", json!({"version": version}))
+            .await
     }
 
     /// Approve the closure someone else asked for, at `version`.
@@ -513,22 +562,18 @@ impl Staff<'_> {
         case: &(impl CaseId + ?Sized),
         version: i64,
     ) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/close-approval", case.case_id());
-        done(
-            self.post_json(&path, &json!({"version": version})).await,
-            204,
+        self.case_post(
+            case.case_id(),
+            "close-approval",
+            json!({"version": version}),
         )
         .await
     }
 
     /// Make `account` the case's lead officer.
     pub async fn assign(&self, case: &(impl CaseId + ?Sized), account: &str) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/assign", case.case_id());
-        done(
-            self.post_json(&path, &json!({"account": account})).await,
-            204,
-        )
-        .await
+        self.case_post(case.case_id(), "assign", json!({"account": account}))
+            .await
     }
 
     /// Tick (or untick) an item of the type's checklist.
@@ -538,8 +583,12 @@ impl Staff<'_> {
         item: usize,
         ticked: bool,
     ) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/checklist/{item}", case.case_id());
-        done(self.put_json(&path, &json!({"done": ticked})).await, 204).await
+        self.case_put(
+            case.case_id(),
+            &format!("checklist/{item}"),
+            json!({"done": ticked}),
+        )
+        .await
     }
 
     /// Record the consular-access dates (`arrested`, `notified`, …).
@@ -548,19 +597,18 @@ impl Staff<'_> {
         case: &(impl CaseId + ?Sized),
         dates: &[(&str, &str)],
     ) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/consular-access", case.case_id());
-        let body = serde_json::to_value(details(dates)).expect("dates");
-        done(self.put_json(&path, &body).await, 204).await
+        self.case_put(
+            case.case_id(),
+            "consular-access",
+            serde_json::to_value(details(dates)).expect("dates"),
+        )
+        .await
     }
 
     /// Add a person of the registry to the case.
     pub async fn link_person(&self, case: &(impl CaseId + ?Sized), person: &str) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/persons", case.case_id());
-        done(
-            self.post_json(&path, &json!({"person_id": person})).await,
-            204,
-        )
-        .await
+        self.case_post(case.case_id(), "persons", json!({"person_id": person}))
+            .await
     }
 
     /// Remove a person added by mistake, saying why.
@@ -570,8 +618,12 @@ impl Staff<'_> {
         person: &str,
         reason: &str,
     ) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/persons/{person}/removal", case.case_id());
-        done(self.post_json(&path, &json!({"reason": reason})).await, 204).await
+        self.case_post(
+            case.case_id(),
+            &format!("persons/{person}/removal"),
+            json!({"reason": reason}),
+        )
+        .await
     }
 
     /// Upload a file to the case through the API.
@@ -585,20 +637,8 @@ impl Staff<'_> {
             "file",
             reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
         );
-        let url = self
-            .app
-            .url(&format!("/api/v1/cases/{}/attachments", case.case_id()));
-        let res = self
-            .app
-            .client
-            .post(url)
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload");
-        parsed(res, 201).await
+        let path = format!("/api/v1/cases/{}/attachments", case.case_id());
+        parsed(self.post_multipart(&path, form).await, 201).await
     }
 
     // --- referrals and the partner inbox
@@ -630,8 +670,12 @@ impl Staff<'_> {
 
     /// Approve a referral without consent that someone else asked for.
     pub async fn approve_referral(&self, case: &(impl CaseId + ?Sized), id: &str) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/referrals/{id}/approval", case.case_id());
-        done(self.post_json(&path, &json!({})).await, 204).await
+        self.case_post(
+            case.case_id(),
+            &format!("referrals/{id}/approval"),
+            json!({}),
+        )
+        .await
     }
 
     /// Record on the case a partner state's answer to a referral sent by letter.
@@ -642,9 +686,12 @@ impl Staff<'_> {
         status: &str,
         note: &str,
     ) -> Outcome<()> {
-        let path = format!("/api/v1/cases/{}/referrals/{id}/answer", case.case_id());
-        let body = json!({"status": status, "note": note});
-        done(self.post_json(&path, &body).await, 204).await
+        self.case_post(
+            case.case_id(),
+            &format!("referrals/{id}/answer"),
+            json!({"status": status, "note": note}),
+        )
+        .await
     }
 
     /// A partner agency answers a referral from its inbox.
