@@ -94,3 +94,147 @@ pub async fn create_pg_database(admin: &str) -> DatabaseUrl {
     };
     DatabaseUrl::parse(&format!("{base}/{name}{query}")).expect("pg url")
 }
+
+/// What must hold in any database after any story, whatever it did: each rule with a query
+/// counting the rows that break it. The store contract suite and the server's integration
+/// tests both end every story with [`broken_invariants`] (through their `verify()`).
+pub const INVARIANTS: &[(&str, &str)] = &[
+    (
+        "every case has a member",
+        "SELECT COUNT(*) FROM case_file c \
+         WHERE NOT EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid)",
+    ),
+    (
+        "every case's creator is a member",
+        "SELECT COUNT(*) FROM case_file c WHERE NOT EXISTS \
+         (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = c.created_by)",
+    ),
+    (
+        "every case's lead is a member",
+        "SELECT COUNT(*) FROM case_file c WHERE c.lead_officer IS NOT NULL AND NOT EXISTS \
+         (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = c.lead_officer)",
+    ),
+    (
+        "every case's timeline opens with its creation, by its creator",
+        "SELECT COUNT(*) FROM case_file c WHERE NOT EXISTS (SELECT 1 FROM case_event e \
+         WHERE e.case_rid = c.rid AND e.kind = 'status' AND e.at = c.opened_at \
+         AND e.author = c.created_by)",
+    ),
+    (
+        "no timeline entry before its case was opened",
+        "SELECT COUNT(*) FROM case_event e JOIN case_file c ON c.rid = e.case_rid \
+         WHERE e.at < c.opened_at AND e.author <> 'system'",
+    ),
+    (
+        "a closed case was approved by someone other than who asked",
+        "SELECT COUNT(*) FROM case_file WHERE status = 'closed' AND (closed_by IS NULL \
+         OR closed_at IS NULL OR close_requested_by IS NULL OR closed_by = close_requested_by)",
+    ),
+    (
+        "only a closed case has a closure",
+        "SELECT COUNT(*) FROM case_file WHERE status <> 'closed' \
+         AND (closed_by IS NOT NULL OR closed_at IS NOT NULL)",
+    ),
+    (
+        "a closure is asked for only on a resolved case",
+        "SELECT COUNT(*) FROM case_file WHERE close_requested_by IS NOT NULL \
+         AND status NOT IN ('resolved', 'closed')",
+    ),
+    (
+        "every referral points at an existing case",
+        "SELECT COUNT(*) FROM case_referral r \
+         WHERE NOT EXISTS (SELECT 1 FROM case_file c WHERE c.rid = r.case_rid)",
+    ),
+    (
+        "a referral without consent says why",
+        "SELECT COUNT(*) FROM case_referral WHERE consent = 'override' AND override_reason IS NULL",
+    ),
+    (
+        "every transfer points at an existing case",
+        "SELECT COUNT(*) FROM case_transfer t \
+         WHERE NOT EXISTS (SELECT 1 FROM case_file c WHERE c.rid = t.case_rid)",
+    ),
+    (
+        "a transfer is decided exactly when it has a decider",
+        "SELECT COUNT(*) FROM case_transfer WHERE (status = 'requested') = (decided_by IS NOT NULL)",
+    ),
+    (
+        "at most one transfer of a case waits",
+        "SELECT COUNT(*) FROM (SELECT case_rid FROM case_transfer WHERE status = 'requested' \
+         GROUP BY case_rid HAVING COUNT(*) > 1) w",
+    ),
+    (
+        "every attachment points at an existing case",
+        "SELECT COUNT(*) FROM case_attachment a \
+         WHERE NOT EXISTS (SELECT 1 FROM case_file c WHERE c.rid = a.case_rid)",
+    ),
+    (
+        "every delivery was delivered (a story drains its outbox)",
+        "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL",
+    ),
+];
+
+/// The [`INVARIANTS`] that do not hold in `db`, each with the number of rows that break it
+/// (read past the Store, on one connection of its own).
+pub async fn broken_invariants(db: &TestDb) -> Vec<String> {
+    use sqlx::Connection;
+    // One connection of the test database's own kind, every count on it.
+    macro_rules! counts_on {
+        ($conn:ty) => {{
+            let mut c = <$conn>::connect(db.url.expose())
+                .await
+                .expect("connect to the test database");
+            let mut counts = Vec::with_capacity(INVARIANTS.len());
+            for (_, sql) in INVARIANTS {
+                let n: i64 = sqlx::query_scalar(*sql)
+                    .fetch_one(&mut c)
+                    .await
+                    .expect("count");
+                counts.push(n);
+            }
+            c.close().await.ok();
+            counts
+        }};
+    }
+    let counts = match db.url.backend() {
+        crate::Backend::Sqlite => counts_on!(sqlx::SqliteConnection),
+        crate::Backend::Postgres => counts_on!(sqlx::PgConnection),
+    };
+    INVARIANTS
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n != 0)
+        .map(|((rule, _), n)| format!("{rule}: {n} rows break it"))
+        .collect()
+}
+
+/// Fail unless every one of the [`INVARIANTS`] holds in `db`.
+pub async fn assert_invariants(db: &TestDb) {
+    let broken = broken_invariants(db).await;
+    assert!(broken.is_empty(), "inconsistent store: {broken:#?}");
+}
+
+/// A referral the person consented to (the stories of both test suites make them).
+pub fn referral(agency: &str, purpose: &str, fields: &[&str]) -> crate::ReferralRequest {
+    crate::ReferralRequest {
+        agency: agency.into(),
+        purpose: purpose.into(),
+        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        consent: true,
+        override_reason: String::new(),
+    }
+}
+
+/// A referral without consent, overridden for `reason` (a supervisor must approve it).
+pub fn override_referral(
+    agency: &str,
+    purpose: &str,
+    fields: &[&str],
+    reason: &str,
+) -> crate::ReferralRequest {
+    crate::ReferralRequest {
+        consent: false,
+        override_reason: reason.into(),
+        ..referral(agency, purpose, fields)
+    }
+}

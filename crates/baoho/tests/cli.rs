@@ -3,20 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod support;
 
-fn baoho() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_baoho"));
-    // Hermetic: no configuration from the caller's environment or directory.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BAOHO_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use support::*;
 
 #[test]
 fn serve_refuses_a_missing_sqlite_file() {
@@ -128,41 +119,11 @@ fn migrate_then_serve_then_stop_gracefully() {
     let keys = dir.path().join("keys");
     run_ok(&["keys", "generate", "--out", keys.to_str().unwrap()]);
 
-    let mut child = baoho()
-        .current_dir(dir.path())
-        .env("BAOHO_KEY_FILE", &keys)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &url,
-            "--log-format",
-            "json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.trim().strip_prefix("Baoho is running at http://") {
-                let _ = tx.send(
-                    rest.trim_end_matches(|c: char| c != '/')
-                        .trim_end_matches('/')
-                        .split('/')
-                        .next()
-                        .unwrap()
-                        .to_owned(),
-                );
-            }
-        }
+    let Served {
+        mut child, addr, ..
+    } = serve(&url, &keys, &["--log-format", "json"], |c| {
+        c.current_dir(dir.path()).stderr(Stdio::piped());
     });
-    let addr: String = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server printed its address");
     // The address is printed after the listener is bound: this request queues until the
     // server accepts it, so there is nothing to poll.
     let ready = get(&addr, "/readyz").expect("an answer from /readyz");
@@ -193,17 +154,6 @@ fn migrate_then_serve_then_stop_gracefully() {
         );
     }
     assert!(logs.contains("stopped"), "{logs}");
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = baoho().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "baoho {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -343,10 +293,7 @@ fn bench_search_prints_its_figures() {
         "--database",
         db.as_str(),
     ];
-    let out = baoho().current_dir(dir.path()).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (stdout, stderr) = bench(dir.path(), &args);
     assert!(stderr.contains("imported 2000 / 2000 persons"), "{stderr}");
     for want in [
         "2000 synthetic persons",
@@ -363,11 +310,7 @@ fn bench_search_prints_its_figures() {
     let latency: Vec<&str> = stdout.lines().filter(|l| l.contains("latency:")).collect();
     assert_eq!(latency.len(), 2, "{stdout}");
     for l in latency {
-        for p in ["p50 ", "p90 ", "p99 ", "max ", "mean "] {
-            let rest = l.split(p).nth(1).unwrap_or_else(|| panic!("{p} in {l}"));
-            let v: f64 = rest.split(' ').next().unwrap().parse().unwrap();
-            assert!(v > 0.0, "{l}");
-        }
+        assert_positive_figures(l, &["p50 ", "p90 ", "p99 ", "max ", "mean "]);
     }
     // Every query names a registry person: the HQ officer finds each one.
     let hq_hits = stdout
@@ -379,23 +322,9 @@ fn bench_search_prints_its_figures() {
 
     // A rerun on the same database reuses it instead of importing again; a database the
     // bench did not fill is refused.
-    let out = baoho().current_dir(dir.path()).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, _) = bench(dir.path(), &args);
     assert!(stdout.contains("database reused"), "{stdout}");
-    let other = format!("sqlite://{}", dir.path().join("other.db").display());
-    run_ok(&["migrate", "--database", &other]);
-    let out = baoho()
-        .current_dir(dir.path())
-        .args(["bench", "search", "--persons", "10", "--database", &other])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("remove it or choose another"));
+    refuses_a_database_it_did_not_fill(dir.path(), &["bench", "search", "--persons", "10"]);
 }
 
 #[test]
@@ -404,27 +333,7 @@ fn account_create_makes_the_first_administrator_without_a_default_password() {
     let url = format!("sqlite://{}", dir.path().join("baoho.db").display());
     run_ok(&["migrate", "--database", &url]);
     let create = |password: &str, username: &str| {
-        let mut child = baoho()
-            .args([
-                "account",
-                "create",
-                "--database",
-                &url,
-                "--username",
-                username,
-                "--role",
-                "administrator",
-                "--agency",
-                "CD",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-        child.wait_with_output().unwrap()
+        create_account(&url, username, "administrator", "CD", password)
     };
     let short = create("short", "root");
     assert!(!short.status.success());
@@ -438,21 +347,7 @@ fn account_create_makes_the_first_administrator_without_a_default_password() {
     assert!(String::from_utf8_lossy(&ok.stdout).contains("created root"));
     let again = create("a long enough passphrase", "root");
     assert!(!again.status.success(), "usernames are unique");
-    let bad = baoho()
-        .args([
-            "account",
-            "create",
-            "--database",
-            &url,
-            "--username",
-            "x",
-            "--role",
-            "root",
-            "--agency",
-            "CD",
-        ])
-        .output()
-        .unwrap();
+    let bad = create_account(&url, "x", "root", "CD", "a long enough passphrase");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role"));
     // The creation is in the audit trail, and the chain holds.
     let out = run_ok(&["audit", "verify", "--database", &url]);
@@ -462,39 +357,20 @@ fn account_create_makes_the_first_administrator_without_a_default_password() {
 #[test]
 fn demo_seeds_persons_and_prints_its_logins() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = baoho()
-        .current_dir(dir.path())
+    let mut demo = baoho();
+    demo.current_dir(dir.path())
         .args(["demo", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut seen = String::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.contains("stop with Ctrl-C") {
-                let _ = tx.send(seen.clone());
-            }
-        }
-    });
-    let out = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the demo started");
+        .stderr(Stdio::null());
+    let Served {
+        mut child,
+        addr,
+        printed: out,
+    } = spawn_until(demo, "stop with Ctrl-C");
     assert!(out.contains("300 synthetic persons"), "{out}");
     assert!(
         out.contains("hq.officer") && out.contains("baoho-demo-2026"),
         "{out}"
     );
-    let addr = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Baoho is running at http://"))
-        .and_then(|r| r.split('/').next())
-        .unwrap()
-        .to_owned();
     let login = get(&addr, "/login").unwrap();
     assert!(
         login.contains("demo-note"),
@@ -581,10 +457,7 @@ fn bench_cases_prints_its_figures() {
         "--database",
         db.as_str(),
     ];
-    let out = baoho().current_dir(dir.path()).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (stdout, stderr) = bench(dir.path(), &args);
     assert!(stderr.contains("filling: 60 / 60 cases"), "{stderr}");
     assert!(
         stderr.contains("measured writes: 40 / 40 cases"),
@@ -621,34 +494,25 @@ fn bench_cases_prints_its_figures() {
         .collect();
     assert_eq!(timed.len(), 3, "{stdout}");
     for l in timed {
-        for p in ["p50 ", "p99 ", "max "] {
-            let rest = l.split(p).nth(1).unwrap_or_else(|| panic!("{p} in {l}"));
-            let v: f64 = rest.split(' ').next().unwrap().parse().unwrap();
-            assert!(v > 0.0, "{l}");
-        }
+        assert_positive_figures(l, &["p50 ", "p99 ", "max "]);
     }
 
     // A rerun reuses the database (no fill); a database the bench did not create is refused.
-    let out = baoho().current_dir(dir.path()).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, _) = bench(dir.path(), &args);
     assert!(stdout.contains("(database reused)"), "{stdout}");
     assert!(
         stdout.contains("fill: none needed (109 open cases already there)"),
         "{stdout}"
     );
     assert!(stdout.contains("158 open cases now"), "{stdout}");
-    let other = format!("sqlite://{}", dir.path().join("other.db").display());
+    refuses_a_database_it_did_not_fill(dir.path(), &["bench", "cases"]);
+}
+
+/// A bench pointed at a database it did not fill (a migrated one) refuses it.
+fn refuses_a_database_it_did_not_fill(dir: &std::path::Path, bench: &[&str]) {
+    let other = format!("sqlite://{}", dir.join("other.db").display());
     run_ok(&["migrate", "--database", &other]);
-    let out = baoho()
-        .current_dir(dir.path())
-        .args(["bench", "cases", "--database", &other])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("remove it or choose another"));
+    let args = [bench, &["--database", other.as_str()]].concat();
+    let err = run_fails(Some(dir), &args);
+    assert!(err.contains("remove it or choose another"), "{err}");
 }

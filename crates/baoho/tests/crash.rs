@@ -6,53 +6,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use rand::{Rng, SeedableRng};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use support::*;
 
 const ROUNDS: usize = 20;
 const WRITES: usize = 500;
 
-fn baoho() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_baoho"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BAOHO_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-fn start(url: &str, keys: &std::path::Path) -> Server {
-    let mut child = baoho()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
-        .env("BAOHO_KEY_FILE", keys)
-        .env("BAOHO_LOG_LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.trim().strip_prefix("Baoho is running at http://") {
-                let _ = tx.send(rest.split('/').next().unwrap().to_owned());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server started");
-    Server { child, addr }
+fn start(url: &str, keys: &std::path::Path) -> Served {
+    serve(url, keys, &[], |c| {
+        c.env("BAOHO_LOG_LEVEL", "warn").stderr(Stdio::null());
+    })
 }
 
 fn cookie(res: &reqwest::Response, name: &str) -> Option<String> {
@@ -179,34 +147,15 @@ async fn run(url: String, db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
     baoho_store::crypto::generate_key_file(&keys, None).unwrap();
-    let mig = baoho()
-        .args(["migrate", "--database", &url])
-        .output()
-        .unwrap();
-    assert!(
-        mig.status.success(),
-        "{}",
-        String::from_utf8_lossy(&mig.stderr)
+    run_ok(&["migrate", "--database", &url]);
+    let create = create_account(
+        &url,
+        "crash.officer",
+        "mission_officer",
+        "EMB-JP-TOKYO",
+        "a long enough passphrase",
     );
-    let mut create = baoho()
-        .args([
-            "account",
-            "create",
-            "--database",
-            &url,
-            "--username",
-            "crash.officer",
-            "--role",
-            "mission_officer",
-            "--agency",
-            "EMB-JP-TOKYO",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    writeln!(create.stdin.take().unwrap(), "a long enough passphrase").unwrap();
-    assert!(create.wait().unwrap().success());
+    assert!(create.status.success());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(0)
@@ -306,15 +255,7 @@ async fn run(url: String, db: Db) {
         let _ = s2.child.kill();
         let _ = s2.child.wait();
     }
-    let out = baoho()
-        .args(["audit", "verify", "--database", &url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    run_ok(&["audit", "verify", "--database", &url]);
     assert!(total_acked >= ROUNDS * 50);
     eprintln!("crash test: {ROUNDS} rounds, {total_acked} acknowledged writes, all present");
 }
@@ -325,11 +266,7 @@ async fn acknowledged_case_writes_survive_kill_9_on_sqlite() {
     let path = dir.path().join("crash.db");
     let url = format!("sqlite://{}", path.display());
     // The schema first, then a reader pool for the checks (WAL: readers do not block).
-    let mig = baoho()
-        .args(["migrate", "--database", &url])
-        .output()
-        .unwrap();
-    assert!(mig.status.success());
+    run_ok(&["migrate", "--database", &url]);
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", path.display()))
         .await
         .unwrap();

@@ -1,7 +1,8 @@
 //! Sign-in over HTTP: password then the second factor, lockout, sessions, logout, CSRF,
 //! disabled accounts, first-login MFA enrolment and recovery codes.
 
-use crate::support::{PASSWORD, cookie, hidden};
+use crate::support::stories::*;
+use crate::support::{PASSWORD, TestApp, cookie, hidden};
 use baoho_domain::access::Role;
 use baoho_store::audit::{AuditAction, AuditFilter, AuditOutcome};
 use serde_json::json;
@@ -9,24 +10,11 @@ use serde_json::json;
 #[tokio::test]
 async fn sign_in_lockout_audit_logout_and_disable() {
     let app = crate::support::spawn_sqlite().await;
-    let id = app
-        .account("lan.vu", Role::MissionOfficer, "EMB-KR-SEOUL", true)
-        .await;
-    let page = app.get("/login").await;
-    let lc = cookie(&page, "baoho_login").unwrap();
-    let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap();
-    let attempt = |pw: &'static str| {
-        let (lc, csrf) = (lc.clone(), csrf.clone());
-        let app = &app;
-        async move {
-            app.client
-                .post(app.url("/login"))
-                .header("cookie", format!("baoho_login={lc}"))
-                .form(&[("username", "lan.vu"), ("password", pw), ("csrf", &csrf)])
-                .send()
-                .await
-                .unwrap()
-        }
+    let id = app.with_staff(&[officer("lan.vu", SEOUL)]).await.remove(0);
+    let (lc, csrf) = app.sign_in_form().await;
+    let attempt = async |username: &str, pw: &str| {
+        let form = [("username", username), ("password", pw), ("csrf", &csrf)];
+        app.post_form_with(&lc, "/login", &form).await
     };
     // Without the login cookie (a cross-site post): refused, nothing counted.
     let forged = app
@@ -42,26 +30,19 @@ async fn sign_in_lockout_audit_logout_and_disable() {
         .unwrap();
     assert_eq!(forged.status(), 403);
     // Unknown user and wrong password get the same answer.
-    let unknown = app
-        .client
-        .post(app.url("/login"))
-        .header("cookie", format!("baoho_login={lc}"))
-        .form(&[("username", "nobody"), ("password", "x"), ("csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
+    let unknown = attempt("nobody", "x").await;
     assert_eq!(unknown.status(), 401);
     let unknown_body = unknown.text().await.unwrap();
     for _ in 0..4 {
-        let r = attempt("wrong password").await;
+        let r = attempt("lan.vu", "wrong password").await;
         assert_eq!(r.status(), 401);
         assert!(
             unknown_body.contains("login-error") && r.text().await.unwrap().contains("login-error")
         );
     }
     // The fifth failure locks the account: even the right password gets 429 now.
-    assert_eq!(attempt("wrong again").await.status(), 401);
-    let locked = attempt(PASSWORD).await;
+    assert_eq!(attempt("lan.vu", "wrong again").await.status(), 401);
+    let locked = attempt("lan.vu", PASSWORD).await;
     assert_eq!(locked.status(), 429);
     let rows = app
         .audit(AuditFilter {
@@ -97,13 +78,8 @@ async fn sign_in_lockout_audit_logout_and_disable() {
         .unwrap();
     assert_eq!(no_csrf.status(), 403);
     let no_csrf_form = app
-        .client
-        .post(app.url("/persons"))
-        .header("cookie", &staff.cookie)
-        .form(&[("full_name", "X")])
-        .send()
-        .await
-        .unwrap();
+        .post_form_with(&staff.cookie, "/persons", &[("full_name", "X")])
+        .await;
     assert_eq!(no_csrf_form.status(), 403);
     // Idle timeout: 31 minutes without a request ends the session.
     app.advance(31 * 60);
@@ -117,42 +93,24 @@ async fn sign_in_lockout_audit_logout_and_disable() {
     // Disabling the account ends its sessions at once.
     app.advance(31);
     let staff = app.login("lan.vu").await;
-    app.account("root", Role::Administrator, "CD", true).await;
-    let admin = app.login("root").await;
-    assert_eq!(
-        admin
-            .post_form(&format!("/admin/accounts/{id}/disable"), &[])
-            .await
-            .status(),
-        303
-    );
+    let admin = app.join(at_hq("root", Role::Administrator)).await;
+    admin
+        .submit(&format!("/admin/accounts/{id}/disable"), &[])
+        .await
+        .unwrap();
     assert_eq!(staff.get("/api/v1/session").await.status(), 401);
     // Administrators manage accounts but read no persons.
     assert_eq!(admin.get("/api/v1/persons?q=nguyen").await.status(), 403);
-    assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
     app.stop().await;
 }
 
 #[tokio::test]
 async fn first_login_enrols_mfa_and_recovery_codes_work_once() {
     let app = crate::support::spawn_sqlite().await;
+    // Not enrolled in the second factor yet.
     app.account("new.officer", Role::HqOfficer, "CD", false)
         .await;
-    let page = app.get("/login").await;
-    let lc = cookie(&page, "baoho_login").unwrap();
-    let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap();
-    let res = app
-        .client
-        .post(app.url("/login"))
-        .header("cookie", format!("baoho_login={lc}"))
-        .form(&[
-            ("username", "new.officer"),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app.password_step("new.officer", PASSWORD).await;
     assert!(
         res.headers()["location"]
             .to_str()
@@ -161,21 +119,9 @@ async fn first_login_enrols_mfa_and_recovery_codes_work_once() {
     );
     let pre = format!("baoho_session={}", cookie(&res, "baoho_session").unwrap());
     // Before the second factor, nothing else opens.
-    let blocked = app
-        .client
-        .get(app.url("/persons"))
-        .header("cookie", &pre)
-        .send()
-        .await
-        .unwrap();
+    let blocked = app.get_with(&pre, "/persons").await;
     assert_eq!(blocked.headers()["location"], "/login/mfa");
-    let enrol = app
-        .client
-        .get(app.url("/mfa/enrol"))
-        .header("cookie", &pre)
-        .send()
-        .await
-        .unwrap();
+    let enrol = app.get_with(&pre, "/mfa/enrol").await;
     let html = enrol.text().await.unwrap();
     assert!(html.contains("<svg"), "a QR code is shown");
     let secret_b32 = html
@@ -196,14 +142,7 @@ async fn first_login_enrols_mfa_and_recovery_codes_work_once() {
         ("pending", hidden(&html, "pending").unwrap()),
         ("code", code),
     ];
-    let done = app
-        .client
-        .post(app.url("/mfa/enrol"))
-        .header("cookie", &pre)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let done = app.post_form_with(&pre, "/mfa/enrol", &form).await;
     assert_eq!(done.status(), 200);
     let session = format!("baoho_session={}", cookie(&done, "baoho_session").unwrap());
     let codes_html = done.text().await.unwrap();
@@ -213,67 +152,22 @@ async fn first_login_enrols_mfa_and_recovery_codes_work_once() {
         .map(|s| s.split('<').next().unwrap().to_owned())
         .collect();
     assert_eq!(codes.len(), 10);
-    assert_eq!(
-        app.client
-            .get(app.url("/persons"))
-            .header("cookie", &session)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get_with(&session, "/persons").await.status(), 200);
     // The pre-MFA token is worthless now (a new token was issued).
-    assert_eq!(
-        app.client
-            .get(app.url("/login/mfa"))
-            .header("cookie", &pre)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+    assert_eq!(app.get_with(&pre, "/login/mfa").await.status(), 303);
     // A recovery code signs in once.
     for (expect, code) in [(303, &codes[0]), (401, &codes[0])] {
-        let page = app.get("/login").await;
-        let lc = cookie(&page, "baoho_login").unwrap();
-        let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap();
-        let res = app
-            .client
-            .post(app.url("/login"))
-            .header("cookie", format!("baoho_login={lc}"))
-            .form(&[
-                ("username", "new.officer"),
-                ("password", PASSWORD),
-                ("csrf", &csrf),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let pre = format!("baoho_session={}", cookie(&res, "baoho_session").unwrap());
-        let mfa = app
-            .client
-            .get(app.url("/login/mfa"))
-            .header("cookie", &pre)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let res = app
-            .client
-            .post(app.url("/login/mfa"))
-            .header("cookie", &pre)
-            .form(&[
-                ("code", code.to_uppercase().as_str()),
-                ("csrf", &hidden(&mfa, "csrf").unwrap()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), expect);
+        assert_eq!(second_factor(&app, code).await.status(), expect);
     }
     app.stop().await;
+}
+
+/// Sign `new.officer` in again, with `code` (upper-cased, as typed from the sheet) for the
+/// second factor; the server's answer to it.
+async fn second_factor(app: &TestApp, code: &str) -> reqwest::Response {
+    let pre = app.pre_mfa_session("new.officer").await;
+    let mfa = app.get_with(&pre, "/login/mfa").await.text().await.unwrap();
+    let (code, csrf) = (code.to_uppercase(), hidden(&mfa, "csrf").unwrap());
+    let form = [("code", code.as_str()), ("csrf", &csrf)];
+    app.post_form_with(&pre, "/login/mfa", &form).await
 }

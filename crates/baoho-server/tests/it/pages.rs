@@ -16,12 +16,8 @@ both_backends!(home_page_speaks_vietnamese_first, async |app: &TestApp| {
 async fn language_follows_cookie_then_accept_language() {
     let app = crate::support::spawn_sqlite().await;
     let en = app
-        .client
-        .get(app.url("/"))
-        .header("accept-language", "en-GB,en;q=0.9")
-        .send()
-        .await
-        .unwrap();
+        .get_with_headers("/", &[("accept-language", "en-GB,en;q=0.9")])
+        .await;
     assert!(
         en.text()
             .await
@@ -30,13 +26,8 @@ async fn language_follows_cookie_then_accept_language() {
     );
     // The cookie wins over the header.
     let vi = app
-        .client
-        .get(app.url("/"))
-        .header("accept-language", "en")
-        .header("cookie", "lang=vi")
-        .send()
-        .await
-        .unwrap();
+        .get_with_headers("/", &[("accept-language", "en"), ("cookie", "lang=vi")])
+        .await;
     assert!(vi.text().await.unwrap().contains("<html lang=\"vi\">"));
     app.stop().await;
 }
@@ -101,12 +92,8 @@ async fn security_headers_on_every_page() {
 async fn errors_are_readable_pages_with_the_request_id() {
     let app = crate::support::spawn_sqlite().await;
     let r = app
-        .client
-        .get(app.url("/no-such-page"))
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap();
+        .get_with_headers("/no-such-page", &[("accept-language", "en")])
+        .await;
     assert_eq!(r.status(), 404);
     let rid = r.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body = r.text().await.unwrap();

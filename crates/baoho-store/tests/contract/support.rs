@@ -8,10 +8,11 @@ use baoho_domain::person::{Document, DocumentKind, NextOfKin, PersonInput};
 use baoho_store::Identity;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
 use baoho_store::cases::drain_outbox;
-use baoho_store::testing::TestDb;
+use baoho_store::testing::{TestDb, assert_invariants};
+pub use baoho_store::testing::{broken_invariants, override_referral, referral};
 use baoho_store::{
     AccessCtx, Account, Accounts, Backend, CaseIntake, Cases, Inbox, Keyring, NewAccount, NewEvent,
-    Persons, RefData, ReferralRequest, Session, Store,
+    Persons, RefData, Session, Store,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
@@ -356,31 +357,6 @@ pub fn entry_of(kind: &str, body: &str) -> NewEvent {
     }
 }
 
-/// A referral with the person's consent.
-pub fn referral(agency: &str, purpose: &str, fields: &[&str]) -> ReferralRequest {
-    ReferralRequest {
-        agency: agency.into(),
-        purpose: purpose.into(),
-        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-        consent: true,
-        override_reason: String::new(),
-    }
-}
-
-/// A referral without consent, overridden for `reason` (a supervisor must approve it).
-pub fn override_referral(
-    agency: &str,
-    purpose: &str,
-    fields: &[&str],
-    reason: &str,
-) -> ReferralRequest {
-    ReferralRequest {
-        consent: false,
-        override_reason: reason.into(),
-        ..referral(agency, purpose, fields)
-    }
-}
-
 pub const UNCONSCIOUS: &str = "Person unconscious in hospital, family cannot be reached";
 
 /// Take a new case (version 1) through assessment to resolved (version 3).
@@ -450,128 +426,13 @@ pub async fn bypass_triggers(db: &TestDb) {
     raw(db, sql).await.unwrap();
 }
 
-/// One number from the database (a `SELECT COUNT(*) …`), read past the Store.
-async fn count(db: &TestDb, sql: &str) -> i64 {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    match db.url.backend() {
-        Backend::Sqlite => {
-            let mut c = sqlx::SqliteConnection::connect(db.url.expose())
-                .await
-                .unwrap();
-            let n = sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap();
-            c.close().await.unwrap();
-            n
-        }
-        Backend::Postgres => {
-            let mut c = sqlx::PgConnection::connect(db.url.expose()).await.unwrap();
-            let n = sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap();
-            c.close().await.unwrap();
-            n
-        }
-    }
-}
-
-/// What must hold after any story, whatever it did: each a count of the rows that break it.
-const INVARIANTS: &[(&str, &str)] = &[
-    (
-        "every case has a member",
-        "SELECT COUNT(*) FROM case_file c \
-         WHERE NOT EXISTS (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid)",
-    ),
-    (
-        "every case's creator is a member",
-        "SELECT COUNT(*) FROM case_file c WHERE NOT EXISTS \
-         (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = c.created_by)",
-    ),
-    (
-        "every case's lead is a member",
-        "SELECT COUNT(*) FROM case_file c WHERE c.lead_officer IS NOT NULL AND NOT EXISTS \
-         (SELECT 1 FROM case_member m WHERE m.case_rid = c.rid AND m.account_id = c.lead_officer)",
-    ),
-    (
-        "every case's timeline opens with its creation, by its creator",
-        "SELECT COUNT(*) FROM case_file c WHERE NOT EXISTS (SELECT 1 FROM case_event e \
-         WHERE e.case_rid = c.rid AND e.kind = 'status' AND e.at = c.opened_at \
-         AND e.author = c.created_by)",
-    ),
-    (
-        "no timeline entry before its case was opened",
-        "SELECT COUNT(*) FROM case_event e JOIN case_file c ON c.rid = e.case_rid \
-         WHERE e.at < c.opened_at AND e.author <> 'system'",
-    ),
-    (
-        "a closed case was approved by someone other than who asked",
-        "SELECT COUNT(*) FROM case_file WHERE status = 'closed' AND (closed_by IS NULL \
-         OR closed_at IS NULL OR close_requested_by IS NULL OR closed_by = close_requested_by)",
-    ),
-    (
-        "only a closed case has a closure",
-        "SELECT COUNT(*) FROM case_file WHERE status <> 'closed' \
-         AND (closed_by IS NOT NULL OR closed_at IS NOT NULL)",
-    ),
-    (
-        "a closure is asked for only on a resolved case",
-        "SELECT COUNT(*) FROM case_file WHERE close_requested_by IS NOT NULL \
-         AND status NOT IN ('resolved', 'closed')",
-    ),
-    (
-        "every referral points at an existing case",
-        "SELECT COUNT(*) FROM case_referral r \
-         WHERE NOT EXISTS (SELECT 1 FROM case_file c WHERE c.rid = r.case_rid)",
-    ),
-    (
-        "a referral without consent says why",
-        "SELECT COUNT(*) FROM case_referral WHERE consent = 'override' AND override_reason IS NULL",
-    ),
-    (
-        "every transfer points at an existing case",
-        "SELECT COUNT(*) FROM case_transfer t \
-         WHERE NOT EXISTS (SELECT 1 FROM case_file c WHERE c.rid = t.case_rid)",
-    ),
-    (
-        "a transfer is decided exactly when it has a decider",
-        "SELECT COUNT(*) FROM case_transfer WHERE (status = 'requested') = (decided_by IS NOT NULL)",
-    ),
-    (
-        "at most one transfer of a case waits",
-        "SELECT COUNT(*) FROM (SELECT case_rid FROM case_transfer WHERE status = 'requested' \
-         GROUP BY case_rid HAVING COUNT(*) > 1) w",
-    ),
-    (
-        "every attachment points at an existing case",
-        "SELECT COUNT(*) FROM case_attachment a \
-         WHERE NOT EXISTS (SELECT 1 FROM case_file c WHERE c.rid = a.case_rid)",
-    ),
-    (
-        "every delivery was delivered (a story drains its outbox)",
-        "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL",
-    ),
-];
-
 /// The consistency check after every story (as kanidm's `verify()`): the audit chain is
-/// intact, and the case, member, timeline, referral, transfer and outbox invariants hold.
+/// intact, and the case, member, timeline, referral, transfer and outbox invariants hold (the
+/// invariants are `baoho_store::testing`'s, shared with the server's integration tests).
 pub async fn verify(db: &TestDb) {
     let v = db.store.verify_audit().await.unwrap();
     assert!(v.is_ok(), "the audit chain is broken: {v:?}");
-    check_invariants(db).await;
-}
-
-async fn check_invariants(db: &TestDb) {
-    let broken = broken_invariants(db).await;
-    assert!(broken.is_empty(), "inconsistent store: {broken:#?}");
-}
-
-/// The invariants that do not hold, each with the number of rows that break it.
-pub async fn broken_invariants(db: &TestDb) -> Vec<String> {
-    let mut broken = Vec::new();
-    for (rule, sql) in INVARIANTS {
-        let n = count(db, sql).await;
-        if n != 0 {
-            broken.push(format!("{rule}: {n} rows break it"));
-        }
-    }
-    broken
+    assert_invariants(db).await;
 }
 
 /// `verify()` after a story that tampered with the audit trail on purpose: the chain must be
@@ -579,7 +440,7 @@ pub async fn broken_invariants(db: &TestDb) -> Vec<String> {
 pub async fn verify_tampered(db: &TestDb) {
     let v = db.store.verify_audit().await.unwrap();
     assert!(v.broken.is_some(), "the tampering went unnoticed: {v:?}");
-    check_invariants(db).await;
+    assert_invariants(db).await;
 }
 
 /// Where an attachment's sealed bytes are in the object store.

@@ -1,24 +1,19 @@
 //! Attachments: upload, download, and scope.
 
+use crate::support::stories::*;
 use crate::support::{TestApp, both_backends};
-use baoho_domain::access::Role;
-use serde_json::{Value, json};
 
 both_backends!(
     attachments_upload_download_and_stay_in_scope,
     async |app: &TestApp| {
-        app.account("off.a", Role::MissionOfficer, "EMB-JP-TOKYO", true)
-            .await;
-        app.account("off.b", Role::MissionOfficer, "EMB-KR-SEOUL", true)
-            .await;
-        let a = app.login("off.a").await;
-        let case: Value = a
-        .post_json("/api/v1/cases", &json!({"case_type": "lost_documents", "priority": "normal", "channel": "mission", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "Passport stolen"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-        let id = case["id"].as_str().unwrap();
+        app.with_staff(&[officer("off.b", SEOUL)]).await;
+        let a = app.join(officer("off.a", TOKYO)).await;
+        let case = a
+            .open_case(&case_of("lost_documents", TOKYO, "Passport stolen").normal())
+            .await
+            .unwrap();
+        let id = case.id.as_str();
+        // The case page's upload form (multipart, its CSRF token in the query).
         let upload = |csrf: Option<String>, bytes: Vec<u8>| {
             let url = match &csrf {
                 Some(t) => app.url(&format!("/cases/{id}/attachments?csrf={t}")),
@@ -57,7 +52,7 @@ both_backends!(
             .status(),
             303
         );
-        let page = a.get(&format!("/cases/{id}")).await.text().await.unwrap();
+        let page = a.page(&format!("/cases/{id}")).await;
         let href = page
             .split(&format!("/cases/{id}/attachments/"))
             .nth(1)

@@ -1,30 +1,17 @@
 //! Intake: each case type asks for its own fields, checked with the rest of the case.
 
+use crate::support::stories::*;
 use crate::support::{TestApp, both_backends, personal};
-use baoho_domain::access::Role;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 both_backends!(
     each_case_type_has_its_own_fields_and_advances_record_repayment,
     async |app: &TestApp| {
-        app.account("off.d", Role::MissionOfficer, "EMB-JP-TOKYO", true)
-            .await;
-        app.account("off.seoul.d", Role::MissionOfficer, "EMB-KR-SEOUL", true)
-            .await;
-        let officer = app.login("off.d").await;
+        app.with_staff(&[officer("off.seoul.d", SEOUL)]).await;
+        let officer = app.join(officer("off.d", TOKYO)).await;
         // The type's fields are data: the API lists them.
-        let types: Value = officer
-            .get("/api/v1/case-types")
-            .await
-            .json()
-            .await
-            .unwrap();
-        let death = types
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["code"] == "death")
-            .unwrap();
+        let types: Vec<Value> = officer.read("/api/v1/case-types").await;
+        let death = types.iter().find(|t| t["code"] == "death").unwrap();
         assert!(
             death["fields"]
                 .as_array()
@@ -33,45 +20,43 @@ both_backends!(
                 .any(|f| f["key"] == "remains" && f["kind"] == "choice")
         );
 
+        let death_in_tokyo = |fields: &[(&str, &str)]| {
+            case_of("death", TOKYO, "Died in a work accident")
+                .urgent()
+                .by_hotline()
+                .with_details(fields)
+        };
         let bad = officer
-            .post_json("/api/v1/cases", &json!({"case_type": "death", "priority": "urgent", "channel": "hotline", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "Died in a work accident", "details": {"date_of_death": "31/02/2026", "vessel_name": "not a death field"}}))
-            .await;
-        assert_eq!(bad.status(), 422);
-        let problem: Value = bad.json().await.unwrap();
-        let fields: Vec<&str> = problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+            .open_case(&death_in_tokyo(&[
+                ("date_of_death", "31/02/2026"),
+                ("vessel_name", "not a death field"),
+            ]))
+            .await
+            .refused(422);
+        let fields = bad.fields();
         assert!(
-            fields.contains(&"details.date_of_death") && fields.contains(&"details.vessel_name"),
-            "{problem}"
+            fields.iter().any(|f| f == "details.date_of_death")
+                && fields.iter().any(|f| f == "details.vessel_name"),
+            "{bad:?}"
         );
-        assert_eq!(
-            officer
-                .get("/api/v1/cases")
-                .await
-                .json::<Value>()
-                .await
-                .unwrap()["total"],
-            0,
-            "nothing was created"
-        );
+        assert_eq!(officer.cases_total().await, 0, "nothing was created");
 
-        let r = officer
-            .post_json("/api/v1/cases", &json!({"case_type": "death", "priority": "urgent", "channel": "hotline", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "Died in a work accident", "details": {"date_of_death": "03/11/2026", "remains": "undecided", "cause": " Tai nạn lao động "}}))
-            .await;
-        assert_eq!(r.status(), 201);
-        let v: Value = r.json().await.unwrap();
-        let id = v["id"].as_str().unwrap().to_owned();
-        assert_eq!(v["details"]["date_of_death"], "2026-11-03");
-        assert_eq!(v["details"]["cause"], "Tai nạn lao động");
+        let case = officer
+            .open_case(&death_in_tokyo(&[
+                ("date_of_death", "03/11/2026"),
+                ("remains", "undecided"),
+                ("cause", " Tai nạn lao động "),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(case.details["date_of_death"], "2026-11-03");
+        assert_eq!(case.details["cause"], "Tai nạn lao động");
 
         // The family decided: the page form replaces the fields (version checked).
-        let r = officer
-            .post_form(
-                &format!("/cases/{id}/details"),
+        officer
+            .on_case_page(
+                &case,
+                "details",
                 &[
                     ("version", "1"),
                     ("d_date_of_death", "2026-11-03"),
@@ -80,100 +65,70 @@ both_backends!(
                     ("d_funeral_home", ""),
                 ],
             )
-            .await;
-        assert_eq!(r.status(), 303);
-        let stale = officer
-            .put_json(
-                &format!("/api/v1/cases/{id}/details"),
-                &json!({"version": 1, "details": {"remains": "local_burial"}}),
-            )
-            .await;
-        assert_eq!(stale.status(), 409, "a stale version is refused");
-        let wrong = officer
-            .put_json(
-                &format!("/api/v1/cases/{id}/details"),
-                &json!({"version": 2, "details": {"remains": "sea"}}),
-            )
-            .await;
-        assert_eq!(wrong.status(), 422);
-        let v: Value = officer
-            .get(&format!("/api/v1/cases/{id}"))
-            .await
-            .json()
             .await
             .unwrap();
+        // A stale version is refused.
+        officer
+            .edit_details(&case, 1, &[("remains", "local_burial")])
+            .await
+            .refused(409);
+        officer
+            .edit_details(&case, 2, &[("remains", "sea")])
+            .await
+            .refused(422);
+        let v = officer.case(&case).await.unwrap();
         assert_eq!(
-            v["details"]["remains"], "repatriate_ashes",
+            v.details["remains"], "repatriate_ashes",
             "refused writes changed nothing"
         );
-        assert_eq!(v["version"], 2);
-        let page = officer
-            .get(&format!("/cases/{id}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        assert_eq!(v.version, 2);
+        let page = officer.page(&format!("/cases/{}", case.id)).await;
         assert!(
             page.contains("Hỏa táng, đưa tro cốt về nước"),
             "a choice shows its label"
         );
         assert!(
-            v["events"]
-                .as_array()
-                .unwrap()
+            v.events
                 .iter()
-                .any(|e| e["kind"] == "details" && e["body"] == "remains")
+                .any(|e| e.kind == "details" && e.body == "remains")
         );
 
         // Money advanced says whether the citizen undertook to repay.
-        let no = officer
-            .post_json(&format!("/api/v1/cases/{id}/events"), &json!({"kind": "money_advanced", "body": "Chi phí hỏa táng", "amount_minor": 150000, "currency": "JPY"}))
-            .await;
-        assert_eq!(no.status(), 422);
-        let yes = officer
-            .post_json(&format!("/api/v1/cases/{id}/events"), &json!({"kind": "money_advanced", "body": "Chi phí hỏa táng", "amount_minor": 150000, "currency": "JPY", "repayment": "pending"}))
-            .await;
-        assert_eq!(yes.status(), 204);
-        let page = officer
-            .get(&format!("/cases/{id}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let advanced = NewEvent {
+            amount_minor: Some(150000),
+            currency: Some("JPY".into()),
+            ..entry("money_advanced", "Chi phí hỏa táng")
+        };
+        officer.add_event(&case, &advanced).await.refused(422);
+        let pending = NewEvent {
+            repayment: Some("pending".into()),
+            ..advanced
+        };
+        officer.add_event(&case, &pending).await.unwrap();
+        let page = officer.page(&format!("/cases/{}", case.id)).await;
         assert!(page.contains("chưa ký cam kết hoàn trả"));
 
         // Another mission: 404 and a denied row, on the page form and the API.
         let seoul = app.login("off.seoul.d").await;
-        let before = seoul.denied().await;
-        assert_eq!(
-            seoul
-                .post_form(
-                    &format!("/cases/{id}/details"),
-                    &[("version", "3"), ("d_remains", "local_burial")]
-                )
-                .await
-                .status(),
-            404
-        );
-        assert_eq!(
-            seoul
-                .put_json(
-                    &format!("/api/v1/cases/{id}/details"),
-                    &json!({"version": 3, "details": {"remains": "local_burial"}})
-                )
-                .await
-                .status(),
-            404
-        );
-        assert_eq!(seoul.denied().await, before + 2);
-        let v: Value = officer
-            .get(&format!("/api/v1/cases/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(v["details"]["remains"], "repatriate_ashes");
-        assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+        let (_, denied) = seoul
+            .counting_denials(async {
+                seoul
+                    .on_case_page(
+                        &case,
+                        "details",
+                        &[("version", "3"), ("d_remains", "local_burial")],
+                    )
+                    .await
+                    .refused(404);
+                seoul
+                    .edit_details(&case, 3, &[("remains", "local_burial")])
+                    .await
+                    .refused(404);
+            })
+            .await;
+        assert_eq!(denied, 2);
+        let v = officer.case(&case).await.unwrap();
+        assert_eq!(v.details["remains"], "repatriate_ashes");
     }
 );
 
@@ -181,20 +136,12 @@ both_backends!(
     intake_asks_for_the_types_own_fields,
     async |app: &TestApp| {
         personal(&["Đỗ Văn Khải", "Hải Phong 27"]);
-        app.account("off.tf", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        app.with_staff(&[police("police.tf"), auditor("audit.tf")])
             .await;
-        app.account("police.tf", Role::PartnerLiaison, "MPS", true)
-            .await;
-        app.account("audit.tf", Role::Auditor, "CD", true).await;
-        let officer = app.login("off.tf").await;
-        let count_cases = async || -> Value {
-            officer
-                .get("/api/v1/cases")
-                .await
-                .json::<Value>()
-                .await
-                .unwrap()["total"]
-                .clone()
+        let officer = app.join(officer("off.tf", TOKYO)).await;
+        let no_one_named_khai = async || {
+            let found: Value = officer.read("/api/v1/persons?q=Do%20Van%20Khai").await;
+            assert_eq!(found["hits"].as_array().unwrap().len(), 0, "{found}");
         };
 
         // The JSON intake takes the fields as an object, and says so.
@@ -228,12 +175,7 @@ both_backends!(
         ] {
             assert!(frag.contains(want), "{want:?} missing from {frag}");
         }
-        let frag = officer
-            .get("/cases/new/fields?case_type=fishermen")
-            .await
-            .text()
-            .await
-            .unwrap();
+        let frag = officer.page("/cases/new/fields?case_type=fishermen").await;
         assert!(
             frag.contains("Số thuyền viên")
                 && frag.contains(r#"inputmode="decimal" id="d_crew" name="details.crew""#)
@@ -250,15 +192,10 @@ both_backends!(
 
         // The intake page: the select fetches the block; empty until a type is chosen, and a
         // link can preselect a type (an unknown one is ignored).
-        let page = officer.get("/cases/new").await.text().await.unwrap();
+        let page = officer.page("/cases/new").await;
         assert!(page.contains(r##"hx-get="/cases/new/fields" hx-target="#type-fields""##));
         assert!(page.contains(r#"<div id="type-fields" aria-live="polite"></div>"#));
-        let page = officer
-            .get("/cases/new?case_type=fishermen")
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = officer.page("/cases/new?case_type=fishermen").await;
         assert!(page.contains(r#"<option value="fishermen" selected>"#));
         assert!(page.contains("Tên tàu") && page.contains(r#"name="details.vessel_name""#));
         let r = officer.get("/cases/new?case_type=piracy").await;
@@ -284,9 +221,11 @@ both_backends!(
                 ("details.remains", "local_burial"),
             ]
         };
-        let r = officer.post_form("/cases", &fishermen("mười hai")).await;
-        assert_eq!(r.status(), 422);
-        let html = r.text().await.unwrap();
+        let html = officer
+            .submit("/cases", &fishermen("mười hai"))
+            .await
+            .refused(422)
+            .body;
         let at = html.find(r#"name="details.crew""#).expect("the crew field");
         let near = &html[at..];
         let near = &near[..near.find("</div>").unwrap()];
@@ -300,18 +239,9 @@ both_backends!(
             !html.contains("details.remains"),
             "another type's field is not shown"
         );
-        assert_eq!(count_cases().await, 0);
-        let v: Value = officer
-            .get("/api/v1/persons?q=Do%20Van%20Khai")
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(
-            v["hits"].as_array().unwrap().len(),
-            0,
-            "no person either: {v}"
-        );
+        assert_eq!(officer.cases_total().await, 0);
+        // No person either.
+        no_one_named_khai().await;
         // The same for any of the case's own refusals: an empty summary, an unknown mission.
         // The new person is recorded only with the case.
         for (field, value) in [("summary", ""), ("mission", "EMB-XX-NOWHERE")] {
@@ -319,16 +249,9 @@ both_backends!(
                 .into_iter()
                 .map(|(k, v)| if k == field { (k, value) } else { (k, v) })
                 .collect();
-            let r = officer.post_form("/cases", &form).await;
-            assert_eq!(r.status(), 422, "{field}");
-            assert_eq!(count_cases().await, 0);
-            let v: Value = officer
-                .get("/api/v1/persons?q=Do%20Van%20Khai")
-                .await
-                .json()
-                .await
-                .unwrap();
-            assert_eq!(v["hits"].as_array().unwrap().len(), 0, "{field}: {v}");
+            officer.submit("/cases", &form).await.refused(422);
+            assert_eq!(officer.cases_total().await, 0, "{field}");
+            no_one_named_khai().await;
         }
         let death = [
             ("case_type", "death"),
@@ -339,15 +262,13 @@ both_backends!(
             ("summary", "Lao động tử vong do tai nạn"),
             ("details.remains", "sea"),
         ];
-        let r = officer.post_form("/cases", &death).await;
-        assert_eq!(r.status(), 422);
+        let refused = officer.submit("/cases", &death).await.refused(422);
         assert!(
-            r.text()
-                .await
-                .unwrap()
+            refused
+                .body
                 .contains("Hãy chọn một giá trị trong danh sách.")
         );
-        assert_eq!(count_cases().await, 0);
+        assert_eq!(officer.cases_total().await, 0);
 
         // Good values: recorded with the case, cleaned (a day as DD/MM/YYYY, spaces), and
         // shown on the case page and in the API.
@@ -355,22 +276,19 @@ both_backends!(
         good.retain(|(k, _)| *k != "details.seized_on");
         good.push(("details.seized_on", "02/03/2026"));
         good.push(("confirm_new", "1"));
-        let r = officer.post_form("/cases", &good).await;
-        assert_eq!(r.status(), 303);
-        let case_url = r.headers()["location"].to_str().unwrap().to_owned();
+        let case_url = officer.submit("/cases", &good).await.unwrap();
         let id = case_url.trim_start_matches("/cases/");
-        let v: Value = officer
-            .get(&format!("/api/v1/cases/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = officer.case(id).await.unwrap();
         assert_eq!(
-            v["details"],
-            json!({"vessel_name": "Hải Phong 27", "crew": "12", "seized_on": "2026-03-02"}),
+            v.details,
+            details(&[
+                ("vessel_name", "Hải Phong 27"),
+                ("crew", "12"),
+                ("seized_on", "2026-03-02")
+            ]),
             "only the chosen type's fields"
         );
-        let page = officer.get(&case_url).await.text().await.unwrap();
+        let page = officer.page(&case_url).await;
         let facts = &page[page.find("case-details").unwrap()..];
         assert!(facts.contains("Hải Phong 27") && facts.contains("2026-03-02"));
         // The case page's form is the same rendering, under its own names.
@@ -380,20 +298,19 @@ both_backends!(
         let mut again = fishermen("12");
         again.retain(|(k, _)| *k != "summary");
         again.push(("summary", "Tàu thứ hai"));
-        let r = officer.post_form("/cases", &again).await;
-        assert_eq!(r.status(), 200);
-        let html = r.text().await.unwrap();
+        // The warning is a page (200), not a case.
+        let html = officer.submit("/cases", &again).await.refused(200).body;
         assert!(html.contains("duplicate-warning"));
         assert!(
             html.contains(r#"name="details.vessel_name" value="Hải Phong 27""#)
                 && html.contains(r#"name="details.crew" value="12""#),
             "values kept through the warning"
         );
-        assert_eq!(count_cases().await, 1);
+        assert_eq!(officer.cases_total().await, 1);
 
         // The mission select follows the country: the missions covering it first, the only
         // one chosen for the officer; a mission chosen for another country is dropped.
-        let page = officer.get("/cases/new").await.text().await.unwrap();
+        let page = officer.page("/cases/new").await;
         assert!(page.contains(r#"hx-get="/cases/new/missions""#));
         let options = |q: &'static str| {
             let officer = &officer;
@@ -437,14 +354,13 @@ both_backends!(
         // rather than swap it into the form.
         let r = app.get("/cases/new/fields?case_type=death").await;
         assert_eq!(r.status(), 303);
+        let here = app.url("/cases/new?case_type=death");
         let r = app
-            .client
-            .get(app.url("/cases/new/fields?case_type=death"))
-            .header("hx-request", "true")
-            .header("hx-current-url", app.url("/cases/new?case_type=death"))
-            .send()
-            .await
-            .unwrap();
+            .get_with_headers(
+                "/cases/new/fields?case_type=death",
+                &[("hx-request", "true"), ("hx-current-url", &here)],
+            )
+            .await;
         assert_eq!(r.status(), 204);
         assert_eq!(
             r.headers()["hx-redirect"],

@@ -1,32 +1,30 @@
 //! A case's life over HTTP: intake, the work queue, the page's actions, supervisor-approved
 //! closure; and every case operation's JSON API keeping the page's gate.
 
+use crate::support::stories::*;
 use crate::support::{TestApp, both_backends, personal};
-use baoho_domain::access::Role;
-use serde_json::{Value, json};
+use baoho_domain::date::PartialDate;
 
 both_backends!(intake_queue_actions_and_closure, async |app: &TestApp| {
     personal(&["Phan Thị Duyên", "K1234987", "Chồng gọi đường dây nóng"]);
-    app.account("head.t", Role::HeadOfMission, "EMB-JP-TOKYO", true)
-        .await;
-    app.account("off.t", Role::MissionOfficer, "EMB-JP-TOKYO", true)
-        .await;
-    let officer = app.login("off.t").await;
+    app.with_staff(&[head("head.t", TOKYO)]).await;
+    let officer = app.join(officer("off.t", TOKYO)).await;
     // The person is already known.
-    let r = officer
-        .post_json("/api/v1/persons", &json!({"full_name": "Phan Thị Duyên", "country": "JP", "mission": "EMB-JP-TOKYO", "birth": {"year": 1993, "month": null, "day": null}}))
-        .await;
-    let known: Value = r.json().await.unwrap();
-    let known_id: &'static str =
-        Box::leak(known["id"].as_str().unwrap().to_owned().into_boxed_str());
-    let form = |extra: Vec<(&'static str, &'static str)>| {
+    let known = officer
+        .record_person(&PersonInput {
+            birth: PartialDate::parse("1993").ok(),
+            ..person("Phan Thị Duyên", TOKYO)
+        })
+        .await
+        .unwrap();
+    let form = |extra: &[(&'static str, &'static str)]| {
         let mut f = vec![
             ("case_type", "detention"),
             ("priority", "high"),
             ("channel", "hotline"),
             ("country", "JP"),
             ("city", "Nagoya"),
-            ("mission", "EMB-JP-TOKYO"),
+            ("mission", TOKYO),
             (
                 "summary",
                 "Chồng gọi đường dây nóng: vợ bị tạm giữ tại Nagoya",
@@ -34,27 +32,22 @@ both_backends!(intake_queue_actions_and_closure, async |app: &TestApp| {
             ("person_name", "PHAN THI DUYEN"),
             ("person_birth", "1993"),
         ];
-        f.extend(extra);
+        f.extend_from_slice(extra);
         f
     };
     // Intake of a name already in the registry: the duplicate warning, nothing recorded.
-    let r = officer.post_form("/cases", &form(vec![])).await;
-    assert_eq!(r.status(), 200);
-    let html = r.text().await.unwrap();
+    let warned = officer.submit("/cases", &form(&[])).await.refused(200);
     assert!(
-        html.contains("duplicate-warning") && html.contains(known["id"].as_str().unwrap()),
+        warned.body.contains("duplicate-warning") && warned.body.contains(&known.id),
         "warning lists the known person"
     );
-    let v: Value = officer.get("/api/v1/cases").await.json().await.unwrap();
-    assert_eq!(v["total"], 0);
+    assert_eq!(officer.cases_total().await, 0);
     // The officer picks the existing person.
-    let r = officer
-        .post_form("/cases", &form(vec![("person_id", known_id)]))
-        .await;
-    assert_eq!(r.status(), 303);
-    let case_url = r.headers()["location"].to_str().unwrap().to_owned();
+    let mut picked: Vec<(&str, &str)> = form(&[]);
+    picked.push(("person_id", known.id.as_str()));
+    let case_url = officer.submit("/cases", &picked).await.unwrap();
     let id = case_url.trim_start_matches("/cases/").to_owned();
-    let page = officer.get(&case_url).await.text().await.unwrap();
+    let page = officer.page(&case_url).await;
     assert!(
         page.contains("Phan Thị Duyên") && page.contains("Nagoya"),
         "persons and place shown"
@@ -65,178 +58,83 @@ both_backends!(intake_queue_actions_and_closure, async |app: &TestApp| {
         &page[page.find("case-persons").unwrap_or(0)..][..600]
     );
     // In my queue.
-    let q = officer.get("/cases").await.text().await.unwrap();
+    let q = officer.page("/cases").await;
     assert!(q.contains(&id) && q.contains("q-mine"));
-    // Consular visit, checklist, status moves.
-    assert_eq!(
-        officer
-            .post_form(
-                &format!("/cases/{id}/events"),
-                &[
-                    ("kind", "consular_visit"),
-                    ("body", "Gặp đương sự tại đồn cảnh sát Nagoya")
-                ]
-            )
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        officer
-            .post_form(
-                &format!("/cases/{id}/events"),
-                &[
-                    ("kind", "money_advanced"),
-                    ("body", "Vé xe"),
-                    ("amount", "35.50"),
-                    ("currency", "usd"),
-                    ("repayment", "signed")
-                ]
-            )
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        officer
-            .post_form(
-                &format!("/cases/{id}/events"),
-                &[("kind", "nonsense"), ("body", "x")]
-            )
-            .await
-            .status(),
-        422
-    );
-    assert_eq!(
-        officer
-            .post_form(
-                &format!("/cases/{id}/check"),
-                &[("item", "1"), ("done", "1")]
-            )
-            .await
-            .status(),
-        303
-    );
+    // Consular visit, checklist, status moves: the case page's forms.
+    let visit = [
+        ("kind", "consular_visit"),
+        ("body", "Gặp đương sự tại đồn cảnh sát Nagoya"),
+    ];
+    officer.on_case_page(&id, "events", &visit).await.unwrap();
+    let money = [
+        ("kind", "money_advanced"),
+        ("body", "Vé xe"),
+        ("amount", "35.50"),
+        ("currency", "usd"),
+        ("repayment", "signed"),
+    ];
+    officer.on_case_page(&id, "events", &money).await.unwrap();
+    let nonsense = [("kind", "nonsense"), ("body", "x")];
+    officer
+        .on_case_page(&id, "events", &nonsense)
+        .await
+        .refused(422);
+    let tick = [("item", "1"), ("done", "1")];
+    officer.on_case_page(&id, "check", &tick).await.unwrap();
     for (v, to) in [("1", "in_progress"), ("2", "resolved")] {
-        assert_eq!(
-            officer
-                .post_form(
-                    &format!("/cases/{id}/status"),
-                    &[("version", v), ("status", to)]
-                )
-                .await
-                .status(),
-            303,
-            "{to}"
-        );
+        let step = [("version", v), ("status", to)];
+        officer.on_case_page(&id, "status", &step).await.unwrap();
     }
     // A stale version is a conflict; closing directly is refused.
-    assert_eq!(
-        officer
-            .post_form(
-                &format!("/cases/{id}/status"),
-                &[("version", "1"), ("status", "in_progress")]
-            )
-            .await
-            .status(),
-        409
-    );
-    assert_eq!(
-        officer
-            .post_form(
-                &format!("/cases/{id}/status"),
-                &[("version", "3"), ("status", "closed")]
-            )
-            .await
-            .status(),
-        422
-    );
-    assert_eq!(
-        officer
-            .post_form(&format!("/cases/{id}/close-request"), &[("version", "3")])
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        officer
-            .post_form(&format!("/cases/{id}/close-approve"), &[("version", "4")])
-            .await
-            .status(),
-        403,
-        "not one's own closure"
-    );
+    let stale = [("version", "1"), ("status", "in_progress")];
+    officer
+        .on_case_page(&id, "status", &stale)
+        .await
+        .refused(409);
+    let close = [("version", "3"), ("status", "closed")];
+    officer
+        .on_case_page(&id, "status", &close)
+        .await
+        .refused(422);
+    let v3 = [("version", "3")];
+    officer
+        .on_case_page(&id, "close-request", &v3)
+        .await
+        .unwrap();
+    let v4 = [("version", "4")];
+    // Not one's own closure.
+    officer
+        .on_case_page(&id, "close-approve", &v4)
+        .await
+        .refused(403);
     // The head of mission sees it awaiting approval, and approves.
     let head = app.login("head.t").await;
-    let q = head.get("/cases").await.text().await.unwrap();
+    let q = head.page("/cases").await;
     assert!(q.contains("q-approvals") && q.contains(&id));
-    assert_eq!(
-        head.post_form(&format!("/cases/{id}/close-approve"), &[("version", "4")])
-            .await
-            .status(),
-        303
-    );
-    let v: Value = officer
-        .get(&format!("/api/v1/cases/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["status"], "closed");
-    let kinds: Vec<&str> = v["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
-    assert!(kinds.contains(&"consular_visit") && kinds.contains(&"money_advanced"));
-    assert!(
-        v["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["amount_minor"] == 3550
-                && e["currency"] == "USD"
-                && e["repayment"] == "signed")
-    );
+    head.on_case_page(&id, "close-approve", &v4).await.unwrap();
+    let v = officer.case(&id).await.unwrap();
+    assert_eq!(v.status, Status::Closed);
+    assert!(!v.events_of("consular_visit").is_empty() && !v.events_of("money_advanced").is_empty());
+    assert!(v.events.iter().any(|e| e.amount_minor == Some(3550)
+        && e.currency.as_deref() == Some("USD")
+        && e.repayment.as_deref() == Some("signed")));
     // Lists, filters, export.
     let list = officer
-        .get("/cases/list?case_type=detention&status=closed")
-        .await
-        .text()
-        .await
-        .unwrap();
+        .page("/cases/list?case_type=detention&status=closed")
+        .await;
     assert!(list.contains(&id));
-    let list = officer
-        .get("/cases/list?case_type=arrest")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = officer.page("/cases/list?case_type=arrest").await;
     assert!(!list.contains(&id));
     // "Open" is every case not yet resolved or closed: the closed case is not in it.
-    let open = officer
-        .get("/cases/list?status=open")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let open = officer.page("/cases/list?status=open").await;
     assert!(!open.contains(&id));
     assert!(open.contains("<option value=\"open\" selected>"));
-    let open: Value = officer
-        .get("/api/v1/cases?status=open&case_type=detention")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(open["total"], 0, "{open}");
+    let open = officer.cases_where("status=open&case_type=detention").await;
+    assert_eq!(open.total, 0, "{open:?}");
     // Places are chosen by name, not typed as codes; the choice is kept.
     let list = officer
-        .get("/cases/list?mission=EMB-JP-TOKYO&country=JP")
-        .await
-        .text()
-        .await
-        .unwrap();
+        .page("/cases/list?mission=EMB-JP-TOKYO&country=JP")
+        .await;
     assert!(list.contains(&id));
     assert!(
         list.contains(
@@ -253,299 +151,125 @@ both_backends!(intake_queue_actions_and_closure, async |app: &TestApp| {
             .contains("cases.csv")
     );
     assert!(csv.text().await.unwrap().contains("detention"));
-    assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
 });
 
 both_backends!(
     every_case_operation_has_a_json_api_that_keeps_the_same_gate,
     async |app: &TestApp| {
-        app.account("off.j", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        let ids = app
+            .with_staff(&[
+                officer("off.j", TOKYO),
+                head("head.j", TOKYO),
+                officer("off.seoul.j", SEOUL),
+            ])
             .await;
-        app.account("head.j", Role::HeadOfMission, "EMB-JP-TOKYO", true)
-            .await;
-        app.account("off.seoul.j", Role::MissionOfficer, "EMB-KR-SEOUL", true)
-            .await;
+        let head_id = ids[1].as_str();
         let officer = app.login("off.j").await;
         let head = app.login("head.j").await;
         let seoul = app.login("off.seoul.j").await;
-        let p: Value = officer
-            .post_json(
-                "/api/v1/persons",
-                &json!({"full_name": "Vũ Thị Lan", "country": "JP", "mission": "EMB-JP-TOKYO"}),
+        let p = officer
+            .record_person(&person("Vũ Thị Lan", TOKYO))
+            .await
+            .unwrap();
+        let case = officer
+            .open_case(
+                &case_of("arrest", TOKYO, "Arrested in Nagoya")
+                    .urgent()
+                    .by_hotline()
+                    .about(&[&p.id]),
             )
             .await
-            .json()
-            .await
             .unwrap();
-        let case: Value = officer
-            .post_json("/api/v1/cases", &json!({"case_type": "arrest", "priority": "urgent", "channel": "hotline", "country": "JP", "mission": "EMB-JP-TOKYO", "summary": "Arrested in Nagoya", "persons": [p["id"]]}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let id = case["id"].as_str().unwrap().to_owned();
-        let head_id = {
-            let me: Value = head.get("/api/v1/session").await.json().await.unwrap();
-            me["account_id"].as_str().unwrap().to_owned()
-        };
-        let upload = |who: &crate::support::Staff<'_>, bytes: Vec<u8>| {
-            let form = reqwest::multipart::Form::new().part(
-                "file",
-                reqwest::multipart::Part::bytes(bytes).file_name("giấy tạm giữ.pdf"),
-            );
-            app.client
-                .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
-                .header("cookie", &who.cookie)
-                .header("x-csrf-token", &who.csrf)
-                .multipart(form)
-                .send()
-        };
+        let pdf = b"%PDF-1.4\n% synthetic test file\n".to_vec();
+        let file = "giấy tạm giữ.pdf";
         // Another mission first: every new operation is 404 with one denied row, and changes
         // nothing.
-        let pdf = b"%PDF-1.4\n% synthetic test file\n".to_vec();
-        let before = seoul.denied().await;
-        let statuses = vec![
-            seoul
-                .post_json(
-                    &format!("/api/v1/cases/{id}/assign"),
-                    &json!({"account": head_id}),
-                )
-                .await
-                .status(),
-            seoul
-                .put_json(
-                    &format!("/api/v1/cases/{id}/checklist/0"),
-                    &json!({"done": true}),
-                )
-                .await
-                .status(),
-            seoul
-                .post_json(
-                    &format!("/api/v1/cases/{id}/close-request"),
-                    &json!({"version": 1}),
-                )
-                .await
-                .status(),
-            seoul
-                .post_json(
-                    &format!("/api/v1/cases/{id}/close-approval"),
-                    &json!({"version": 1}),
-                )
-                .await
-                .status(),
-            seoul
-                .put_json(
-                    &format!("/api/v1/cases/{id}/consular-access"),
-                    &json!({"arrested": "2026-11-01"}),
-                )
-                .await
-                .status(),
-            seoul
-                .get(&format!("/api/v1/cases/{id}/attachments"))
-                .await
-                .status(),
-            upload(&seoul, pdf.clone()).await.unwrap().status(),
-        ];
-        assert!(statuses.iter().all(|s| *s == 404), "{statuses:?}");
-        assert_eq!(seoul.denied().await, before + statuses.len());
+        let (refusals, denied) = seoul
+            .counting_denials(async {
+                vec![
+                    seoul.assign(&case, head_id).await.refused(404),
+                    seoul.check(&case, 0, true).await.refused(404),
+                    seoul.request_closure(&case, 1).await.refused(404),
+                    seoul.approve_closure(&case, 1).await.refused(404),
+                    seoul
+                        .record_consular_access(&case, &[("arrested", "2026-11-01")])
+                        .await
+                        .refused(404),
+                    crate::support::stories::refusal(
+                        seoul
+                            .get(&format!("/api/v1/cases/{}/attachments", case.id))
+                            .await,
+                    )
+                    .await,
+                    seoul.attach(&case, file, pdf.clone()).await.refused(404),
+                ]
+            })
+            .await;
+        assert!(refusals.iter().all(|r| r.status == 404), "{refusals:?}");
+        assert_eq!(denied, refusals.len());
 
         // The case's own officer, through JSON only.
-        assert_eq!(
-            officer
-                .post_json(
-                    &format!("/api/v1/cases/{id}/assign"),
-                    &json!({"account": head_id})
-                )
-                .await
-                .status(),
-            204
-        );
-        assert_eq!(
-            officer
-                .post_json(
-                    &format!("/api/v1/cases/{id}/assign"),
-                    &json!({"account": "nobody"})
-                )
-                .await
-                .status(),
-            422
-        );
-        assert_eq!(
-            officer
-                .put_json(
-                    &format!("/api/v1/cases/{id}/checklist/0"),
-                    &json!({"done": true})
-                )
-                .await
-                .status(),
-            204
-        );
-        assert_eq!(
-            officer
-                .put_json(
-                    &format!("/api/v1/cases/{id}/checklist/500"),
-                    &json!({"done": true})
-                )
-                .await
-                .status(),
-            422
-        );
-        assert_eq!(
-            officer
-                .put_json(
-                    &format!("/api/v1/cases/{id}/consular-access"),
-                    &json!({"arrested": "2026-11-01", "notified": "2026-11-09"})
-                )
-                .await
-                .status(),
-            204
-        );
-        assert_eq!(
-            officer
-                .put_json(
-                    &format!("/api/v1/cases/{id}/consular-access"),
-                    &json!({"arrested": "1 Nov"})
-                )
-                .await
-                .status(),
-            422
-        );
-        let up = upload(&officer, pdf.clone()).await.unwrap();
-        assert_eq!(up.status(), 201);
-        let att: Value = up.json().await.unwrap();
-        let list: Value = officer
-            .get(&format!("/api/v1/cases/{id}/attachments"))
-            .await
-            .json()
+        officer.assign(&case, head_id).await.unwrap();
+        officer.assign(&case, "nobody").await.refused(422);
+        officer.check(&case, 0, true).await.unwrap();
+        officer.check(&case, 500, true).await.refused(422);
+        officer
+            .record_consular_access(
+                &case,
+                &[("arrested", "2026-11-01"), ("notified", "2026-11-09")],
+            )
             .await
             .unwrap();
-        assert_eq!(list[0]["id"], att["id"]);
-        let got = officer
-            .get(&format!(
-                "/api/v1/cases/{id}/attachments/{}",
-                att["id"].as_str().unwrap()
-            ))
+        officer
+            .record_consular_access(&case, &[("arrested", "1 Nov")])
+            .await
+            .refused(422);
+        let att = officer.attach(&case, file, pdf.clone()).await.unwrap();
+        let att_id = att["id"].as_str().unwrap();
+        let list: Vec<serde_json::Value> = officer
+            .read(&format!("/api/v1/cases/{}/attachments", case.id))
             .await;
+        assert_eq!(list[0]["id"], att["id"]);
+        let download = format!("/api/v1/cases/{}/attachments/{att_id}", case.id);
+        let got = officer.get(&download).await;
         assert_eq!(got.status(), 200);
         assert_eq!(got.bytes().await.unwrap().to_vec(), pdf);
-        assert_eq!(
-            seoul
-                .get(&format!(
-                    "/api/v1/cases/{id}/attachments/{}",
-                    att["id"].as_str().unwrap()
-                ))
-                .await
-                .status(),
-            404
-        );
+        assert_eq!(seoul.get(&download).await.status(), 404);
         // An override referral waits for the head of mission, who approves it by API.
-        let r: Value = officer
-            .post_json(&format!("/api/v1/cases/{id}/referrals"), &json!({"agency": "MPS", "purpose": "Verify identity", "fields": ["identity"], "consent": false, "override_reason": "The person is unconscious in hospital"}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(r["status"], "awaiting_approval");
-        let rid = r["id"].as_str().unwrap();
-        assert_eq!(
-            officer
-                .post_json(
-                    &format!("/api/v1/cases/{id}/referrals/{rid}/approval"),
-                    &json!({})
-                )
-                .await
-                .status(),
-            403,
-            "not the requester's own"
-        );
-        assert_eq!(
-            seoul
-                .post_json(
-                    &format!("/api/v1/cases/{id}/referrals/{rid}/approval"),
-                    &json!({})
-                )
-                .await
-                .status(),
-            404
-        );
-        assert_eq!(
-            head.post_json(
-                &format!("/api/v1/cases/{id}/referrals/{rid}/approval"),
-                &json!({})
+        let r = officer
+            .refer(
+                &case,
+                &override_referral(
+                    "MPS",
+                    "Verify identity",
+                    &["identity"],
+                    "The person is unconscious in hospital",
+                ),
             )
             .await
-            .status(),
-            204
-        );
-        let refs: Value = officer
-            .get(&format!("/api/v1/cases/{id}/referrals"))
-            .await
-            .json()
-            .await
             .unwrap();
-        assert_eq!(refs[0]["status"], "sent");
+        assert_eq!(r.status, "awaiting_approval");
+        // Not the requester's own.
+        officer.approve_referral(&case, &r.id).await.refused(403);
+        seoul.approve_referral(&case, &r.id).await.refused(404);
+        head.approve_referral(&case, &r.id).await.unwrap();
+        assert_eq!(officer.referrals(&case).await[0].status, "sent");
         // Through the workflow to a closure the head approves.
-        let mut version = officer
-            .get(&format!("/api/v1/cases/{id}"))
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["version"]
-            .as_i64()
-            .unwrap();
+        let mut version = officer.case(&case).await.unwrap().version;
         for to in ["assessed", "in_progress", "resolved"] {
-            assert_eq!(
-                officer
-                    .post_json(
-                        &format!("/api/v1/cases/{id}/status"),
-                        &json!({"version": version, "status": to})
-                    )
-                    .await
-                    .status(),
-                204,
-                "{to}"
-            );
+            officer.set_status(&case, version, to).await.unwrap();
             version += 1;
         }
-        assert_eq!(
-            officer
-                .post_json(
-                    &format!("/api/v1/cases/{id}/close-request"),
-                    &json!({"version": version - 1})
-                )
-                .await
-                .status(),
-            409,
-            "stale"
-        );
-        assert_eq!(
-            officer
-                .post_json(
-                    &format!("/api/v1/cases/{id}/close-request"),
-                    &json!({"version": version})
-                )
-                .await
-                .status(),
-            204
-        );
+        // Stale.
+        officer
+            .request_closure(&case, version - 1)
+            .await
+            .refused(409);
+        officer.request_closure(&case, version).await.unwrap();
         version += 1;
-        assert_eq!(
-            head.post_json(
-                &format!("/api/v1/cases/{id}/close-approval"),
-                &json!({"version": version})
-            )
-            .await
-            .status(),
-            204
-        );
-        let v: Value = officer
-            .get(&format!("/api/v1/cases/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(v["status"], "closed");
-        assert_eq!(v["checks_done"], json!([0]));
-        assert!(app.db.store.verify_audit().await.unwrap().broken.is_none());
+        head.approve_closure(&case, version).await.unwrap();
+        let v = officer.case(&case).await.unwrap();
+        assert_eq!(v.status, Status::Closed);
+        assert_eq!(v.checks_done, vec![0]);
     }
 );

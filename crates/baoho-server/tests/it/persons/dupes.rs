@@ -5,8 +5,8 @@
 //! shown; a person recorded while the server runs is found at the next intake; and until the
 //! matcher is ready, the text search answers.
 
+use crate::support::stories::*;
 use crate::support::{TestApp, both_backends, personal};
-use baoho_domain::access::Role;
 use baoho_domain::date::PartialDate;
 use baoho_domain::person::{Document, DocumentKind, PersonInput, Sex};
 use baoho_server::dupes::Readiness;
@@ -117,9 +117,10 @@ both_backends!(
     matcher_finds_a_name_typed_another_way_with_its_birth_date,
     async |app: &TestApp| {
         personal(&["Nguyễn Văn Thành", "NGUYEN VAN THANH", "Thanh Van Nguyen"]);
-        let hq = app.account("dup.hq", Role::HqOfficer, "CD", true).await;
-        app.account("dup.tokyo", Role::MissionOfficer, "EMB-JP-TOKYO", true)
-            .await;
+        let hq = app
+            .with_staff(&[hq("dup.hq"), officer("dup.tokyo", TOKYO)])
+            .await
+            .remove(0);
         let known = registry(
             app,
             &hq,
@@ -133,14 +134,11 @@ both_backends!(
         let (thanh, namesake) = (&known[0], &known[1]);
         let officer = app.login("dup.tokyo").await;
         for typed in ["NGUYEN VAN THANH", "Thanh Van Nguyen", "Nguyen Van Tanh"] {
-            let r = officer
-                .post_json(
-                    "/api/v1/persons/duplicates",
+            let v = officer
+                .possible_duplicates(
                     &json!({"full_name": typed, "birth": {"year": 1990, "month": 5, "day": 12}}),
                 )
                 .await;
-            assert_eq!(r.status(), 200, "{typed}");
-            let v: Value = r.json().await.unwrap();
             assert_eq!(v["method"], "matcher");
             let found = ids(&v);
             assert_eq!(found.first(), Some(thanh), "{typed}: {v}");
@@ -225,9 +223,10 @@ both_backends!(
     candidates_outside_the_officers_scope_are_never_shown,
     async |app: &TestApp| {
         personal(&["Trần Thị Hoa", "TRAN THI HOA", "Đinh Thị Ngọc Hân"]);
-        let hq = app.account("scope.hq", Role::HqOfficer, "CD", true).await;
-        app.account("scope.tokyo", Role::MissionOfficer, "EMB-JP-TOKYO", true)
-            .await;
+        let hq = app
+            .with_staff(&[hq("scope.hq"), officer("scope.tokyo", TOKYO)])
+            .await
+            .remove(0);
         let mut restricted = named("Đinh Thị Ngọc Hân", "1999-09-09", "JP", "EMB-JP-TOKYO");
         restricted.restricted = vec![baoho_domain::access::Restricted::Trafficking];
         let known = registry(
@@ -256,18 +255,11 @@ both_backends!(
         ] {
             let q = json!({"full_name": typed, "birth": birth});
             // HQ (assigned to every imported person) is shown the person...
-            let v: Value = head
-                .post_json("/api/v1/persons/duplicates", &q)
-                .await
-                .json()
-                .await
-                .unwrap();
+            let v = head.possible_duplicates(&q).await;
             assert_eq!(v["method"], "matcher");
             assert_eq!(ids(&v).first(), Some(id), "{v}");
             // ...Tokyo is not, neither in the API nor on the intake page.
-            let r = officer.post_json("/api/v1/persons/duplicates", &q).await;
-            assert_eq!(r.status(), 200);
-            let body = r.text().await.unwrap();
+            let body = officer.possible_duplicates(&q).await.to_string();
             assert!(!body.contains(id.as_str()), "out of scope leaked: {body}");
             let html = officer
                 .post_form(
@@ -308,21 +300,21 @@ both_backends!(
             "Võ Minh Khôi",
             "VO MINH KHOI",
         ]);
-        let hq = app.account("run.hq", Role::HqOfficer, "CD", true).await;
-        app.account("run.tokyo", Role::MissionOfficer, "EMB-JP-TOKYO", true)
-            .await;
+        let hq = app
+            .with_staff(&[hq("run.hq"), officer("run.tokyo", TOKYO)])
+            .await
+            .remove(0);
         registry(app, &hq, vec![]).await;
         let builds = system_reads(app).await;
         let officer = app.login("run.tokyo").await;
         // Recorded through the API...
-        let r = officer
-            .post_json(
-                "/api/v1/persons",
-                &json!({"full_name": "Lê Thị Mỹ Duyên", "country": "JP", "mission": "EMB-JP-TOKYO", "birth": {"year": 2001, "month": 11, "day": 30}}),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
-        let duyen: Value = r.json().await.unwrap();
+        let duyen = officer
+            .record_person(&PersonInput {
+                birth: PartialDate::parse("2001-11-30").ok(),
+                ..person("Lê Thị Mỹ Duyên", TOKYO)
+            })
+            .await
+            .unwrap();
         // ...and as a new person at intake (the officer confirms no one listed is them).
         let r = officer
             .post_form(
@@ -346,7 +338,7 @@ both_backends!(
             (
                 "LE THI MY DUYEN",
                 json!({"year": 2001, "month": 11, "day": 30}),
-                Some(duyen["id"].as_str().unwrap()),
+                Some(duyen.id.as_str()),
             ),
             (
                 "Khoi Minh Vo",
@@ -354,15 +346,9 @@ both_backends!(
                 None,
             ),
         ] {
-            let v: Value = officer
-                .post_json(
-                    "/api/v1/persons/duplicates",
-                    &json!({"full_name": typed, "birth": birth}),
-                )
-                .await
-                .json()
-                .await
-                .unwrap();
+            let v = officer
+                .possible_duplicates(&json!({"full_name": typed, "birth": birth}))
+                .await;
             assert_eq!(v["method"], "matcher", "no rebuild needed: {v}");
             let first = &v["candidates"][0];
             match want {
@@ -371,15 +357,9 @@ both_backends!(
             }
         }
         // A passport alone finds its holder.
-        let v: Value = officer
-            .post_json(
-                "/api/v1/persons/duplicates",
-                &json!({"passport": "c 765 4321"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = officer
+            .possible_duplicates(&json!({"passport": "c 765 4321"}))
+            .await;
         assert_eq!(
             v["candidates"][0]["person"]["full_name"], "Võ Minh Khôi",
             "{v}"
@@ -406,28 +386,22 @@ both_backends!(
     the_text_search_answers_until_the_matcher_can,
     async |app: &TestApp| {
         personal(&["Hồ Thị Bích", "HO THI BICH"]);
-        app.account("small.tokyo", Role::MissionOfficer, "EMB-JP-TOKYO", true)
-            .await;
-        let officer = app.login("small.tokyo").await;
-        let r = officer
-            .post_json(
-                "/api/v1/persons",
-                &json!({"full_name": "Hồ Thị Bích", "country": "JP", "mission": "EMB-JP-TOKYO", "birth": {"year": 1980, "month": null, "day": null}}),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
+        let officer = app.join(officer("small.tokyo", TOKYO)).await;
+        officer
+            .record_person(&PersonInput {
+                birth: PartialDate::parse("1980").ok(),
+                ..person("Hồ Thị Bích", TOKYO)
+            })
+            .await
+            .unwrap();
         // One person is too few to train on: the build settles as too small.
         assert_eq!(app.dupes.settled().await, Readiness::TooSmall);
         assert_eq!(system_reads(app).await, 1, "one audit row for the build");
-        let v: Value = officer
-            .post_json(
-                "/api/v1/persons/duplicates",
+        let v = officer
+            .possible_duplicates(
                 &json!({"full_name": "HO THI BICH", "birth": {"year": 1980, "month": null, "day": null}}),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(v["method"], "text_search");
         assert_eq!(v["candidates"][0]["person"]["full_name"], "Hồ Thị Bích");
         assert_eq!(v["candidates"][0]["probability"], Value::Null);

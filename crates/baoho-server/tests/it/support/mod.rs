@@ -1,4 +1,5 @@
 pub mod browser;
+pub mod stories;
 
 use baoho_domain::access::{AgencyKind, Role};
 use baoho_server::{AppState, Config};
@@ -117,61 +118,81 @@ impl TestApp {
         a.id
     }
 
-    /// Sign in through the pages (password, then TOTP) and return the signed-in client.
-    pub async fn login(&self, username: &str) -> Staff<'_> {
+    /// A GET carrying `cookie` (a `name=value` header), as a browser holding it would send.
+    pub async fn get_with(&self, cookie: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A form posted with `cookie` (a `name=value` header).
+    pub async fn post_form_with<T: serde::Serialize + ?Sized>(
+        &self,
+        cookie: &str,
+        path: &str,
+        form: &T,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The sign-in page opened: its cookie (as a `baoho_login=…` header) and its CSRF token.
+    pub async fn sign_in_form(&self) -> (String, String) {
         let page = self.get("/login").await;
         let login_cookie = cookie(&page, "baoho_login").expect("login cookie");
-        let html = page.text().await.unwrap();
-        let csrf = hidden(&html, "csrf").expect("login csrf");
-        let res = self
-            .client
-            .post(self.url("/login"))
-            .header("cookie", format!("baoho_login={login_cookie}"))
-            .form(&[
-                ("username", username),
-                ("password", PASSWORD),
-                ("csrf", &csrf),
-                ("next", "/persons"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let csrf = hidden(&page.text().await.unwrap(), "csrf").expect("login csrf");
+        (format!("baoho_login={login_cookie}"), csrf)
+    }
+
+    /// The password step, on a sign-in page just opened; the server's answer.
+    pub async fn password_step(&self, username: &str, password: &str) -> reqwest::Response {
+        let (login_cookie, csrf) = self.sign_in_form().await;
+        let form = [
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", "/persons"),
+        ];
+        self.post_form_with(&login_cookie, "/login", &form).await
+    }
+
+    /// The password step passed: the pre-MFA session (as a `baoho_session=…` header).
+    pub async fn pre_mfa_session(&self, username: &str) -> String {
+        let res = self.password_step(username, PASSWORD).await;
         assert_eq!(res.status(), 303, "password step for {username}");
         let pre = cookie(&res, "baoho_session").expect("pre-MFA session");
-        let mfa = self
-            .client
-            .get(self.url("/login/mfa"))
-            .header("cookie", format!("baoho_session={pre}"))
-            .send()
-            .await
-            .unwrap();
+        format!("baoho_session={pre}")
+    }
+
+    /// Sign in through the pages (password, then TOTP) and return the signed-in client.
+    pub async fn login(&self, username: &str) -> Staff<'_> {
+        let pre = self.pre_mfa_session(username).await;
+        let mfa = self.get_with(&pre, "/login/mfa").await;
         assert_eq!(mfa.status(), 200, "mfa page");
         let csrf = hidden(&mfa.text().await.unwrap(), "csrf").expect("mfa csrf");
         // A TOTP step is accepted once: a second login of the same account in the same 30 s
         // uses the next step's code (the server accepts one step of skew).
         for ahead in [0u64, 30] {
             let code = totp_code(self.now().timestamp() as u64 + ahead);
-            let res = self
-                .client
-                .post(self.url("/login/mfa"))
-                .header("cookie", format!("baoho_session={pre}"))
-                .form(&[
-                    ("code", code.as_str()),
-                    ("csrf", &csrf),
-                    ("next", "/persons"),
-                ])
-                .send()
-                .await
-                .unwrap();
+            let form = [
+                ("code", code.as_str()),
+                ("csrf", &csrf),
+                ("next", "/persons"),
+            ];
+            let res = self.post_form_with(&pre, "/login/mfa", &form).await;
             if res.status() == 303 {
                 let session = cookie(&res, "baoho_session").expect("session");
                 let info: serde_json::Value = self
-                    .client
-                    .get(self.url("/api/v1/session"))
-                    .header("cookie", format!("baoho_session={session}"))
-                    .send()
+                    .get_with(&format!("baoho_session={session}"), "/api/v1/session")
                     .await
-                    .unwrap()
                     .json()
                     .await
                     .unwrap();
@@ -203,23 +224,24 @@ impl TestApp {
             .expect("the outbox drains")
     }
 
-    /// The consistency check every test ends with (through [`TestApp::stop`]): the audit
-    /// chain is intact from its first row to its head; the outbox drains (every notice the
-    /// test's actions enqueued is delivered, none is stuck: a second drain finds nothing);
-    /// the chain is still intact after the deliveries; no personal value any test entered is
-    /// in the logs.
-    pub async fn verify(&self) {
-        let chain = self
-            .db
-            .store
-            .verify_audit()
-            .await
-            .expect("verify the audit chain");
+    /// The audit chain verifies from its first row to its head.
+    pub async fn assert_audit_chain_intact(&self) {
+        let chain = self.db.store.verify_audit().await.expect("verify");
         assert!(
             chain.is_ok(),
             "the audit chain is broken: {:?}",
             chain.broken
         );
+    }
+
+    /// The consistency check every test ends with (through [`TestApp::stop`]): the audit
+    /// chain is intact from its first row to its head; the outbox drains (every notice the
+    /// test's actions enqueued is delivered, none is stuck: a second drain finds nothing);
+    /// the chain is still intact after the deliveries; the case, member, timeline, referral,
+    /// transfer, attachment and outbox invariants hold (the store contract suite's, one list in
+    /// `baoho_store::testing`); no personal value any test entered is in the logs.
+    pub async fn verify(&self) {
+        self.assert_audit_chain_intact().await;
         let later = self.now() + chrono::Duration::days(400);
         self.deliver_notices_due_by(later).await;
         assert_eq!(
@@ -227,17 +249,8 @@ impl TestApp {
             0,
             "an outbox row was still pending after a full drain"
         );
-        let chain = self
-            .db
-            .store
-            .verify_audit()
-            .await
-            .expect("verify the audit chain");
-        assert!(
-            chain.is_ok(),
-            "the audit chain is broken: {:?}",
-            chain.broken
-        );
+        self.assert_audit_chain_intact().await;
+        baoho_store::testing::assert_invariants(&self.db).await;
         assert_logs_hold_no_personal_data();
     }
 
@@ -430,6 +443,10 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     )
 }
 
+async fn send(req: reqwest::RequestBuilder) -> reqwest::Response {
+    req.send().await.expect("request")
+}
+
 /// A signed-in staff member's client.
 pub struct Staff<'a> {
     pub app: &'a TestApp,
@@ -439,75 +456,52 @@ pub struct Staff<'a> {
 }
 
 impl Staff<'_> {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
+    /// A request of this staff member's browser: their session cookie on it.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.app
             .client
-            .get(self.app.url(path))
+            .request(method, self.app.url(path))
             .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap()
+    }
+
+    /// A state-changing API request: the session cookie and the CSRF header.
+    fn api_write(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.request(method, path)
+            .header("x-csrf-token", &self.csrf)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        send(self.request(reqwest::Method::GET, path)).await
     }
 
     /// A GET with the page language chosen by its cookie (`vi` or `en`).
     pub async fn get_in(&self, lang: &str, path: &str) -> reqwest::Response {
-        self.app
-            .client
-            .get(self.app.url(path))
-            .header("cookie", format!("{}; lang={lang}", self.cookie))
-            .send()
-            .await
-            .unwrap()
+        let req = self.app.client.get(self.app.url(path));
+        send(req.header("cookie", format!("{}; lang={lang}", self.cookie))).await
     }
 
+    /// A page form posted, with the form's CSRF field.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let mut f: Vec<(&str, &str)> = form.to_vec();
         f.push(("csrf", &self.csrf));
-        self.app
-            .client
-            .post(self.app.url(path))
-            .header("cookie", &self.cookie)
-            .form(&f)
-            .send()
-            .await
-            .unwrap()
+        send(self.request(reqwest::Method::POST, path).form(&f)).await
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.app
-            .client
-            .post(self.app.url(path))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Record a person (name, country, mission) through the API; their id.
-    pub async fn new_person(&self, full_name: &str, country: &str, mission: &str) -> String {
-        let r = self
-            .post_json(
-                "/api/v1/persons",
-                &serde_json::json!({"full_name": full_name, "country": country, "mission": mission}),
-            )
-            .await;
-        assert_eq!(r.status(), 201, "{full_name}");
-        let p: serde_json::Value = r.json().await.unwrap();
-        p["id"].as_str().unwrap().to_owned()
+        send(self.api_write(reqwest::Method::POST, path).json(body)).await
     }
 
     pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.app
-            .client
-            .put(self.app.url(path))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        send(self.api_write(reqwest::Method::PUT, path).json(body)).await
+    }
+
+    /// A multipart upload to the API.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        send(self.api_write(reqwest::Method::POST, path).multipart(form)).await
     }
 
     /// Denied audit rows written for this account so far.
