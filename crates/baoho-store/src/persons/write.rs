@@ -226,6 +226,16 @@ impl Persons {
                     return Err(StoreError::Forbidden);
                 }
             }
+            // A stale form is a conflict before anything else is said about it.
+            let current: i64 = sqlx::query_scalar("SELECT version FROM person WHERE rid = $1")
+                .bind(s.rid)
+                .fetch_one(&mut *tx)
+                .await?;
+            if current != version {
+                return Err(StoreError::Conflict(
+                    "the person was changed by someone else since you opened it".into(),
+                ));
+            }
             if lift.is_empty() || lift.iter().any(|r| !s.scope.restricted.contains(r)) {
                 return Err(StoreError::Validation(vec![FieldError {
                     field: "lift".into(),

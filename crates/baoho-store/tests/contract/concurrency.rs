@@ -155,6 +155,16 @@ race!(
                 .count();
             assert_eq!(pending, 1, "round {round}");
         }
+        // The rule itself, whatever path inserts: a second pending transfer of a case is
+        // refused by the database (migration 0017).
+        let dup = raw(
+            db,
+            "INSERT INTO case_transfer (id, case_rid, from_mission, to_mission, reason, status, requested_by, created_at) \
+             SELECT id || '-2', case_rid, from_mission, to_mission, reason, status, requested_by, created_at \
+             FROM case_transfer WHERE status = 'requested'",
+        )
+        .await;
+        assert!(dup.is_err(), "two pending transfers of one case: {dup:?}");
         w.deliver_all().await;
     }
 );
