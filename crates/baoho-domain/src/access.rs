@@ -240,6 +240,58 @@ pub fn decide(
     Allow
 }
 
+/// Why lifting a restriction was refused (shown to the caller, who can see the record: the
+/// refusal hides nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiftRefusal {
+    /// Only a supervisor lifts a restriction: the head of the record's mission, or the head at
+    /// headquarters. Editors may add a restriction, never remove one.
+    NotSupervisor,
+    /// A break-glass grant opens a record for a reason; it never makes it less restricted.
+    BreakGlass,
+    /// The reason must say something: at least 15 characters of words, as for break-glass.
+    ReasonTooShort,
+}
+
+/// A written reason for lifting a restriction, checked like a break-glass reason.
+pub const LIFT_REASON_MIN: usize = 15;
+
+/// The restricted categories `old` has and `new` no longer has: what an edit would lift.
+pub fn lifted(old: &[Restricted], new: &[Restricted]) -> Vec<Restricted> {
+    old.iter().filter(|r| !new.contains(r)).copied().collect()
+}
+
+/// May `who` make a record with `scope` less restricted? A supervisor (head of mission in
+/// the record's scope, or the head at headquarters) who reaches the record without
+/// break-glass (`via_break_glass` says how it was opened), with a written reason. Adding a
+/// restriction is an ordinary edit ([`decide`] with [`Verb::Edit`]).
+pub fn may_lift_restriction(
+    who: &Principal,
+    scope: &Scope,
+    via_break_glass: bool,
+    reason: &str,
+) -> Result<(), LiftRefusal> {
+    if who.role != Role::HeadOfMission {
+        return Err(LiftRefusal::NotSupervisor);
+    }
+    if via_break_glass {
+        return Err(LiftRefusal::BreakGlass);
+    }
+    match decide(who, Verb::Edit, scope, None) {
+        Decision::Allow => {}
+        Decision::Deny(DenyReason::RestrictedNeedsAssignment) => {
+            return Err(LiftRefusal::BreakGlass);
+        }
+        Decision::Deny(_) => return Err(LiftRefusal::NotSupervisor),
+    }
+    let words: usize = reason.split_whitespace().map(|w| w.chars().count()).sum();
+    if words < LIFT_REASON_MIN {
+        return Err(LiftRefusal::ReasonTooShort);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +434,77 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn head(kind: AgencyKind, code: &str) -> Principal {
+        Principal {
+            account_id: format!("acc-head-{code}"),
+            role: Role::HeadOfMission,
+            agency: Agency {
+                kind,
+                code: code.into(),
+            },
+            jurisdiction: vec!["JP".into()],
+        }
+    }
+
+    const LIFT_REASON: &str = "Age verified from the birth certificate: adult";
+
+    #[test]
+    fn only_a_supervisor_lifts_a_restriction_with_a_reason() {
+        let mut minor = in_japan();
+        minor.restricted = vec![Restricted::Minor];
+        let tokyo = mission_officer("EMB-JP-TOKYO", &["JP"]);
+        let head = head(AgencyKind::Mission, "EMB-JP-TOKYO");
+        let hq_head = self::head(AgencyKind::ConsularDepartment, "CD");
+        // Assigned editors may edit the record, and still may not lift its restriction.
+        for who in [&tokyo, &hq(Role::HqOfficer), &police()] {
+            minor.assigned = vec![who.account_id.clone()];
+            assert_eq!(
+                may_lift_restriction(who, &minor, false, LIFT_REASON),
+                Err(LiftRefusal::NotSupervisor),
+                "{:?}",
+                who.role
+            );
+        }
+        for who in [&head, &hq_head] {
+            minor.assigned = vec![who.account_id.clone()];
+            assert_eq!(
+                may_lift_restriction(who, &minor, false, LIFT_REASON),
+                Ok(())
+            );
+            assert_eq!(
+                may_lift_restriction(who, &minor, false, "   adult now   "),
+                Err(LiftRefusal::ReasonTooShort)
+            );
+            assert_eq!(
+                may_lift_restriction(who, &minor, true, LIFT_REASON),
+                Err(LiftRefusal::BreakGlass),
+                "a break-glass grant never lifts"
+            );
+        }
+        // A supervisor not assigned could only be there by break-glass; one outside the
+        // record's scope not at all.
+        minor.assigned = vec![];
+        assert_eq!(
+            may_lift_restriction(&head, &minor, false, LIFT_REASON),
+            Err(LiftRefusal::BreakGlass)
+        );
+        let mut seoul = self::head(AgencyKind::Mission, "EMB-KR-SEOUL");
+        seoul.jurisdiction = vec!["KR".into()];
+        minor.assigned = vec![seoul.account_id.clone()];
+        assert_eq!(
+            may_lift_restriction(&seoul, &minor, false, LIFT_REASON),
+            Err(LiftRefusal::NotSupervisor)
+        );
+    }
+
+    #[test]
+    fn lifted_names_what_an_edit_removes() {
+        use Restricted::*;
+        assert_eq!(lifted(&[Trafficking, Minor], &[Minor]), vec![Trafficking]);
+        assert!(lifted(&[Minor], &[Minor, GenderBasedViolence]).is_empty());
+        assert!(lifted(&[], &[Minor]).is_empty());
     }
 
     #[test]

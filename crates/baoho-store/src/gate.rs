@@ -5,7 +5,8 @@
 //! sequence itself.
 
 use crate::Result;
-use crate::db::{Commit, Db};
+use crate::db::{Commit, Db, Dialect};
+use baoho_domain::access::Verb;
 
 /// Keep the transaction for the work when the check allowed it; otherwise commit what the
 /// check wrote (its audit row) and pass its error on.
@@ -16,5 +17,14 @@ pub(crate) async fn settle<T: Commit, S>(tx: T, db: &Db, checked: Result<S>) -> 
             tx.commit_in(db).await?;
             Err(e)
         }
+    }
+}
+
+/// The row lock a gated transaction takes on its object: an edit decides on what it read
+/// (version, status, restrictions), so it holds the row until it commits; a read takes none.
+pub(crate) fn lock_for<P: Dialect>(pool: &P, verb: Verb) -> &'static str {
+    match verb {
+        Verb::Edit => pool.for_update(),
+        Verb::Read | Verb::Create | Verb::Search | Verb::Export => "",
     }
 }

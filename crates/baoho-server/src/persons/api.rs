@@ -7,8 +7,9 @@ use crate::extract::{Json, Query};
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use baoho_domain::access::Restricted;
 use baoho_domain::person::{PersonInput, PersonQuery};
-use baoho_store::{PersonRecord, SearchResult};
+use baoho_store::{PersonRecord, SearchResult, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -144,4 +145,38 @@ pub async fn api_break_glass(
     let h = caller.persons("break-glass");
     h.break_glass(&id, &b.reason).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lifting restricted categories from a person: the version you read, which to lift, and why.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LiftRequest {
+    pub version: i64,
+    /// The categories to lift (each one the record has).
+    pub lift: Vec<Restricted>,
+    /// At least 15 characters; kept in the audit trail (no personal names).
+    #[schema(min_length = 15)]
+    pub reason: String,
+}
+
+/// What a refused lift says (the caller can see the record: nothing is hidden by saying it).
+pub const LIFT_REFUSED: &str = "only a supervisor (the head of mission, or at headquarters) assigned to this record, not through break-glass, may lift a restriction";
+
+/// Lift restricted categories from a person (a supervisor, with a reason; audited as
+/// `restriction_lift`). Editors may add a category through an edit, never remove one.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/lift-restriction", tag = "persons", params(("id" = String, Path)), request_body = LiftRequest,
+    responses((status = 200, body = PersonRecord), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_lift_restriction(
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(l): Json<LiftRequest>,
+) -> Result<Json<PersonRecord>, AppError> {
+    let h = caller.persons("");
+    match h.lift_restriction(&id, l.version, &l.lift, &l.reason).await {
+        Ok(rec) => {
+            caller.dupes().add(&rec);
+            Ok(Json(rec))
+        }
+        Err(StoreError::Forbidden) => Err(AppError::Forbidden(LIFT_REFUSED.into())),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use baoho_domain::access::Restricted;
+use baoho_domain::access::{Restricted, Role};
 use baoho_domain::date::PartialDate;
 use baoho_domain::person::{Contact, Document, DocumentKind, NextOfKin, PersonInput, Sex};
 use baoho_domain::refdata;
@@ -288,6 +288,45 @@ pub struct PersonFormPage {
     pub missions: Vec<Opt>,
     pub provinces: Vec<String>,
     pub conflict: bool,
+    /// The supervisor's "lift a restriction" box, when this caller may be offered it.
+    pub lift: Option<LiftBox>,
+    /// Why a lift was refused (a message key), shown at the top of the page; empty if none.
+    pub lift_error: String,
+}
+
+/// Lifting a restriction, as the edit page offers it to a supervisor: the categories the
+/// record has (form field, message key) and the reason typed so far.
+pub struct LiftBox {
+    pub version: i64,
+    pub categories: Vec<(String, String)>,
+    pub reason: String,
+}
+
+impl LiftBox {
+    /// Offered to a head of mission (the domain's supervisor role, [`may_lift_restriction`])
+    /// on a restricted record not opened through break-glass; the store decides again.
+    ///
+    /// [`may_lift_restriction`]: baoho_domain::access::may_lift_restriction
+    fn offer(caller: &Caller, rec: &PersonRecord, reason: String) -> Option<LiftBox> {
+        (caller.account().role == Role::HeadOfMission
+            && !rec.via_break_glass
+            && !rec.data.restricted.is_empty())
+        .then(|| LiftBox {
+            version: rec.version,
+            categories: rec
+                .data
+                .restricted
+                .iter()
+                .map(|r| {
+                    (
+                        format!("lift_{}", r.as_str()),
+                        format!("restricted.{}", r.as_str()),
+                    )
+                })
+                .collect(),
+            reason,
+        })
+    }
 }
 
 impl PersonFormPage {
@@ -328,6 +367,8 @@ fn form_page(
         missions,
         provinces,
         conflict: false,
+        lift: None,
+        lift_error: String::new(),
     }
 }
 
@@ -384,12 +425,14 @@ pub async fn edit_page(
     Path(id): Path<String>,
 ) -> Result<PersonFormPage, AppError> {
     let rec = caller.persons("").get_for_edit(&id).await?;
-    Ok(form_page(
+    let mut page = form_page(
         c,
         Some(rec.id.clone()),
         PersonForm::from_record(&rec),
         vec![],
-    ))
+    );
+    page.lift = LiftBox::offer(&caller, &rec, String::new());
+    Ok(page)
 }
 
 /// `POST /persons/{id}`: save an edit; a stale version shows the form again with a notice and
@@ -420,7 +463,9 @@ pub async fn edit_submit(
                 .into_iter()
                 .map(|e| (form_field(&e.field, &names), e.code.to_owned()))
                 .collect();
-            Ok(invalid(c, Some(id), f, errs))
+            let mut page = form_page(c, Some(id), f, errs);
+            page.lift = LiftBox::offer(&caller, &current, String::new());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(StoreError::Conflict(_)) => {
             // Keep what the officer typed, on top of the latest version.
@@ -432,4 +477,71 @@ pub async fn edit_submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The supervisor's "lift a restriction" form on the edit page.
+#[derive(Debug, Deserialize, Default)]
+pub struct LiftForm {
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub lift_trafficking: Option<String>,
+    #[serde(default)]
+    pub lift_minor: Option<String>,
+    #[serde(default)]
+    pub lift_gender_based_violence: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /persons/{id}/lift-restriction`: a supervisor lifts restricted categories with a
+/// reason. A refusal (not a supervisor, break-glass, no reason, stale version) shows the
+/// edit page again with what went wrong.
+pub async fn lift_submit(
+    caller: Caller,
+    c: Chrome,
+    Path(id): Path<String>,
+    Form(f): Form<LiftForm>,
+) -> Result<Response, AppError> {
+    let Some(version) = f.version else {
+        return Err(AppError::BadRequest("version missing".into()));
+    };
+    let lift: Vec<Restricted> = [
+        (&f.lift_trafficking, Restricted::Trafficking),
+        (&f.lift_minor, Restricted::Minor),
+        (
+            &f.lift_gender_based_violence,
+            Restricted::GenderBasedViolence,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(on, r)| on.is_some().then_some(r))
+    .collect();
+    let h = caller.persons("");
+    let (status, key) = match h.lift_restriction(&id, version, &lift, &f.reason).await {
+        Ok(rec) => {
+            caller.dupes().add(&rec);
+            return Ok(Redirect::to(&format!("/persons/{}?saved=1", rec.id)).into_response());
+        }
+        Err(StoreError::Validation(errs)) => {
+            let key = match errs.first().map(|e| e.field.as_str()) {
+                Some("reason") => "person.error.lift_reason",
+                _ => "person.error.lift_nothing",
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, key)
+        }
+        Err(StoreError::Forbidden) => (StatusCode::FORBIDDEN, "person.error.lift_not_supervisor"),
+        Err(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "person.conflict"),
+        Err(e) => return Err(e.into()),
+    };
+    let current = h.get_for_edit(&id).await?;
+    let mut page = form_page(
+        c,
+        Some(current.id.clone()),
+        PersonForm::from_record(&current),
+        vec![],
+    );
+    page.lift = LiftBox::offer(&caller, &current, f.reason.clone());
+    page.lift_error = key.to_owned();
+    Ok((status, page).into_response())
 }

@@ -49,6 +49,12 @@ pub fn routes() -> Vec<crate::routes::Route> {
             Staff,
             pages::break_glass_submit,
         ),
+        Route::page(
+            Method::POST,
+            "/persons/{id}/lift-restriction",
+            Staff,
+            form::lift_submit,
+        ),
         Route::api(Staff, routes!(api::api_search)),
         Route::api(Staff, routes!(api::api_create)),
         Route::api(Staff, routes!(crate::dupes::warning::api_check)),
@@ -56,5 +62,6 @@ pub fn routes() -> Vec<crate::routes::Route> {
         Route::api(Staff, routes!(api::api_update)),
         Route::api(Staff, routes!(api::api_export)),
         Route::api(Staff, routes!(api::api_break_glass)),
+        Route::api(Staff, routes!(api::api_lift_restriction)),
     ]
 }

@@ -81,6 +81,9 @@ pub enum AuditAction {
     BreakGlass,
     /// An account's MFA enrolment, disabling, password reset.
     Admin,
+    /// A restriction (trafficking, minor, gender-based violence) lifted by a supervisor, with
+    /// the reason; or refused.
+    RestrictionLift,
 }
 
 impl AuditAction {
@@ -98,6 +101,7 @@ impl AuditAction {
         Self::KeyRotate,
         Self::BreakGlass,
         Self::Admin,
+        Self::RestrictionLift,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +119,7 @@ impl AuditAction {
             Self::KeyRotate => "key_rotate",
             Self::BreakGlass => "break_glass",
             Self::Admin => "admin",
+            Self::RestrictionLift => "restriction_lift",
         }
     }
 }

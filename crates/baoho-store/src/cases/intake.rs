@@ -192,7 +192,7 @@ impl Cases {
             for pid in &person_ids {
                 match self
                     .persons
-                    .gate(&mut tx, pool.agg(), pid, Verb::Read, AuditAction::Read)
+                    .gate(&mut tx, pool.agg(), pid, Verb::Read, AuditAction::Read, "")
                     .await
                 {
                     Ok((s, _)) => persons.push((s.rid, s.id)),

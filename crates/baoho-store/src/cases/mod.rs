@@ -336,12 +336,15 @@ impl Cases {
     }
 
     /// Load the case's scope and decide; on refusal write the denied row, answer NotFound.
+    /// `lock` follows the query: the dialect's row lock ([`Dialect::for_update`]) when the
+    /// transaction will decide on what it read and write (see [`Self::begin_gated`]).
     pub(crate) async fn gate<DB, T>(
         &self,
         tx: &mut T,
         id: &str,
         verb: Verb,
         action: AuditAction,
+        lock: &str,
     ) -> Result<CaseScope>
     where
         DB: sqlx::Database,
@@ -355,7 +358,7 @@ impl Cases {
         bool: for<'a> sqlx::Decode<'a, DB> + sqlx::Type<DB>,
         i64: for<'a> sqlx::Decode<'a, DB> + sqlx::Type<DB>,
     {
-        let sql = format!("SELECT {SCOPE_COLUMNS} FROM case_file c WHERE c.id = $1");
+        let sql = format!("SELECT {SCOPE_COLUMNS} FROM case_file c WHERE c.id = $1{lock}");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(self.ctx.who.account_id.as_str())
@@ -376,6 +379,11 @@ impl Cases {
 
     /// Begin a write transaction and pass the case's gate in it (see [`crate::gate`]): the
     /// transaction and the case's scope, or the refusal after its `denied` row is committed.
+    ///
+    /// An edit locks the case's row until it commits (`SELECT … FOR UPDATE` on PostgreSQL;
+    /// SQLite's single writer already serialises): what the edit decides on (the version, the
+    /// status, a pending transfer) cannot change under it, and two edits of one case queue
+    /// instead of both acting on the same read (ADR 0014).
     pub(crate) async fn begin_gated<P>(
         &self,
         pool: &P,
@@ -396,7 +404,8 @@ impl Cases {
         i64: for<'a> sqlx::Decode<'a, P::Db> + sqlx::Type<P::Db>,
     {
         let mut tx = pool.begin_write(&self.db).await?;
-        let checked = self.gate(&mut tx, id, verb, action).await;
+        let lock = crate::gate::lock_for(pool, verb);
+        let checked = self.gate(&mut tx, id, verb, action, lock).await;
         crate::gate::settle(tx, &self.db, checked).await
     }
 

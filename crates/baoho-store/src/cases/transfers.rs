@@ -36,6 +36,10 @@ fn invalid(field: &str, code: &'static str) -> StoreError {
     }])
 }
 
+fn pending() -> StoreError {
+    StoreError::Conflict("a transfer of this case is already pending".into())
+}
+
 const COLUMNS: &str = "t.id, c.id AS case_id, c.reference, c.case_type, t.from_mission, t.to_mission, t.reason, t.status, t.created_at";
 
 impl Cases {
@@ -121,13 +125,18 @@ impl Cases {
             .fetch_one(&mut *tx)
             .await?;
             if open > 0 {
-                return Err(StoreError::Conflict(
-                    "a transfer of this case is already pending".into(),
-                ));
+                return Err(pending());
             }
+            // The case's row is locked (an edit's gate), so the count above cannot change
+            // under us; the partial unique index `case_transfer_one_pending` (migration 0017)
+            // refuses a second pending transfer whatever path inserts it.
             sqlx::query("INSERT INTO case_transfer (id, case_rid, from_mission, to_mission, reason, status, requested_by, created_at) VALUES ($1, $2, $3, $4, $5, 'requested', $6, $7)")
                 .bind(&id).bind(s.rid).bind(&from).bind(&to).bind(&env).bind(&me).bind(at)
-                .execute(&mut *tx).await?;
+                .execute(&mut *tx).await
+                .map_err(|e| match StoreError::from(e) {
+                    StoreError::Conflict(_) => pending(),
+                    other => other,
+                })?;
             let payload = serde_json::json!({"mission": to, "kind": "transfer_requested", "object_kind": "transfer", "object_id": id, "actor": me});
             sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_mission', $2, $3, $3)")
                 .bind(uuid_v7()).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
@@ -203,8 +212,32 @@ impl Cases {
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
             let mut tx = pool.begin_write(&self.db).await?;
-            let row = sqlx::query("SELECT t.case_rid, t.to_mission, c.id AS case_id FROM case_transfer t JOIN case_file c ON c.rid = t.case_rid WHERE t.id = $1 AND t.status = 'requested'")
-                .bind(transfer_id).fetch_optional(&mut *tx).await?;
+            // Lock the case's row first, as every edit of the case does (its gate), then read
+            // the transfer again under that lock: of two decisions on one transfer the second
+            // finds it decided; an edit of the case waits for the move (ADR 0014).
+            let case_rid: Option<i64> =
+                sqlx::query_scalar("SELECT case_rid FROM case_transfer WHERE id = $1")
+                    .bind(transfer_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(rid) = case_rid {
+                let sql = format!(
+                    "SELECT rid FROM case_file WHERE rid = $1{}",
+                    pool.for_update()
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(rid)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
+            let sql = format!(
+                "SELECT t.case_rid, t.to_mission, c.id AS case_id FROM case_transfer t JOIN case_file c ON c.rid = t.case_rid WHERE t.id = $1 AND t.status = 'requested'{}",
+                pool.for_update()
+            );
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(transfer_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             let allowed = |to: &str| match (who.role, who.agency.kind) {
                 (Role::HqOfficer | Role::HeadOfMission, AgencyKind::ConsularDepartment) => true,
                 (Role::MissionOfficer | Role::HeadOfMission, AgencyKind::Mission) => {
@@ -245,8 +278,13 @@ impl Cases {
             };
             let (rid, case_id) = (rid?, case_id?);
             let status = if accept { "accepted" } else { "rejected" };
-            sqlx::query("UPDATE case_transfer SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1")
+            let decided = sqlx::query("UPDATE case_transfer SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'requested'")
                 .bind(transfer_id).bind(status).bind(&who.account_id).bind(at).execute(&mut *tx).await?;
+            if decided.rows_affected() == 0 {
+                return Err(StoreError::Conflict(
+                    "the transfer was decided meanwhile".into(),
+                ));
+            }
             if accept {
                 sqlx::query("UPDATE case_file SET mission_code = $2, lead_officer = $3, version = version + 1, updated_at = $4, updated_by = $3 WHERE rid = $1")
                     .bind(rid).bind(&to).bind(&who.account_id).bind(at).execute(&mut *tx).await?;

@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// A version that is no longer the case's: someone else's change came first. Checked twice:
+/// against the row read under its lock, and again by the `UPDATE … AND version = $n` itself
+/// (0 rows: the same answer), so no path writes over a change it did not see.
+fn stale() -> StoreError {
+    StoreError::Conflict("the case was changed by someone else since you opened it".into())
+}
+
 impl Cases {
     /// Run one audited change on a case the identity may edit. `f` gets the transaction and
     /// the case's scope.
@@ -44,7 +51,14 @@ impl Cases {
                     // removed from it either.
                     let p = match self
                         .persons
-                        .gate(&mut tx, pool.agg(), person, Verb::Read, AuditAction::Read)
+                        .gate(
+                            &mut tx,
+                            pool.agg(),
+                            person,
+                            Verb::Read,
+                            AuditAction::Read,
+                            "",
+                        )
                         .await
                     {
                         Ok((p, _)) => p,
@@ -104,9 +118,7 @@ impl Cases {
                 }
                 ChangeOp::Details { version, details } => {
                     if s.version != version {
-                        return Err(StoreError::Conflict(
-                            "the case was changed by someone else since you opened it".into(),
-                        ));
+                        return Err(stale());
                     }
                     let (ty, env): (String, Option<String>) = sqlx::query_as(
                         "SELECT case_type, private_data FROM case_file WHERE rid = $1",
@@ -139,8 +151,11 @@ impl Cases {
                     let json = serde_json::to_string(&private)
                         .map_err(|e| StoreError::Invalid(e.to_string()))?;
                     let env = self.encrypt("case_file", "private_data", &s.id, &json)?;
-                    sqlx::query("UPDATE case_file SET private_data = $2, version = version + 1, updated_at = $3, updated_by = $4 WHERE rid = $1")
-                        .bind(s.rid).bind(&env).bind(now).bind(me).execute(&mut *tx).await?;
+                    let r = sqlx::query("UPDATE case_file SET private_data = $2, version = version + 1, updated_at = $3, updated_by = $4 WHERE rid = $1 AND version = $5")
+                        .bind(s.rid).bind(&env).bind(now).bind(me).bind(version).execute(&mut *tx).await?;
+                    if r.rows_affected() == 0 {
+                        return Err(stale());
+                    }
                     if !changed.is_empty() {
                         // The timeline names what changed; the values stay in the file.
                         self.insert_event(
@@ -160,14 +175,15 @@ impl Cases {
                     reason,
                 } => {
                     if s.version != version {
-                        return Err(StoreError::Conflict(
-                            "the case was changed by someone else since you opened it".into(),
-                        ));
+                        return Err(stale());
                     }
                     check_transition(s.status, to, reason)
                         .map_err(|_| invalid("status", "case.error.transition"))?;
-                    sqlx::query("UPDATE case_file SET status = $2, version = version + 1, close_requested_by = NULL, closed_at = NULL, closed_by = NULL, updated_at = $3, updated_by = $4 WHERE rid = $1")
-                        .bind(s.rid).bind(to.as_str()).bind(now).bind(me).execute(&mut *tx).await?;
+                    let r = sqlx::query("UPDATE case_file SET status = $2, version = version + 1, close_requested_by = NULL, closed_at = NULL, closed_by = NULL, updated_at = $3, updated_by = $4 WHERE rid = $1 AND version = $5")
+                        .bind(s.rid).bind(to.as_str()).bind(now).bind(me).bind(version).execute(&mut *tx).await?;
+                    if r.rows_affected() == 0 {
+                        return Err(stale());
+                    }
                     let body = if reason.is_empty() {
                         to.as_str().to_owned()
                     } else {
@@ -199,15 +215,16 @@ impl Cases {
                 }
                 ChangeOp::RequestClose { version } => {
                     if s.version != version {
-                        return Err(StoreError::Conflict(
-                            "the case was changed by someone else since you opened it".into(),
-                        ));
+                        return Err(stale());
                     }
                     if s.status != Status::Resolved {
                         return Err(invalid("status", "case.error.close_needs_resolved"));
                     }
-                    sqlx::query("UPDATE case_file SET close_requested_by = $2, version = version + 1, updated_at = $3, updated_by = $4 WHERE rid = $1")
-                        .bind(s.rid).bind(me).bind(now).bind(me).execute(&mut *tx).await?;
+                    let r = sqlx::query("UPDATE case_file SET close_requested_by = $2, version = version + 1, updated_at = $3, updated_by = $4 WHERE rid = $1 AND version = $5")
+                        .bind(s.rid).bind(me).bind(now).bind(me).bind(version).execute(&mut *tx).await?;
+                    if r.rows_affected() == 0 {
+                        return Err(stale());
+                    }
                     self.insert_event(&mut tx, s.rid, "status", "close requested", None, None)
                         .await?;
                     let mission = s.scope.missions.first().cloned().unwrap_or_default();
@@ -215,9 +232,7 @@ impl Cases {
                 }
                 ChangeOp::ApproveClose { version } => {
                     if s.version != version {
-                        return Err(StoreError::Conflict(
-                            "the case was changed by someone else since you opened it".into(),
-                        ));
+                        return Err(stale());
                     }
                     if s.status != Status::Resolved || s.close_requested_by.is_none() {
                         return Err(invalid("status", "case.error.close_not_requested"));
@@ -227,8 +242,11 @@ impl Cases {
                     {
                         return Err(StoreError::Forbidden);
                     }
-                    sqlx::query("UPDATE case_file SET status = 'closed', closed_at = $2, closed_by = $3, version = version + 1, updated_at = $2, updated_by = $3 WHERE rid = $1")
-                        .bind(s.rid).bind(now).bind(me).execute(&mut *tx).await?;
+                    let r = sqlx::query("UPDATE case_file SET status = 'closed', closed_at = $2, closed_by = $3, version = version + 1, updated_at = $2, updated_by = $3 WHERE rid = $1 AND version = $4")
+                        .bind(s.rid).bind(now).bind(me).bind(version).execute(&mut *tx).await?;
+                    if r.rows_affected() == 0 {
+                        return Err(stale());
+                    }
                     self.insert_event(&mut tx, s.rid, "status", "closed (approved)", None, None)
                         .await?;
                 }

@@ -19,7 +19,8 @@ use crate::crypto::{Aad, Keyring};
 use crate::db::{AuditTx, Commit, Db, Dialect, TxConn, on_db};
 use crate::{Result, Store, StoreError};
 use baoho_domain::access::{
-    AgencyKind, BreakGlass, Decision, Restricted, Role, Scope, Verb, decide,
+    AgencyKind, BreakGlass, Decision, LiftRefusal, Restricted, Role, Scope, Verb, decide, lifted,
+    may_lift_restriction,
 };
 use baoho_domain::date::PartialDate;
 use baoho_domain::person::{
@@ -234,7 +235,8 @@ impl Persons {
     }
 
     /// Load the scope of `id` and decide; on refusal write the denied row and answer NotFound.
-    /// On success returns the scope row and whether break-glass was needed. Runs in `tx`.
+    /// On success returns the scope row and whether break-glass was needed. Runs in `tx`;
+    /// `lock` follows the query (the dialect's row lock for an edit, see [`crate::gate::lock_for`]).
     pub(crate) async fn gate<DB, T>(
         &self,
         tx: &mut T,
@@ -242,6 +244,7 @@ impl Persons {
         id: &str,
         verb: Verb,
         action: AuditAction,
+        lock: &str,
     ) -> Result<(ScopeRow, bool)>
     where
         DB: sqlx::Database,
@@ -256,7 +259,7 @@ impl Persons {
         i64: for<'a> sqlx::Decode<'a, DB> + sqlx::Type<DB>,
         DateTime<Utc>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     {
-        let sql = self.scope_sql(agg);
+        let sql = format!("{}{lock}", self.scope_sql(agg));
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(self.ctx.who.account_id.as_str())
@@ -306,7 +309,8 @@ impl Persons {
         DateTime<Utc>: for<'a> sqlx::Encode<'a, P::Db> + sqlx::Type<P::Db>,
     {
         let mut tx = pool.begin_write(&self.db).await?;
-        let checked = self.gate(&mut tx, pool.agg(), id, verb, action).await;
+        let lock = crate::gate::lock_for(pool, verb);
+        let checked = self.gate(&mut tx, pool.agg(), id, verb, action, lock).await;
         crate::gate::settle(tx, &self.db, checked).await
     }
 

@@ -116,6 +116,20 @@ impl Persons {
                 .begin_gated(pool, id, Verb::Edit, AuditAction::Update)
                 .await?;
             let input = self.check_input(input)?;
+            // Removing a restriction is not an edit: only a supervisor lifts one, with a
+            // reason, through [`Self::lift_restriction`] (its own audit action). The attempt
+            // is refused here whoever makes it, and recorded.
+            if !lifted(&s.scope.restricted, &input.restricted).is_empty() {
+                let entry = self
+                    .entry(AuditAction::RestrictionLift, AuditOutcome::Denied, &s.id)
+                    .purpose("restriction removed in an edit");
+                tx.audit(&entry).await?;
+                tx.commit_in(&self.db).await?;
+                return Err(StoreError::Validation(vec![FieldError {
+                    field: "restricted".into(),
+                    code: "person.error.lift_in_edit",
+                }]));
+            }
             let private = self.encrypt_private(&s.id, &input)?;
             let docs = self.document_rows(&input.documents)?;
             let (y, m, d) = birth_parts(input.birth);
@@ -167,6 +181,103 @@ impl Persons {
             }
             tx.audit(&entry).await?;
             let rec = self.load(&mut tx, &s, glass).await?;
+            tx.commit_in(&self.db).await?;
+            Ok(rec)
+        })
+    }
+
+    /// Lift restrictions (`lift`, each one the record has) from a person, if `version` is
+    /// still current. Only a supervisor may ([`may_lift_restriction`]): the head of the
+    /// record's mission or the head at headquarters, who reached the record without
+    /// break-glass, with a written reason (at least 15 characters). Audited as its own action
+    /// (`restriction_lift`) with what was lifted and the reason; a refused supervisor check
+    /// leaves a `denied` row and answers Forbidden.
+    pub async fn lift_restriction(
+        &self,
+        id: &str,
+        version: i64,
+        lift: &[Restricted],
+        reason: &str,
+    ) -> Result<PersonRecord> {
+        let reason = baoho_domain::text::nfc(reason.trim());
+        on_db!(self.db, |pool| {
+            let (mut tx, (s, glass)) = self
+                .begin_gated(pool, id, Verb::Edit, AuditAction::RestrictionLift)
+                .await?;
+            match may_lift_restriction(&self.ctx.who, &s.scope, glass, &reason) {
+                Ok(()) => {}
+                Err(LiftRefusal::ReasonTooShort) => {
+                    return Err(StoreError::Validation(vec![FieldError {
+                        field: "reason".into(),
+                        code: "person.error.lift_reason",
+                    }]));
+                }
+                Err(why) => {
+                    tracing::info!(reason = ?why, "restriction lift refused");
+                    let entry = self
+                        .entry(AuditAction::RestrictionLift, AuditOutcome::Denied, &s.id)
+                        .purpose(if glass {
+                            "break-glass"
+                        } else {
+                            "not a supervisor"
+                        });
+                    tx.audit(&entry).await?;
+                    tx.commit_in(&self.db).await?;
+                    return Err(StoreError::Forbidden);
+                }
+            }
+            // A stale form is a conflict before anything else is said about it.
+            let current: i64 = sqlx::query_scalar("SELECT version FROM person WHERE rid = $1")
+                .bind(s.rid)
+                .fetch_one(&mut *tx)
+                .await?;
+            if current != version {
+                return Err(StoreError::Conflict(
+                    "the person was changed by someone else since you opened it".into(),
+                ));
+            }
+            if lift.is_empty() || lift.iter().any(|r| !s.scope.restricted.contains(r)) {
+                return Err(StoreError::Validation(vec![FieldError {
+                    field: "lift".into(),
+                    code: "person.error.lift_nothing",
+                }]));
+            }
+            let left: Vec<Restricted> = s
+                .scope
+                .restricted
+                .iter()
+                .filter(|r| !lift.contains(r))
+                .copied()
+                .collect();
+            let r = sqlx::query(
+                "UPDATE person SET version = version + 1, restricted = $3, updated_at = $4, updated_by = $5 \
+                 WHERE rid = $1 AND version = $2",
+            )
+            .bind(s.rid)
+            .bind(version)
+            .bind(Restricted::join(&left))
+            .bind(self.ctx.at)
+            .bind(&self.ctx.who.account_id)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() == 0 {
+                return Err(StoreError::Conflict(
+                    "the person was changed by someone else since you opened it".into(),
+                ));
+            }
+            // The reason is the supervisor's written justification, kept with the action
+            // (the audit purpose: free text, no control characters, at most 500 characters).
+            let what: Vec<&str> = lift.iter().map(|r| r.as_str()).collect();
+            let purpose: String = format!("lifted {}: {reason}", what.join(","))
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(500)
+                .collect();
+            let entry = self
+                .entry(AuditAction::RestrictionLift, AuditOutcome::Allowed, &s.id)
+                .purpose(purpose);
+            tx.audit(&entry).await?;
+            let rec = self.load(&mut tx, &s, false).await?;
             tx.commit_in(&self.db).await?;
             Ok(rec)
         })
