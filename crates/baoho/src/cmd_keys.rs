@@ -138,8 +138,8 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
                         objects.as_ref(),
                     )
                     .await?;
-                    ring.finish_rotation(store.as_ref(), &[]).await?;
-                    Ok::<_, baoho_store::StoreError>((cols, files))
+                    let sealed = ring.finish_rotation(store.as_ref(), &[]).await?;
+                    Ok::<_, baoho_store::StoreError>((cols, files, sealed))
                 }
                 .await;
                 let outcome = if result.is_ok() {
@@ -151,11 +151,13 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
                     .object("key", ring.active_kid());
                 let audited = store.append_audit(&entry).await;
                 store.close().await;
-                let (done, files) = result.context("rotation stopped (run it again to resume)")?;
+                let (done, files, sealed) =
+                    result.context("rotation stopped (run it again to resume)")?;
                 audited?;
                 for (col, n) in done {
                     println!("{}.{}: {n} rows re-encrypted", col.table, col.column);
                 }
+                println!("key_check.envelope: {sealed} rows re-encrypted (last)");
                 println!(
                     "attachments in {}: {} of {} sealed again",
                     dir.display(),
