@@ -42,6 +42,13 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// A session ends this many hours after login, however busy.
     pub session_absolute_hours: u64,
+    /// The Ed25519 key (`baoho audit keygen`) that signs checkpoints of the audit chain's head.
+    /// With `audit_checkpoint_dir`, `serve` writes one every `audit_checkpoint_interval_secs`.
+    pub audit_checkpoint_key: Option<PathBuf>,
+    /// Where `serve` writes signed audit checkpoints (best a mount of another machine).
+    pub audit_checkpoint_dir: Option<PathBuf>,
+    /// Seconds between two scheduled audit checkpoints.
+    pub audit_checkpoint_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -58,6 +65,9 @@ impl Default for Config {
             attachments_dir: None,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            audit_checkpoint_key: None,
+            audit_checkpoint_dir: None,
+            audit_checkpoint_interval_secs: 3600,
         }
     }
 }

@@ -86,6 +86,17 @@ pub trait Store: Send + Sync + 'static {
     }
     /// Apply pending migrations (idempotent).
     async fn migrate(&self) -> Result<()>;
+    /// Check, without changing anything, that every migration of this build is applied (for a
+    /// server that does not own the schema: `serve --no-migrate`).
+    async fn check_schema(&self) -> Result<()>;
+    /// Grant the application role `role` what `serve` needs and nothing more (PostgreSQL; run
+    /// as the owner after each migration). See migration 0018.
+    async fn grant_app_role(&self, role: &str) -> Result<()> {
+        let _ = role;
+        Err(StoreError::Invalid(
+            "database roles exist on PostgreSQL only".into(),
+        ))
+    }
     async fn durability(&self) -> Result<Durability>;
     /// Load each reference dataset that has never been loaded. Datasets loaded before are left
     /// alone, so an administrator's edits survive restarts. Returns what was inserted now.
@@ -126,6 +137,10 @@ pub trait Store: Send + Sync + 'static {
     async fn verify_audit(&self) -> Result<AuditVerification> {
         audit::trail::verify(&self.db()).await
     }
+    /// The stored hash of audit row `seq` (compared with a signed checkpoint).
+    async fn audit_hash_at(&self, seq: i64) -> Result<Option<String>> {
+        audit::trail::hash_at(&self.db(), seq).await
+    }
 
     /// The stored key-check envelope, if one was established (see [`Keyring::check_against`]).
     async fn key_check(&self) -> Result<Option<String>> {
@@ -144,6 +159,17 @@ pub trait Store: Send + Sync + 'static {
     /// The database handle the account service and the scoped person handles are built on.
     /// Opaque outside this crate: nothing else can query through it.
     fn db(&self) -> Db;
+}
+
+/// Open the database named by `url` without migrating it, and check that its schema is
+/// current (a server connected as an application role that may not change the schema).
+pub async fn open_existing(url: &DatabaseUrl) -> Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = match url.backend() {
+        Backend::Sqlite => Arc::new(db::sqlite::SqliteStore::open(url, OpenMode::MustExist).await?),
+        Backend::Postgres => Arc::new(db::postgres::PgStore::open(url).await?),
+    };
+    store.check_schema().await?;
+    Ok(store)
 }
 
 /// Open (and migrate) the database named by `url`.

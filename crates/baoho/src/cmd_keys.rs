@@ -66,14 +66,24 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
             runtime()?.block_on(async {
                 let store = baoho_store::open(&url, OpenMode::MustExist).await?;
                 let r = ring.check_against(store.as_ref()).await;
+                let pending = match &r {
+                    Ok(_) => ring.pending(store.as_ref(), &[]).await,
+                    Err(_) => Ok(Vec::new()),
+                };
                 store.close().await;
                 let c = r?;
+                let pending = pending?;
                 println!("key file matches {url} (key check under key id {})", c.kid);
-                if c.rotation_pending {
+                // The key check is re-encrypted last, so it names an older key until every
+                // column, blind index and attachment is done; the counts say what is left.
+                if c.rotation_pending || !pending.is_empty() {
                     println!(
                         "rotation pending: the active key is {}; run `baoho keys rotate`",
                         ring.active_kid()
                     );
+                    for p in &pending {
+                        println!("  {}: {} rows under an older key", p.what, p.rows);
+                    }
                 }
                 Ok(())
             })
@@ -92,9 +102,12 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
             // An absent folder holds no attachment (checked against the database below,
             // before any column is touched).
             let objects: Box<dyn object_store::ObjectStore> = if dir.is_dir() {
+                // Re-sealed files must be on disk before the key check says the rotation is
+                // done (after which the old key may be removed).
                 Box::new(
                     object_store::local::LocalFileSystem::new_with_prefix(&dir)
-                        .with_context(|| format!("attachment folder {}", dir.display()))?,
+                        .with_context(|| format!("attachment folder {}", dir.display()))?
+                        .with_fsync(true),
                 )
             } else {
                 Box::new(object_store::memory::InMemory::new())
@@ -114,16 +127,21 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
                         );
                     }
                 }
-                let result = match ring.rotate(store.as_ref(), &[]).await {
-                    Ok(cols) => baoho_store::attachments::reencrypt_attachments(
+                // Columns and blind indexes, then attachments, and the key check last: a run
+                // stopped anywhere leaves the key check under the old key (`keys check` then
+                // reports the rotation pending).
+                let result = async {
+                    let cols = ring.rotate_columns(store.as_ref(), &[]).await?;
+                    let files = baoho_store::attachments::reencrypt_attachments(
                         store.as_ref(),
                         &ring,
                         objects.as_ref(),
                     )
-                    .await
-                    .map(|files| (cols, files)),
-                    Err(e) => Err(e),
-                };
+                    .await?;
+                    let sealed = ring.finish_rotation(store.as_ref(), &[]).await?;
+                    Ok::<_, baoho_store::StoreError>((cols, files, sealed))
+                }
+                .await;
                 let outcome = if result.is_ok() {
                     AuditOutcome::Allowed
                 } else {
@@ -133,11 +151,13 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
                     .object("key", ring.active_kid());
                 let audited = store.append_audit(&entry).await;
                 store.close().await;
-                let (done, files) = result.context("rotation stopped (run it again to resume)")?;
+                let (done, files, sealed) =
+                    result.context("rotation stopped (run it again to resume)")?;
                 audited?;
                 for (col, n) in done {
                     println!("{}.{}: {n} rows re-encrypted", col.table, col.column);
                 }
+                println!("key_check.envelope: {sealed} rows re-encrypted (last)");
                 println!(
                     "attachments in {}: {} of {} sealed again",
                     dir.display(),

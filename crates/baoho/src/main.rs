@@ -6,6 +6,7 @@ mod bench_dupes;
 mod bench_search;
 mod cmd_account;
 mod cmd_audit;
+mod cmd_db;
 mod cmd_gen;
 mod cmd_keys;
 mod cmd_match;
@@ -44,8 +45,11 @@ enum Command {
     Match(cmd_match::MatchArgs),
     /// Benchmarks that print figures (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
-    /// The audit trail: `baoho audit verify` recomputes the hash chain.
+    /// The audit trail: `baoho audit verify` recomputes the hash chain; signed checkpoints
+    /// (`keygen`, `checkpoint`, `verify --checkpoints`) anchor it outside the database.
     Audit(cmd_audit::AuditArgs),
+    /// Database roles: `baoho db grant --app-role NAME` (PostgreSQL, as the owner).
+    Db(cmd_db::DbArgs),
     /// Field-encryption keys: generate, check, rotate.
     Keys(cmd_keys::KeysArgs),
     /// Staff accounts: `baoho account create` (the first administrator).
@@ -63,6 +67,7 @@ fn main() -> std::process::ExitCode {
         Command::Match(a) => cmd_match::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Audit(a) => cmd_audit::run(cli.config.as_deref(), a),
+        Command::Db(a) => cmd_db::run(cli.config.as_deref(), a),
         Command::Keys(a) => cmd_keys::run(cli.config.as_deref(), a),
         Command::Account(a) => cmd_account::run(cli.config.as_deref(), a),
     };

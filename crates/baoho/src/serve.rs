@@ -48,6 +48,10 @@ impl ServerFlags {
 pub struct ServeArgs {
     #[command(flatten)]
     flags: ServerFlags,
+    /// Do not run migrations: check that the schema is current instead (for an application
+    /// role that owns nothing; the owner runs `baoho migrate`). See docs/security.md.
+    #[arg(long)]
+    no_migrate: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -58,8 +62,8 @@ pub struct DemoArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct MigrateArgs {
-    /// Database URL (creates a SQLite file if it does not exist).
-    #[arg(long, value_name = "URL")]
+    /// Database URL (creates a SQLite file if it does not exist); on PostgreSQL, the owner's.
+    #[arg(long, alias = "database-url", value_name = "URL")]
     database: Option<String>,
 }
 
@@ -83,7 +87,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn serve(file: Option<&Path>, a: ServeArgs) -> anyhow::Result<()> {
     let config = load(file, &a.flags.overrides())?;
     baoho_server::telemetry::init(config.log_format, &config.log_level);
-    runtime()?.block_on(run_server(config, OpenMode::MustExist, None))
+    runtime()?.block_on(run_server(config, OpenMode::MustExist, None, !a.no_migrate))
 }
 
 pub fn demo(file: Option<&Path>, a: DemoArgs) -> anyhow::Result<()> {
@@ -99,7 +103,12 @@ pub fn demo(file: Option<&Path>, a: DemoArgs) -> anyhow::Result<()> {
             "demo runs on the embedded SQLite database; use `baoho serve` for PostgreSQL"
         );
     }
-    runtime()?.block_on(run_server(config, OpenMode::CreateIfMissing, Some(Demo)))
+    runtime()?.block_on(run_server(
+        config,
+        OpenMode::CreateIfMissing,
+        Some(Demo),
+        true,
+    ))
 }
 
 pub fn migrate(file: Option<&Path>, a: MigrateArgs) -> anyhow::Result<()> {
@@ -158,12 +167,20 @@ fn load_keys(config: &Config, url: &DatabaseUrl, demo: bool) -> anyhow::Result<K
     )
 }
 
-async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyhow::Result<()> {
+async fn run_server(
+    config: Config,
+    mode: OpenMode,
+    demo: Option<Demo>,
+    migrate: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let url = DatabaseUrl::parse(&config.database)?;
-    let store = baoho_store::open(&url, mode)
-        .await
-        .with_context(|| format!("opening {url}"))?;
+    let store = if migrate {
+        baoho_store::open(&url, mode).await
+    } else {
+        baoho_store::open_existing(&url).await
+    }
+    .with_context(|| format!("opening {url}"))?;
     let loaded = store.load_reference_data(&RefData::embedded()).await?;
     if loaded.countries + loaded.missions + loaded.provinces + loaded.languages > 0 {
         tracing::info!(
@@ -226,6 +243,8 @@ async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyho
     }
     println!("  stop with Ctrl-C");
     println!();
+    // Signed checkpoints of the audit chain's head, if configured (docs/security.md).
+    let checkpoints = crate::cmd_audit::spawn_checkpoints(&config, worker_store.clone())?;
     // The deadline watcher: escalates overdue cases and delivers the outbox, once a minute.
     let worker_keys = state.keys.clone();
     let worker = tokio::spawn(async move {
@@ -248,6 +267,9 @@ async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyho
     });
     baoho_server::launch(listener, state, shutdown_signal()).await?;
     worker.abort();
+    if let Some(c) = checkpoints {
+        c.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

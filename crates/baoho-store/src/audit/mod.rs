@@ -36,6 +36,7 @@
 //! legal basis); the UI must say it is not the place for names.
 
 mod chain;
+pub mod checkpoint;
 pub(crate) mod trail;
 
 pub use chain::*;

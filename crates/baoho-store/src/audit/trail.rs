@@ -152,3 +152,13 @@ pub(crate) async fn append(db: &Db, entry: &AuditEntry) -> Result<AuditRecord> {
         Ok(r)
     })
 }
+
+/// The stored hash of row `seq`, if there is one.
+pub(crate) async fn hash_at(db: &Db, seq: i64) -> Result<Option<String>> {
+    on_db!(db, |pool| Ok(sqlx::query_scalar(
+        "SELECT hash FROM audit WHERE seq = $1"
+    )
+    .bind(seq)
+    .fetch_optional(pool)
+    .await?))
+}

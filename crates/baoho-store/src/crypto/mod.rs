@@ -353,26 +353,173 @@ impl Keyring {
         }
     }
 
-    /// Re-encrypt every registered column ([`ENCRYPTED_COLUMNS`] plus `extra`) under the active
-    /// key, after checking the ring against the database. Returns rows rewritten per column.
+    /// Rotate everything in the database to the active key, in an order a crash cannot hide:
+    /// every registered column ([`ENCRYPTED_COLUMNS`] plus `extra`) but the key check, then the
+    /// blind indexes ([`BLIND_INDEXES`]), and the key check last ([`Keyring::finish_rotation`]),
+    /// so that until everything is done the key check still names the old key and
+    /// `keys check` reports the rotation pending. Returns rows rewritten per column, in the
+    /// registry's order (the key check first, `extra` last), whatever order they were done in.
+    ///
+    /// Attachments are sealed outside the database: a caller with attachments runs
+    /// [`Keyring::rotate_columns`], then re-seals them, then [`Keyring::finish_rotation`].
     pub async fn rotate(
+        &self,
+        store: &dyn Store,
+        extra: &[EncryptedColumn],
+    ) -> Result<Vec<(EncryptedColumn, u64)>> {
+        let mut done = self.rotate_columns(store, extra).await?;
+        let sealed = self.finish_rotation(store, extra).await?;
+        done.insert(0, (KEY_CHECK_COLUMN, sealed));
+        Ok(done)
+    }
+
+    /// The first step of a rotation: check the ring against the database, re-encrypt every
+    /// registered column except the key check, recompute every blind index. Returns rows
+    /// rewritten per column (without the key check, see [`Keyring::rotate`]).
+    pub async fn rotate_columns(
         &self,
         store: &dyn Store,
         extra: &[EncryptedColumn],
     ) -> Result<Vec<(EncryptedColumn, u64)>> {
         self.check_against(store).await?;
         let mut done = Vec::new();
-        for col in ENCRYPTED_COLUMNS.iter().chain(extra) {
+        for col in ENCRYPTED_COLUMNS
+            .iter()
+            .chain(extra)
+            .filter(|c| **c != KEY_CHECK_COLUMN)
+        {
             let n = store.reencrypt_column(col, self).await?;
             done.push((*col, n));
         }
+        let db = crate::Db::of(store);
+        for b in BLIND_INDEXES {
+            rotate::reindex(&db, b, self).await?;
+        }
+        Ok(done)
+    }
+
+    /// The last step of a rotation: once no column and no blind index holds anything under an
+    /// older key, re-encrypt the key check (so it names the active key). Refused while
+    /// something is pending: the key check must not claim a rotation that has not happened.
+    /// Returns the rows rewritten (1, or 0 when it already was under the active key).
+    pub async fn finish_rotation(
+        &self,
+        store: &dyn Store,
+        extra: &[EncryptedColumn],
+    ) -> Result<u64> {
+        let left: Vec<String> = self
+            .pending(store, extra)
+            .await?
+            .into_iter()
+            .filter(|p| p.what != "key_check.envelope")
+            .map(|p| format!("{} ({} rows)", p.what, p.rows))
+            .collect();
+        if !left.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "the rotation is not finished: still under an older key: {}",
+                left.join(", ")
+            )));
+        }
+        let n = store.reencrypt_column(&KEY_CHECK_COLUMN, self).await?;
         let check = self.check_against(store).await?;
         if check.rotation_pending {
             return Err(CryptoError::WrongKey(check.kid).into());
         }
-        Ok(done)
+        Ok(n)
+    }
+
+    /// What is not yet under the active key: each registered column ([`ENCRYPTED_COLUMNS`]
+    /// plus `extra`, the key check included) and each blind index with rows left, in the
+    /// registry's order. Empty when the database is fully rotated (attachments, sealed outside
+    /// the database, are not counted: the key check stays old until they are done too).
+    pub async fn pending(
+        &self,
+        store: &dyn Store,
+        extra: &[EncryptedColumn],
+    ) -> Result<Vec<Pending>> {
+        let db = crate::Db::of(store);
+        let kid = self.active_kid();
+        let mut out = Vec::new();
+        for col in ENCRYPTED_COLUMNS.iter().chain(extra) {
+            let rows = rotate::count_pending(&db, col, kid).await?;
+            if rows > 0 {
+                out.push(Pending {
+                    what: format!("{}.{}", col.table, col.column),
+                    rows,
+                });
+            }
+        }
+        for b in BLIND_INDEXES {
+            let rows = rotate::count_pending_index(&db, b, kid).await?;
+            if rows > 0 {
+                out.push(Pending {
+                    what: format!("{}.{} (blind index)", b.table, b.index),
+                    rows,
+                });
+            }
+        }
+        Ok(out)
     }
 }
+
+/// A column (or blind index) with rows not yet under the active key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// `table.column`, with ` (blind index)` for an index.
+    pub what: String,
+    pub rows: u64,
+}
+
+/// A keyed blind index (see [`Keyring::blind_index`]) kept beside an encrypted column:
+/// recomputed from the decrypted value when the key rotates. Names are checked as SQL
+/// identifiers before use.
+#[derive(Debug, Clone, Copy)]
+pub struct BlindIndexColumn {
+    pub table: &'static str,
+    /// The column whose text value is the row id in the source's associated data.
+    pub id_column: &'static str,
+    /// The encrypted column the index is computed from.
+    pub source: &'static str,
+    /// The column holding the index.
+    pub index: &'static str,
+    /// The blind index's purpose string.
+    pub purpose: &'static str,
+    /// How the plaintext is folded before indexing (as the writers fold it).
+    pub key: fn(&str) -> String,
+}
+
+impl BlindIndexColumn {
+    fn checked(&self) -> Result<()> {
+        EncryptedColumn {
+            table: self.table,
+            id_column: self.id_column,
+            column: self.source,
+        }
+        .checked()?;
+        EncryptedColumn {
+            table: self.table,
+            id_column: self.id_column,
+            column: self.index,
+        }
+        .checked()
+    }
+}
+
+/// Every blind index. Add each one here when its column is created.
+pub const BLIND_INDEXES: &[BlindIndexColumn] = &[BlindIndexColumn {
+    table: "person_document",
+    id_column: "id",
+    source: "number",
+    index: "number_index",
+    purpose: crate::persons::BLIND_PURPOSE,
+    key: baoho_domain::person::document_key,
+}];
+
+const KEY_CHECK_COLUMN: EncryptedColumn = EncryptedColumn {
+    table: "key_check",
+    id_column: "id",
+    column: "envelope",
+};
 
 /// The result of [`Keyring::check_against`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -424,11 +571,8 @@ impl EncryptedColumn {
 
 /// Every encrypted column. Add each restricted field here when its table is created.
 pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
-    EncryptedColumn {
-        table: "key_check",
-        id_column: "id",
-        column: "envelope",
-    },
+    // Listed first, rotated last (see `Keyring::rotate`).
+    KEY_CHECK_COLUMN,
     EncryptedColumn {
         table: "account",
         id_column: "id",
@@ -495,6 +639,23 @@ pub fn random_bytes() -> Result<[u8; 32]> {
 }
 
 /// Write a key file that must not exist yet, readable by its owner only.
+/// Create `path` (never overwriting) with mode 0600, write `bytes` and sync it.
+pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let io = |e: std::io::Error| CryptoError::KeyFile(format!("{}: {e}", path.display()));
+    let mut f = opts.open(path).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    Ok(())
+}
+
 pub fn write_key_file(path: &Path, ring: &Keyring) -> Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();

@@ -1,7 +1,7 @@
 //! Key rotation of one encrypted column, written once for both backends ([`on_db!`]): only
 //! the physical row address (SQLite's `rowid`, PostgreSQL's `ctid`) and the row lock differ.
 
-use super::{EncryptedColumn, Keyring, ROTATE_BATCH};
+use super::{Aad, BlindIndexColumn, EncryptedColumn, Keyring, ROTATE_BATCH};
 use crate::Result;
 use crate::db::{Commit, Db, Dialect, on_db};
 
@@ -76,5 +76,80 @@ pub(crate) async fn init_key_check(db: &Db, envelope: &str) -> Result<()> {
         .await?;
         tx.commit_in(db).await?;
         Ok(())
+    })
+}
+
+/// Rows of `c` holding a value not under the key `kid` (what a rotation still has to do).
+pub(crate) async fn count_pending(db: &Db, c: &EncryptedColumn, kid: &str) -> Result<u64> {
+    c.checked()?;
+    let (table, col) = (c.table, c.column);
+    let prefix = format!("v1:{kid}:");
+    count_not_prefixed(db, table, col, &prefix).await
+}
+
+/// Rows of `b` whose blind index is not under the key `kid`.
+pub(crate) async fn count_pending_index(db: &Db, b: &BlindIndexColumn, kid: &str) -> Result<u64> {
+    b.checked()?;
+    count_not_prefixed(db, b.table, b.index, &format!("{kid}:")).await
+}
+
+async fn count_not_prefixed(db: &Db, table: &str, col: &str, prefix: &str) -> Result<u64> {
+    let prefix_len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
+    // Identifiers come from the checked registries, never from input.
+    let sql = format!(
+        "SELECT COUNT(*) FROM {table} WHERE {col} IS NOT NULL AND substr({col}, 1, $1) <> $2"
+    );
+    let n: i64 = on_db!(db, |pool| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(prefix_len)
+            .bind(prefix)
+            .fetch_one(pool)
+            .await?
+    });
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Recompute every blind index of `b` not under `keyring`'s active key from the value it
+/// indexes (decrypted with whichever key of the ring sealed it), in batches, each batch in its
+/// own transaction (resumable). Returns the number of rows re-indexed.
+pub(crate) async fn reindex(db: &Db, b: &BlindIndexColumn, keyring: &Keyring) -> Result<u64> {
+    b.checked()?;
+    let (table, id, source, index) = (b.table, b.id_column, b.source, b.index);
+    let prefix = format!("{}:", keyring.active_kid());
+    let prefix_len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
+    let mut total = 0u64;
+    on_db!(db, |pool| {
+        let (addr, addr_type) = pool.row_address();
+        let select = format!(
+            "SELECT CAST({addr} AS TEXT) AS rid, CAST({id} AS TEXT) AS id, {source} AS env FROM {table} WHERE {source} IS NOT NULL AND substr({index}, 1, $1) <> $2 LIMIT $3{}",
+            pool.for_update()
+        );
+        let update =
+            format!("UPDATE {table} SET {index} = $1 WHERE {addr} = CAST($2 AS {addr_type})");
+        loop {
+            let mut tx = pool.begin_write(db).await?;
+            let rows: Vec<(String, String, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
+                    .bind(prefix_len)
+                    .bind(&prefix)
+                    .bind(ROTATE_BATCH)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            if rows.is_empty() {
+                tx.commit_in(db).await?;
+                return Ok(total);
+            }
+            for (rid, row_id, env) in &rows {
+                let plain = keyring.decrypt_string(&Aad::new(table, source, row_id), env)?;
+                let new = keyring.blind_index(b.purpose, &(b.key)(plain.as_str()))?;
+                sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
+                    .bind(new)
+                    .bind(rid)
+                    .execute(&mut *tx)
+                    .await?;
+                total += 1;
+            }
+            tx.commit_in(db).await?;
+        }
     })
 }

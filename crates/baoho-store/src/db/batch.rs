@@ -179,8 +179,14 @@ impl Batcher {
         self.wal.sync().await
     }
 
-    /// Begin a write transaction (a savepoint in the open batch).
+    pub(crate) fn wal(&self) -> &WalSync {
+        &self.wal
+    }
+
+    /// Begin a write transaction (a savepoint in the open batch). Refused once a disk flush
+    /// has failed (see [`WalSync`]): nothing written after it could be called durable.
     pub(crate) async fn begin(self: &Arc<Self>) -> Result<WriteTx> {
+        self.wal.check_poisoned()?;
         let mut queued = Queued::new(self);
         let g = self.state.clone().lock_owned().await;
         queued.got_it();
@@ -200,6 +206,8 @@ impl Batcher {
     }
 
     async fn prepare(&self, g: &mut State) -> Result<()> {
+        // Again once it is our turn: a flush may have failed while we queued.
+        self.wal.check_poisoned()?;
         if g.conn.is_none() {
             g.conn = Some(SqliteConnection::connect_with(&self.opts).await?);
         }
@@ -240,6 +248,7 @@ impl Batcher {
         let committed = g.exec(sql).await;
         if let Err(e) = committed {
             tracing::error!(error = %e, "a batch of writes could not be committed");
+            self.wal.poison_if_fsync_error(&e);
             g.abort().await;
             return;
         }

@@ -56,6 +56,45 @@ impl Db {
     }
 }
 
+/// Every migration of `migrator` applied, with the same checksum; else an error naming what is
+/// missing (run `baoho migrate` as the owner).
+pub(crate) async fn check_schema(db: &Db, migrator: &sqlx::migrate::Migrator) -> Result<()> {
+    let applied: Vec<(i64, Vec<u8>)> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "the database has no readable schema version ({e}): run `baoho migrate` as the owner"
+                ))
+            })?
+    });
+    let mut missing = Vec::new();
+    for m in migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+    {
+        match applied.iter().find(|(v, _)| *v == m.version) {
+            Some((_, sum)) if sum.as_slice() == &*m.checksum => {}
+            Some(_) => {
+                return Err(StoreError::Unavailable(format!(
+                    "migration {} applied to the database differs from this build's",
+                    m.version
+                )));
+            }
+            None => missing.push(m.version.to_string()),
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Unavailable(format!(
+            "the database schema is not current (missing migrations {}): run `baoho migrate` as the owner",
+            missing.join(", ")
+        )))
+    }
+}
+
 /// Run `$body` with `$pool` bound to the backend's pool (`&SqlitePool` or `&PgPool`).
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
@@ -244,14 +283,31 @@ impl Commit for Transaction<'_, Postgres> {
 ///
 /// Checkpoints are unaffected: under NORMAL SQLite still syncs the WAL before copying it into
 /// the database and the database before reusing the WAL.
+///
+/// A failed flush *poisons* the store: after an fsync error Linux may drop the dirty pages and
+/// report success to the next fsync, so nothing written since can be called durable (PostgreSQL
+/// stops for the same reason). Every later sync, and every later write transaction
+/// ([`batch::Batcher::begin`]), fails with [`StoreError::Unavailable`] until the process is
+/// restarted (SQLite then recovers from what really reached the disk); reads go on.
 pub(crate) struct WalSync {
     /// The database's `-wal` file; `None` for an in-memory database (nothing to make durable).
     wal: Option<PathBuf>,
+    /// The database file (synced instead when there is no WAL file, see [`sync_files`]).
+    db_file: Option<PathBuf>,
     /// Commits that have finished and asked to be made durable.
     committed: AtomicU64,
     /// All commits up to this count are on disk.
     synced: AtomicU64,
     leader: tokio::sync::Mutex<()>,
+    /// The (device, inode) of the WAL file last synced, 0 before the first: a new WAL file
+    /// needs its directory entry synced once too.
+    wal_dev: AtomicU64,
+    wal_ino: AtomicU64,
+    /// Why writes stopped: set once, by the first failed flush, and never cleared.
+    poisoned: std::sync::OnceLock<String>,
+    /// Test-only fault injection: the next flush fails as if the disk had refused it.
+    #[cfg(feature = "testing")]
+    fail_next: std::sync::atomic::AtomicBool,
 }
 
 impl WalSync {
@@ -262,38 +318,163 @@ impl WalSync {
                 s.push("-wal");
                 PathBuf::from(s)
             }),
+            db_file: db_file.map(std::path::Path::to_path_buf),
             committed: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             leader: tokio::sync::Mutex::new(()),
+            wal_dev: AtomicU64::new(0),
+            wal_ino: AtomicU64::new(0),
+            poisoned: std::sync::OnceLock::new(),
+            #[cfg(feature = "testing")]
+            fail_next: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The WAL file every commit is synced through, if any (reported by `durability()`).
+    pub(crate) fn wal_file(&self) -> Option<&std::path::Path> {
+        self.wal.as_deref()
+    }
+
+    /// The error every write gets once a flush has failed; `Ok` while none has.
+    pub(crate) fn check_poisoned(&self) -> Result<()> {
+        match self.poisoned.get() {
+            Some(why) => Err(poisoned(why)),
+            None => Ok(()),
+        }
+    }
+
+    fn poison(&self, why: String) -> StoreError {
+        tracing::error!(
+            error = %why,
+            "a disk flush of the database failed: writes are refused until a restart"
+        );
+        let _ = self.poisoned.set(why);
+        self.check_poisoned()
+            .err()
+            .unwrap_or_else(|| StoreError::Unavailable("writes are stopped".into()))
+    }
+
+    /// Stop accepting writes after SQLite itself reported a failed fsync (during a commit or a
+    /// checkpoint): same reasoning as for our own flush.
+    pub(crate) fn poison_if_fsync_error(&self, e: &StoreError) {
+        if let StoreError::Db(sqlx::Error::Database(d)) = e
+            && d.code()
+                .as_deref()
+                .and_then(|c| c.parse::<i32>().ok())
+                .is_some_and(|c| {
+                    // SQLITE_IOERR_FSYNC, SQLITE_IOERR_DIR_FSYNC
+                    c == 10 | (4 << 8) || c == 10 | (5 << 8)
+                })
+        {
+            let _ = self.poison(d.message().to_owned());
+        }
+    }
+
+    /// Make the next flush fail (tests of the poisoning; `testing` feature only).
+    #[cfg(feature = "testing")]
+    pub(crate) fn fail_next_sync(&self) {
+        self.fail_next.store(true, Ordering::SeqCst);
     }
 
     /// Wait until every commit finished before this call is on disk.
     pub(crate) async fn sync(&self) -> Result<()> {
-        let Some(wal) = &self.wal else {
+        let (Some(wal), Some(db_file)) = (&self.wal, &self.db_file) else {
             return Ok(());
         };
+        self.check_poisoned()?;
         let ticket = self.committed.fetch_add(1, Ordering::SeqCst) + 1;
         // Waiters queue in order (tokio's mutex is fair); whoever holds it syncs for all
         // commits counted so far.
         let _leader = self.leader.lock().await;
+        // A leader before us failed: its commits and ours are not known to be on disk, and a
+        // second fsync could wrongly report success.
+        self.check_poisoned()?;
         if self.synced.load(Ordering::SeqCst) >= ticket {
             return Ok(());
         }
         let upto = self.committed.load(Ordering::SeqCst);
-        let path = wal.clone();
-        tokio::task::spawn_blocking(move || match std::fs::File::open(&path) {
-            // fdatasync flushes the file's data (and its length) whichever descriptor asks.
-            Ok(f) => f.sync_data(),
-            // No WAL file: SQLite removed it after a checkpoint that synced the database.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("WAL sync task: {e}")))?
-        .map_err(|e| StoreError::Unavailable(format!("WAL sync: {e}")))?;
+        #[cfg(feature = "testing")]
+        if self.fail_next.swap(false, Ordering::SeqCst) {
+            return Err(self.poison("injected fsync failure".into()));
+        }
+        let known = (
+            self.wal_dev.load(Ordering::SeqCst),
+            self.wal_ino.load(Ordering::SeqCst),
+        );
+        let (wal, db_file) = (wal.clone(), db_file.clone());
+        let synced = tokio::task::spawn_blocking(move || sync_files(&wal, &db_file, known))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("WAL sync task: {e}")))?;
+        match synced {
+            Ok(Some((dev, ino))) => {
+                self.wal_dev.store(dev, Ordering::SeqCst);
+                self.wal_ino.store(ino, Ordering::SeqCst);
+            }
+            Ok(None) => {}
+            Err(e) => return Err(self.poison(format!("WAL sync: {e}"))),
+        }
         self.synced.store(upto, Ordering::SeqCst);
         Ok(())
+    }
+}
+
+fn poisoned(why: &str) -> StoreError {
+    StoreError::Unavailable(format!(
+        "writes are stopped until a restart: a disk flush failed earlier ({why})"
+    ))
+}
+
+/// Flush the WAL file's data; the first time a WAL file is seen (a new one after a restart or
+/// a reset), its directory too, so the file's name survives a power loss as well as its bytes.
+/// Returns the WAL's (device, inode), or `None` when there is no WAL file: SQLite removes it
+/// only after checkpointing everything into the database file, which is then synced instead
+/// (not relying on SQLite having synced it: the cost is one flush, only in that rare case).
+fn sync_files(
+    wal: &std::path::Path,
+    db_file: &std::path::Path,
+    known: (u64, u64),
+) -> std::io::Result<Option<(u64, u64)>> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::File::open(wal) {
+        Ok(f) => {
+            // fdatasync flushes the file's data (and its length) whichever descriptor asks.
+            f.sync_data()?;
+            let m = f.metadata()?;
+            let id = (m.dev(), m.ino());
+            if id != known {
+                sync_dir_of(wal)?;
+            }
+            Ok(Some(id))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::File::open(db_file)?.sync_data()?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// fsync the directory holding `file` (makes a newly created name durable).
+pub(crate) fn sync_dir_of(file: &std::path::Path) -> std::io::Result<()> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(feature = "testing")]
+impl Db {
+    /// Make the next WAL flush of a SQLite store fail, as a disk error would (tests of the
+    /// write stop; the `testing` feature only). Returns false on PostgreSQL.
+    pub fn fail_next_wal_sync(&self) -> bool {
+        match &self.0 {
+            Pools::Sqlite(_, w) => {
+                w.batch.wal().fail_next_sync();
+                true
+            }
+            Pools::Pg(_) => false,
+        }
     }
 }
 
@@ -318,9 +499,15 @@ mod tests {
         }
         assert_eq!(w.committed.load(Ordering::SeqCst), 64);
         assert_eq!(w.synced.load(Ordering::SeqCst), 64);
-        // A missing WAL (removed after a full checkpoint) is nothing to sync; memory: no file.
+        // A missing WAL (removed after a full checkpoint): the database file is synced instead.
+        std::fs::write(&db, b"pages").unwrap();
         std::fs::remove_file(dir.path().join("x.db-wal")).unwrap();
         w.sync().await.unwrap();
+        // Neither file: an error, and the store stops taking writes.
+        std::fs::remove_file(&db).unwrap();
+        assert!(w.sync().await.is_err());
+        std::fs::write(dir.path().join("x.db-wal"), b"frames").unwrap();
+        assert!(matches!(w.sync().await, Err(StoreError::Unavailable(m)) if m.contains("restart")));
         WalSync::new(None).sync().await.unwrap();
     }
 }

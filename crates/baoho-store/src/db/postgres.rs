@@ -35,6 +35,19 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn check_schema(&self) -> Result<()> {
+        crate::db::check_schema(&self.db(), &MIGRATOR).await
+    }
+
+    async fn grant_app_role(&self, role: &str) -> Result<()> {
+        // The function (migration 0018) checks the name and quotes it.
+        sqlx::query("SELECT baoho_grant_app_role($1)")
+            .bind(role)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn durability(&self) -> Result<Durability> {
         let wal: String = sqlx::query_scalar("SHOW wal_level")
             .fetch_one(&self.pool)

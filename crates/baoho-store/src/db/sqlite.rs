@@ -68,6 +68,49 @@ impl SqliteStore {
     }
 }
 
+/// What the connections' `synchronous` setting plus the group commit amount to, derived from
+/// what is wired: `+wal-fsync` only when the journal is a WAL and the group commit flushes
+/// exactly that database's WAL file (NORMAL on the connection, FULL in effect); `+stopped`
+/// once a flush has failed and writes are refused.
+fn synchronous_label(
+    sync: i64,
+    journal: &str,
+    main_file: &std::path::Path,
+    synced_wal: Option<&std::path::Path>,
+    healthy: bool,
+) -> String {
+    let mut expected = main_file.as_os_str().to_owned();
+    expected.push("-wal");
+    let wired = journal.eq_ignore_ascii_case("wal")
+        && synced_wal.is_some_and(|w| same_file(w, std::path::Path::new(&expected)));
+    let mut label = sync.to_string();
+    if wired {
+        label.push_str("+wal-fsync");
+    }
+    if !healthy {
+        label.push_str("+stopped");
+    }
+    label
+}
+
+/// The same name in the same directory (however the directory is spelled).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    if a == b {
+        return true;
+    }
+    let dir = |p: &std::path::Path| {
+        p.parent().and_then(|d| {
+            let d = if d.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                d
+            };
+            std::fs::canonicalize(d).ok()
+        })
+    };
+    a.file_name() == b.file_name() && dir(a).is_some() && dir(a) == dir(b)
+}
+
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -81,6 +124,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn check_schema(&self) -> Result<()> {
+        crate::db::check_schema(&self.db(), &MIGRATOR).await
+    }
+
     async fn durability(&self) -> Result<Durability> {
         let mut conn = self.pool.acquire().await?;
         let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
@@ -92,11 +139,22 @@ impl Store for SqliteStore {
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
             .fetch_one(&mut *conn)
             .await?;
+        // The file SQLite really writes (not the path we were given).
+        let main: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(&mut *conn)
+                .await?;
+        let wal = self.writer.batch.wal();
         Ok(Durability {
             backend: Backend::Sqlite,
             journal: journal.to_lowercase(),
-            // NORMAL on the connection, FULL in effect: every commit waits for a WAL fsync.
-            synchronous: format!("{sync}+wal-fsync"),
+            synchronous: synchronous_label(
+                sync,
+                &journal,
+                std::path::Path::new(&main),
+                wal.wal_file(),
+                wal.check_poisoned().is_ok(),
+            ),
             foreign_keys: fk.to_string(),
         })
     }
@@ -107,5 +165,38 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::synchronous_label;
+
+    #[test]
+    fn the_label_says_what_is_wired() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("a.db");
+        let wal = dir.path().join("a.db-wal");
+        let other = dir.path().join("b.db-wal");
+        assert_eq!(
+            synchronous_label(1, "wal", &db, Some(&wal), true),
+            "1+wal-fsync"
+        );
+        // Relative and absolute spellings of the same file.
+        let rel = dir.path().join(".").join("a.db-wal");
+        assert_eq!(
+            synchronous_label(1, "wal", &db, Some(&rel), true),
+            "1+wal-fsync"
+        );
+        // Nothing flushed, another file flushed, or no WAL journal: no claim.
+        assert_eq!(synchronous_label(1, "wal", &db, None, true), "1");
+        assert_eq!(synchronous_label(1, "wal", &db, Some(&other), true), "1");
+        assert_eq!(synchronous_label(1, "delete", &db, Some(&wal), true), "1");
+        assert_eq!(synchronous_label(2, "wal", &db, None, true), "2");
+        assert_eq!(
+            synchronous_label(1, "wal", &db, Some(&wal), false),
+            "1+wal-fsync+stopped"
+        );
     }
 }
