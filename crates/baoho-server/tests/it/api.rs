@@ -184,3 +184,27 @@ async fn an_unserved_method_is_405_before_the_role_check() {
     }
     app.stop().await;
 }
+
+/// The search's `limit` is bounded as the document says (1 to 100): above it is a 400, never
+/// a larger page (before: 2147483648 was accepted).
+#[tokio::test]
+async fn a_search_limit_above_the_declared_maximum_is_refused() {
+    use baoho_domain::access::Role;
+    let app = crate::support::spawn_sqlite().await;
+    app.account("m.tokyo", Role::MissionOfficer, "EMB-JP-TOKYO", true)
+        .await;
+    let staff = app.login("m.tokyo").await;
+    for limit in ["2147483648", "101", "0"] {
+        let r = staff.get(&format!("/api/v1/persons?limit={limit}")).await;
+        assert_eq!(r.status(), 400, "limit={limit}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+    assert_eq!(staff.get("/api/v1/persons?limit=100").await.status(), 200);
+    let doc = serde_json::to_value(baoho_server::routes::openapi()).unwrap();
+    let params = doc["paths"]["/api/v1/persons"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(limit["schema"]["maximum"], 100, "{limit}");
+    app.stop().await;
+}
