@@ -178,8 +178,9 @@ impl IntoResponse for AppError {
     }
 }
 
-/// The RFC 9457 body.
+/// The RFC 9457 body of every error answer (`application/problem+json`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
 pub struct ProblemBody {
     /// A URI naming the kind of problem, e.g. `urn:baoho:problem:not-found`.
     #[serde(rename = "type")]
@@ -192,6 +193,8 @@ pub struct ProblemBody {
     pub instance: String,
     /// Quote this when reporting a problem.
     pub request_id: String,
+    /// The fields refused (422 only; absent otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub errors: Vec<FieldError>,
 }

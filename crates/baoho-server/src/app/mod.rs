@@ -200,7 +200,9 @@ pub fn router(state: AppState) -> Router {
                 auth::guard(s, access, kind, req, next)
             },
         );
-        r = r.route(&route.path, route.handler.layer(guard));
+        // `route_layer`: the guard runs only for a method the path serves; any other method
+        // gets axum's 405 with `Allow`, before (and whatever) the role check would say.
+        r = r.route(&route.path, route.handler.route_layer(guard));
     }
     r.fallback(fallback)
         .route_layer(axum::middleware::from_fn(layers::label_route))

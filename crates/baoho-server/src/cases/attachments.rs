@@ -81,6 +81,16 @@ pub async fn attachment_download(
         .into_response())
 }
 
+/// A file to attach: one multipart part named `file` (other parts are not read).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the multipart body; `multipart_file` reads it
+pub struct AttachmentUpload {
+    /// The file, with its name.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// The case's attachments (names, types, sizes; not their content).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = String, Path)),
     responses((status = 200, body = Vec<baoho_store::attachments::Attachment>), (status = 404, body = ProblemBody)))]
@@ -96,7 +106,7 @@ pub async fn api_attachments(
 /// Attach a file (multipart form, field `file`): PDF, JPEG, PNG or text, size-limited;
 /// encrypted at rest when the case is restricted.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    request_body(content = AttachmentUpload, content_type = "multipart/form-data", description = "field `file`"),
     responses((status = 201, body = baoho_store::attachments::Attachment), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_attach(
     caller: Caller,
@@ -114,7 +124,9 @@ pub async fn api_attach(
 /// Download an attachment (audited).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment}", tag = "cases",
     params(("id" = String, Path), ("attachment" = String, Path)),
-    responses((status = 200, description = "the file", content_type = "application/octet-stream"), (status = 404, body = ProblemBody)))]
+    responses((status = 200, description = "The file, with the type it was accepted as.",
+        content(("application/pdf"), ("image/jpeg"), ("image/png"), ("text/plain"), ("application/octet-stream"))),
+        (status = 404, body = ProblemBody)))]
 pub async fn api_attachment_download(
     caller: Caller,
     path: Path<(String, String)>,

@@ -409,7 +409,7 @@ pub async fn create_submit(
 }
 
 /// Record a case.
-#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CaseIntake,
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", operation_id = "cases_create", request_body = CaseIntake,
     responses((status = 201, body = CaseRecord), (status = 422, body = ProblemBody), (status = 403, body = ProblemBody)))]
 pub async fn api_create(
     caller: Caller,

@@ -6,8 +6,11 @@ pub struct ListParams {
     #[serde(default)]
     pub case_type: Option<String>,
     /// `new`, `assessed`, `in_progress`, `awaiting_partner`, `resolved`, `closed`; or `open`:
-    /// every case not yet resolved or closed.
+    /// every case not yet resolved or closed. Anything else is refused with 400.
     #[serde(default)]
+    #[param(
+        pattern = r"^\s*(new|assessed|in_progress|awaiting_partner|resolved|closed|open)?\s*$"
+    )]
     pub status: Option<String>,
     #[serde(default)]
     pub mission: Option<String>,
@@ -23,8 +26,9 @@ pub struct ListParams {
     /// document number.
     #[serde(default)]
     pub q: Option<String>,
-    /// Page number from 1 (50 per page).
+    /// Page number from 1 (50 per page; at most 10,000, more is refused with 400).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<u32>,
 }
 
@@ -37,6 +41,9 @@ pub(super) fn some(s: &Option<String>) -> Option<String> {
 
 impl ListParams {
     pub(super) fn filter(&self) -> Result<CaseFilter, AppError> {
+        if self.page.is_some_and(|p| !(1..=10_000).contains(&p)) {
+            return Err(AppError::BadRequest("page must be 1 to 10000".into()));
+        }
         let open_only = some(&self.status).as_deref() == Some("open");
         let status = match some(&self.status).filter(|_| !open_only) {
             Some(s) => Some(

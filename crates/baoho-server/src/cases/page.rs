@@ -1,7 +1,7 @@
 use super::*;
 
 /// Open a case. Outside your scope, or missing: 404.
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", operation_id = "cases_get", params(("id" = String, Path)),
     responses((status = 200, body = CaseRecord), (status = 404, body = ProblemBody)))]
 pub async fn api_get(caller: Caller, Path(id): Path<String>) -> Result<Json<CaseRecord>, AppError> {
     Ok(Json(caller.cases("").get(&id).await?))

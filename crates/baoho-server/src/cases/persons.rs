@@ -4,6 +4,7 @@ use super::*;
 pub struct LinkPerson {
     /// The id of a person in the registry you may read.
     #[serde(default)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub person_id: String,
 }
 
@@ -28,6 +29,16 @@ pub async fn api_link_person(
     Path(id): Path<String>,
     Json(f): Json<LinkPerson>,
 ) -> Result<StatusCode, AppError> {
+    // No person named is bad input, not a person out of scope.
+    if f.person_id.trim().is_empty() {
+        return Err(AppError::Unprocessable {
+            detail: "person_id is required".into(),
+            errors: vec![crate::error::FieldError {
+                field: "person_id".into(),
+                message: "name the person to add".into(),
+            }],
+        });
+    }
     caller
         .cases("person linked")
         .link_person(&id, f.person_id.trim())

@@ -159,7 +159,7 @@ pub struct CheckUpdate {
 }
 
 /// Tick or untick an item of the case type's checklist (by its index).
-#[utoipa::path(put, path = "/api/v1/cases/{id}/checklist/{item}", tag = "cases",
+#[utoipa::path(put, path = "/api/v1/cases/{id}/checklist/{item}", tag = "cases", operation_id = "cases_checklist_set",
     params(("id" = String, Path), ("item" = i64, Path)), request_body = CheckUpdate,
     responses((status = 204), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_check(

@@ -347,7 +347,7 @@ impl DuplicateQuery {
 /// order, dates of birth with typos, documents); until it is ready, by the text search
 /// (`method` says which). Only persons in your scope are returned; one `search` audit row.
 /// A POST so that names stay out of URLs and access logs.
-#[utoipa::path(post, path = "/api/v1/persons/duplicates", tag = "persons", request_body = DuplicateQuery,
+#[utoipa::path(post, path = "/api/v1/persons/duplicates", tag = "persons", operation_id = "persons_duplicates_check", request_body = DuplicateQuery,
     responses((status = 200, body = DuplicateCheck), (status = 422, body = ProblemBody), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
 pub async fn api_check(
     State(state): State<AppState>,

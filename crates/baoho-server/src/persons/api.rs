@@ -13,14 +13,19 @@ use baoho_store::{PersonRecord, SearchResult, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+/// The most hits one search returns.
+pub const MAX_SEARCH_LIMIT: u32 = 100;
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchParams {
     /// A name (any order, with or without diacritics) or a document number.
     #[serde(default)]
     pub q: String,
     /// Only persons born that year.
+    #[param(minimum = 0, maximum = 65535)]
     pub birth_year: Option<u16>,
-    /// At most this many hits (default 50, at most 100).
+    /// At most this many hits (default 50, at most 100; more is refused with 400).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// Why you search (recorded in the audit trail; never a name).
     pub purpose: Option<String>,
@@ -34,6 +39,13 @@ pub async fn api_search(
     headers: HeaderMap,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchResult>, AppError> {
+    if let Some(l) = p.limit
+        && !(1..=MAX_SEARCH_LIMIT).contains(&l)
+    {
+        return Err(AppError::BadRequest(format!(
+            "limit must be 1 to {MAX_SEARCH_LIMIT}"
+        )));
+    }
     let h = caller.persons(&purpose(&headers, p.purpose.as_deref()));
     let r = h
         .search(&PersonQuery {
@@ -46,7 +58,7 @@ pub async fn api_search(
 }
 
 /// Create a person.
-#[utoipa::path(post, path = "/api/v1/persons", tag = "persons", request_body = PersonInput,
+#[utoipa::path(post, path = "/api/v1/persons", tag = "persons", operation_id = "persons_create", request_body = PersonInput,
     responses((status = 201, body = PersonRecord), (status = 422, body = ProblemBody), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
 pub async fn api_create(
     caller: Caller,
@@ -67,7 +79,7 @@ pub struct PurposeParam {
 }
 
 /// Read one person. Outside your scope, or missing: 404 (the same answer).
-#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path), PurposeParam),
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", operation_id = "persons_get", params(("id" = String, Path), PurposeParam),
     responses((status = 200, body = PersonRecord), (status = 404, body = ProblemBody)))]
 pub async fn api_get(
     caller: Caller,
@@ -130,7 +142,8 @@ pub async fn api_export(
 /// A written reason to open a restricted record.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BreakGlassRequest {
-    /// At least 15 characters; your supervisor is told at once.
+    /// At least 15 characters besides spaces; your supervisor is told at once.
+    #[schema(min_length = 15, pattern = r"^\s*(\S\s*){15,}$")]
     pub reason: String,
 }
 

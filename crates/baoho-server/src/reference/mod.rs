@@ -74,6 +74,7 @@ pub struct MissionQuery {
     /// Words to look for in the name, city or country (diacritics and case ignored).
     pub q: Option<String>,
     /// Only missions whose consular jurisdiction covers this country (ISO alpha-2).
+    #[param(pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
 }
 
@@ -83,6 +84,7 @@ pub struct ProvinceQuery {
     /// Words to look for, diacritics and case ignored.
     pub q: Option<String>,
     /// `2025` or `pre2025`; both when absent.
+    #[param(pattern = "^(2025|pre2025)$")]
     pub era: Option<String>,
 }
 

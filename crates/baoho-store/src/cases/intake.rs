@@ -20,10 +20,13 @@ pub struct CaseIntake {
     /// A case type code (`arrest`, `trafficking`, …; see `GET /api/v1/case-types`).
     pub case_type: String,
     /// `urgent`, `high`, `normal` or `low`.
+    #[schema(pattern = r"^\s*(urgent|high|normal|low)\s*$")]
     pub priority: String,
     /// `hotline`, `mission`, `partner` or `portal`.
+    #[schema(pattern = r"^\s*(hotline|mission|partner|portal)\s*$")]
     pub channel: String,
     /// ISO alpha-2 of where it happened.
+    #[schema(pattern = r"^\s*[A-Za-z]{2}\s*$")]
     pub country: String,
     #[serde(default)]
     pub city: String,

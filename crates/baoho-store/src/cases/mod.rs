@@ -124,6 +124,9 @@ pub struct CaseRecord {
 pub struct NewEvent {
     /// One of `note`, `call`, `visit`, `consular_visit`, `court_hearing`, `money_advanced`,
     /// `document_issued`, `family_message`.
+    #[schema(
+        pattern = r"^\s*(note|call|visit|consular_visit|court_hearing|money_advanced|document_issued|family_message)\s*$"
+    )]
     pub kind: String,
     pub body: String,
     /// For `money_advanced`: amount in minor units (cents) and ISO 4217 currency.
