@@ -3,3 +3,4 @@
 
 mod dupes;
 mod registry;
+mod restrictions;
