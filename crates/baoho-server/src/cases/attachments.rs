@@ -81,9 +81,9 @@ pub async fn attachment_download(
         .into_response())
 }
 
-/// A file to attach: one multipart part named `file` (other parts are not read).
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A file to attach: one multipart part named `file` (other parts are read past and ignored,
+/// so the schema does not forbid them).
+#[derive(utoipa::ToSchema)]
 #[allow(dead_code)] // documents the multipart body; `multipart_file` reads it
 pub struct AttachmentUpload {
     /// The file, with its name.
