@@ -160,6 +160,8 @@ fn load_keys(config: &Config, url: &DatabaseUrl, demo: bool) -> anyhow::Result<K
 
 async fn run_server(config: Config, mode: OpenMode, demo: Option<Demo>) -> anyhow::Result<()> {
     let started = Instant::now();
+    // Before anything else: no plain-HTTP listener reachable from other machines.
+    config.check_listen()?;
     let url = DatabaseUrl::parse(&config.database)?;
     let store = baoho_store::open(&url, mode)
         .await

@@ -5,6 +5,7 @@
 //! what is enforced, so a route cannot exist without a rule. Handlers get the caller as an
 //! [`Authed`] request extension, built here from the session, never from request input.
 
+mod client_ip;
 mod csrf;
 mod guard;
 mod mfa;
@@ -12,23 +13,28 @@ mod password;
 mod session;
 mod throttle;
 
+pub use client_ip::{ClientIp, client_address};
 pub use csrf::constant_eq;
 pub use guard::guard;
 pub use mfa::{TOTP_ISSUER, new_recovery_codes, new_totp_secret, qr_svg, recovery_hash, totp};
 pub use password::{
-    dummy_hash, hash_password, new_token, password_acceptable, token_hash, verify_password,
+    check_password, dummy_hash, hash_password, new_token, password_acceptable, token_hash,
+    verify_password,
 };
 pub use session::{
-    account_audit, auth_audit, complete_mfa, cookie_value, current, set_cookie, start_session,
+    account_audit, auth_audit, complete_mfa, cookie_name, cookie_value, current, read_cookie,
+    set_cookie, start_session,
 };
-pub use throttle::{ClientIp, Throttle};
+pub use throttle::{Throttle, ThrottleKey};
 
 use crate::app::AppState;
 use crate::layers::RequestId;
 use baoho_store::Identity;
 use baoho_store::{AccessCtx, Account, Persons, Session};
 
+/// The session cookie's name (`__Host-` prefixed when served over https: [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "baoho_session";
+/// The sign-in form's double-submit cookie (same prefix rule).
 pub const LOGIN_COOKIE: &str = "baoho_login";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf";
@@ -134,16 +140,42 @@ mod tests {
     fn an_address_is_throttled_after_the_limit_then_forgiven() {
         let t = Throttle::default();
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let key = ThrottleKey::Addr(ip);
         let now = Utc::now();
         for _ in 0..ADDRESS_LIMIT {
-            assert!(t.allowed(ip, now));
-            t.failed(ip, now);
+            assert!(t.take(key.clone(), now, ADDRESS_LIMIT));
         }
-        assert!(!t.allowed(ip, now));
+        assert!(!t.take(key.clone(), now, ADDRESS_LIMIT));
+        // A success gives its slot back.
+        t.give_back(&key, now);
+        assert!(t.take(key.clone(), now, ADDRESS_LIMIT));
         assert!(
-            t.allowed("192.0.2.8".parse().unwrap(), now),
+            t.take(
+                ThrottleKey::Addr("192.0.2.8".parse().unwrap()),
+                now,
+                ADDRESS_LIMIT
+            ),
             "another address is not affected"
         );
-        assert!(t.allowed(ip, now + Duration::minutes(ADDRESS_WINDOW_MINUTES + 1)));
+        let later = now + Duration::minutes(ADDRESS_WINDOW_MINUTES + 1);
+        assert!(t.take(key, later, ADDRESS_LIMIT));
+    }
+
+    /// Check and count are one step: threads racing for slots get exactly the limit.
+    #[test]
+    fn throttle_slots_are_atomic() {
+        let t = std::sync::Arc::new(Throttle::default());
+        let now = Utc::now();
+        let key = ThrottleKey::Unknown("nobody".into());
+        let granted: usize = (0..8)
+            .map(|_| {
+                let (t, key) = (t.clone(), key.clone());
+                std::thread::spawn(move || (0..50).filter(|_| t.take(key.clone(), now, 20)).count())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(granted, 20);
     }
 }
