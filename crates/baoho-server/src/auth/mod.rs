@@ -18,8 +18,8 @@ pub use csrf::constant_eq;
 pub use guard::guard;
 pub use mfa::{TOTP_ISSUER, new_recovery_codes, new_totp_secret, qr_svg, recovery_hash, totp};
 pub use password::{
-    check_password, dummy_hash, hash_password, new_token, password_acceptable, token_hash,
-    verify_password,
+    check_password, dummy_hash, hash_password, hash_password_limited, new_token,
+    password_acceptable, token_hash, verify_password,
 };
 pub use session::{
     account_audit, auth_audit, complete_mfa, cookie_name, cookie_value, current, read_cookie,
@@ -47,6 +47,16 @@ pub const LOCK_MINUTES: i64 = 15;
 pub const ADDRESS_LIMIT: u32 = 20;
 pub const ADDRESS_WINDOW_MINUTES: i64 = 15;
 
+/// How recent a sign-in must be for a sensitive action ([`Authed::require_recent_sign_in`]).
+pub const RECENT_SIGN_IN_MINUTES: i64 = 5;
+
+/// Whether this session's sign-in (its second factor) is less than
+/// [`RECENT_SIGN_IN_MINUTES`] old at `now`. The session is replaced when the second factor is
+/// given, so its creation time is the sign-in time.
+pub fn signed_in_within(session: &Session, now: chrono::DateTime<chrono::Utc>) -> bool {
+    session.mfa_ok && now - session.created_at < chrono::Duration::minutes(RECENT_SIGN_IN_MINUTES)
+}
+
 /// The caller of a guarded route.
 #[derive(Debug, Clone)]
 pub struct Authed {
@@ -67,6 +77,20 @@ impl Authed {
                 .take(200)
                 .collect(),
             at: state.now(),
+        }
+    }
+
+    /// For sensitive actions (export, role change, consent override, break-glass, key and
+    /// account administration): refuse unless the caller signed in less than
+    /// [`RECENT_SIGN_IN_MINUTES`] ago (re-authentication: sign out and in again).
+    pub fn require_recent_sign_in(&self, state: &AppState) -> Result<(), crate::error::AppError> {
+        if signed_in_within(&self.session, state.now()) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::Forbidden(format!(
+                "this action needs a sign-in less than {RECENT_SIGN_IN_MINUTES} minutes old: \
+                 sign out and sign in again"
+            )))
         }
     }
 
@@ -133,6 +157,25 @@ mod tests {
             qr_svg("otpauth://totp/Baoho:x?secret=ABC")
                 .unwrap()
                 .contains("<svg")
+        );
+    }
+
+    #[test]
+    fn a_sign_in_is_recent_for_five_minutes() {
+        let at = Utc::now();
+        let session = |mfa_ok| Session {
+            token_hash: String::new(),
+            account_id: "acc-1".into(),
+            csrf: String::new(),
+            mfa_ok,
+            created_at: at,
+            last_seen_at: at,
+        };
+        assert!(signed_in_within(&session(true), at + Duration::minutes(4)));
+        assert!(!signed_in_within(&session(true), at + Duration::minutes(5)));
+        assert!(
+            !signed_in_within(&session(false), at),
+            "no second factor: not signed in"
         );
     }
 

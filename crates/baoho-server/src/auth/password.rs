@@ -41,6 +41,23 @@ pub async fn check_password(
         .map_err(|e| AppError::Internal(format!("password check: {e}")))
 }
 
+/// Hash a new password off the async runtime, under the same limit as [`check_password`].
+pub async fn hash_password_limited(
+    state: &crate::app::AppState,
+    password: &str,
+) -> Result<String, AppError> {
+    let _permit = state
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| AppError::Internal(format!("hashing limit: {e}")))?;
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))?
+}
+
 /// A hash that costs the same as a real verification, for unknown usernames (no timing oracle).
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::LazyLock<String> =

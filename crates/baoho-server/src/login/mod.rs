@@ -5,16 +5,19 @@
 //!
 //! - `signin`: the password step, logout, the session API;
 //! - `mfa`: the second factor and its enrolment;
+//! - `password`: a user changes their own password;
 //! - `attempt`: the slots and the outcome of one attempt, shared by both steps;
 //! - `pages`: the templates.
 
 mod attempt;
 mod mfa;
 mod pages;
+mod password;
 mod signin;
 
 pub use mfa::{enrol_form, enrol_submit, mfa_form, mfa_submit};
-pub use pages::{EnrolPage, LoginPage, MfaPage, RecoveryPage};
+pub use pages::{EnrolPage, LoginPage, MfaPage, PasswordPage, RecoveryPage};
+pub use password::{password_form, password_submit};
 pub use signin::{SessionInfo, login_form, login_submit, logout, session_info};
 
 use axum::http::header;
@@ -61,6 +64,8 @@ pub fn routes() -> Vec<crate::routes::Route> {
         Route::page(Method::GET, "/mfa/enrol", PasswordOnly, enrol_form),
         Route::page(Method::POST, "/mfa/enrol", PasswordOnly, enrol_submit),
         Route::page(Method::POST, "/logout", PasswordOnly, logout),
+        Route::page(Method::GET, "/account/password", Staff, password_form),
+        Route::page(Method::POST, "/account/password", Staff, password_submit),
         Route::api(Staff, routes!(session_info)),
     ]
 }

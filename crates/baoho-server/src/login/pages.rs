@@ -51,3 +51,11 @@ pub struct RecoveryPage {
     pub codes: Vec<String>,
     pub next: String,
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login/password.html")]
+pub struct PasswordPage {
+    pub c: Chrome,
+    pub csrf: String,
+    pub error: Option<String>,
+}

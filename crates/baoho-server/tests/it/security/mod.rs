@@ -4,6 +4,7 @@
 
 mod edge;
 mod lockout;
+mod password;
 mod proxy;
 mod redirect;
 
