@@ -49,6 +49,16 @@ pub struct Config {
     pub audit_checkpoint_dir: Option<PathBuf>,
     /// Seconds between two scheduled audit checkpoints.
     pub audit_checkpoint_interval_secs: u64,
+    /// Proxies (CIDRs, e.g. `["10.0.0.0/8", "::1/128"]`) whose `Forwarded` /
+    /// `X-Forwarded-For` headers are believed: the client address (for the sign-in throttle)
+    /// is the rightmost hop that is not one of them. Empty: the socket peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `/metrics` answers only requests with `Authorization: Bearer <this token>`; without
+    /// a token configured it answers 404.
+    pub metrics_token: Option<String>,
+    /// Password hashes computed at once (each on a blocking thread); default: the number
+    /// of CPUs.
+    pub hash_concurrency: Option<usize>,
 }
 
 impl Default for Config {
@@ -68,6 +78,9 @@ impl Default for Config {
             audit_checkpoint_key: None,
             audit_checkpoint_dir: None,
             audit_checkpoint_interval_secs: 3600,
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+            hash_concurrency: None,
         }
     }
 }
@@ -126,9 +139,42 @@ impl Config {
             .map_err(|e| ConfigError(e.to_string()))
     }
 
-    /// The configuration as TOML with secrets (database password) hidden.
+    /// The origin (`https://host[:port]`) of `public_url` when it is an https URL: Baoho is
+    /// then reached through TLS (a proxy in front of it terminates TLS).
+    pub fn https_origin(&self) -> Option<String> {
+        let uri: axum::http::Uri = self.public_url.as_deref()?.trim().parse().ok()?;
+        if uri.scheme_str() != Some("https") {
+            return None;
+        }
+        let authority = uri.authority()?;
+        Some(format!(
+            "https://{}",
+            authority.as_str().to_ascii_lowercase()
+        ))
+    }
+
+    /// Refuse to serve where passwords would cross a network in clear: a listen address
+    /// other than loopback needs `public_url` set to the https address of the TLS proxy in
+    /// front of Baoho.
+    pub fn check_listen(&self) -> Result<(), ConfigError> {
+        if self.listen.ip().is_loopback() || self.https_origin().is_some() {
+            return Ok(());
+        }
+        Err(ConfigError(format!(
+            "listen = {} is not a loopback address, and public_url is not an https:// URL. \
+             Baoho serves plain HTTP: put a TLS proxy in front of it and set public_url to the \
+             https:// address people use (and trusted_proxies to the proxy's address), or \
+             listen on 127.0.0.1",
+            self.listen
+        )))
+    }
+
+    /// The configuration as TOML with secrets (database password, metrics token) hidden.
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
+        if shown.metrics_token.is_some() {
+            shown.metrics_token = Some("***".into());
+        }
         shown.database = match baoho_store::DatabaseUrl::parse(&self.database) {
             Ok(u) => u.to_string(),
             Err(_) => self.database.clone(),
@@ -233,11 +279,59 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        let c = Config {
-            database: "postgres://app:hunter2@db/baoho".into(),
+        for database in [
+            "postgres://app:hunter2@db/baoho",
+            "postgres://db/baoho?user=app&password=hunter2",
+            "postgres://db/baoho?sslmode=require&PASSWORD=hunter2&x=1",
+        ] {
+            let c = Config {
+                database: database.into(),
+                metrics_token: Some("hunter2".into()),
+                ..Default::default()
+            };
+            let s = c.redacted_toml();
+            assert!(!s.contains("hunter2"), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_public_listen_address_needs_https_in_front() {
+        let open = Config {
+            listen: "0.0.0.0:8080".parse().unwrap(),
             ..Default::default()
         };
-        let s = c.redacted_toml();
-        assert!(!s.contains("hunter2"), "{s}");
+        let e = open.check_listen().unwrap_err().to_string();
+        assert!(e.contains("public_url"), "{e}");
+        let plain = Config {
+            public_url: Some("http://baoho.example".into()),
+            ..open.clone()
+        };
+        assert!(plain.check_listen().is_err());
+        let tls = Config {
+            public_url: Some("https://Baoho.example:8443/app".into()),
+            ..open
+        };
+        assert!(tls.check_listen().is_ok());
+        assert_eq!(
+            tls.https_origin().as_deref(),
+            Some("https://baoho.example:8443")
+        );
+        assert!(Config::default().check_listen().is_ok(), "loopback");
+        let v6 = Config {
+            listen: "[::1]:8080".parse().unwrap(),
+            ..Default::default()
+        };
+        assert!(v6.check_listen().is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("baoho.toml");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/8\", \"::1/128\"]\n").unwrap();
+        let c = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/33\"]\n").unwrap();
+        assert!(Config::load(Some(&file), env(&[]), &Overrides::default()).is_err());
     }
 }

@@ -105,6 +105,61 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     res
 }
 
+/// Over https (`public_url`): every response tells browsers to use TLS only, for a year,
+/// subdomains included (HSTS).
+pub async fn strict_transport(
+    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    if state.secure_cookies() {
+        res.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
+}
+
+/// A state-changing request (anything but GET, HEAD, OPTIONS) sent by a browser from another
+/// site is refused before any handler runs, whatever cookies it carries (the CSRF tokens stay:
+/// this is a second wall). Browsers say where a request comes from in `Sec-Fetch-Site` (only
+/// `same-origin` and `none`, a typed address, pass) and `Origin` (when `public_url` is set,
+/// it must be that origin). Clients that send neither (API clients, scripts) are judged by
+/// their session and CSRF token alone.
+pub async fn refuse_cross_origin(
+    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let site = req
+        .headers()
+        .get("sec-fetch-site")
+        .map(|v| v.as_bytes().to_ascii_lowercase());
+    let site_ok = site
+        .as_deref()
+        .is_none_or(|s| s == b"same-origin" || s == b"none");
+    let origin_ok = match (
+        req.headers().get(header::ORIGIN),
+        state.config.https_origin(),
+    ) {
+        (Some(o), Some(ours)) => o
+            .to_str()
+            .is_ok_and(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&ours)),
+        _ => true,
+    };
+    if site_ok && origin_ok {
+        next.run(req).await
+    } else {
+        crate::error::AppError::Forbidden("cross-origin request refused".into()).into_response()
+    }
+}
+
 /// Turn every error response into problem+json (under `/api` and for clients that ask for
 /// JSON) or a readable page in the reader's language, carrying the request id.
 pub async fn render_errors(req: Request, next: Next) -> Response {

@@ -193,6 +193,32 @@ pub async fn home_page(
     })
 }
 
+/// The one check for every redirect to a target the request supplied (`next`): a path on
+/// this site, or `None`. Accepted: starts with a single `/` (not `//` or `/\\`, which
+/// browsers read as another host), printable ASCII only (no tab, newline or other control
+/// character, which browsers strip to turn `/\t/evil` into `//evil`; no non-ASCII, which a
+/// `Location` header cannot carry unencoded), no backslash anywhere, no encoded slash or
+/// backslash in the path part, and it parses as an origin-form path.
+pub fn same_origin_path(next: &str) -> Option<&str> {
+    let path_part = next.split(['?', '#']).next().unwrap_or("");
+    let lower = path_part.to_ascii_lowercase();
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && next.bytes().all(|b| b.is_ascii_graphic())
+        && !next.contains('\\')
+        && !lower.contains("%2f")
+        && !lower.contains("%5c")
+        && next.parse::<axum::http::uri::PathAndQuery>().is_ok();
+    ok.then_some(next)
+}
+
+/// A `303 See Other` to `next` when it is a path on this site ([`same_origin_path`]), else to
+/// `/`. Never fails, whatever `next` holds.
+pub fn redirect_to_local(next: Option<&str>) -> Redirect {
+    Redirect::to(next.and_then(same_origin_path).unwrap_or("/"))
+}
+
 #[derive(Debug, serde::Deserialize)]
 pub struct LangQuery {
     next: Option<String>,
@@ -205,13 +231,7 @@ pub async fn switch_language(
     Query(q): Query<LangQuery>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_code(&code).ok_or(AppError::NotFound)?;
-    let next = q
-        .next
-        .filter(|n| {
-            n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://")
-        })
-        .unwrap_or_else(|| "/".to_owned());
-    let mut res = Redirect::to(&next).into_response();
+    let mut res = redirect_to_local(q.next.as_deref()).into_response();
     let cookie = format!(
         "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
         lang.code()
@@ -350,4 +370,37 @@ pub fn routes() -> Vec<crate::routes::Route> {
         Route::asset(Method::GET, "/api/docs/", Public, api_docs),
         Route::asset(Method::GET, "/api/docs/{*file}", Public, api_docs),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin_path;
+
+    #[test]
+    fn only_same_origin_paths_are_redirect_targets() {
+        for ok in ["/", "/persons", "/cases/c-1?tab=events&x=%20", "/a%2Bb"] {
+            assert_eq!(same_origin_path(ok), Some(ok), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "persons",
+            "//evil.example",
+            "/\\evil.example",
+            "\\evil",
+            "/\t/evil.example",
+            "/\n",
+            "/\r\nSet-Cookie: x=1",
+            "/%2F%2Fevil",
+            "/%2f/evil",
+            "/%5cevil",
+            "https://evil.example",
+            "http:/evil",
+            "/ü",
+            "/\u{0085}x",
+            "/\u{202e}x",
+            "/a b",
+        ] {
+            assert_eq!(same_origin_path(bad), None, "{bad:?}");
+        }
+    }
 }

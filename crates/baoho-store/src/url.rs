@@ -69,9 +69,9 @@ impl DatabaseUrl {
     }
 }
 
-/// Hide a password in `scheme://user:password@host`.
+/// Hide a password in `scheme://user:password@host` and in a `password=` query parameter.
 fn redact(s: &str) -> String {
-    match (s.find("://"), s.find('@')) {
+    let s = match (s.find("://"), s.find('@')) {
         (Some(i), Some(at)) if at > i => {
             let creds = &s[i + 3..at];
             match creds.find(':') {
@@ -80,6 +80,19 @@ fn redact(s: &str) -> String {
             }
         }
         _ => s.to_owned(),
+    };
+    match s.split_once('?') {
+        Some((base, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+        None => s,
     }
 }
 
@@ -133,5 +146,9 @@ mod tests {
         let shown = u.map(|u| u.to_string()).unwrap_or_default();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("app:***@db"), "{shown}");
+        let u = DatabaseUrl::parse("postgres://db/baoho?user=app&Password=s3cret&sslmode=require");
+        let shown = u.map(|u| u.to_string()).unwrap_or_default();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.ends_with("Password=***&sslmode=require"), "{shown}");
     }
 }

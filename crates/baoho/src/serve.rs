@@ -174,6 +174,8 @@ async fn run_server(
     migrate: bool,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
+    // Before anything else: no plain-HTTP listener reachable from other machines.
+    config.check_listen()?;
     let url = DatabaseUrl::parse(&config.database)?;
     let store = if migrate {
         baoho_store::open(&url, mode).await

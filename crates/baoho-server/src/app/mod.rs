@@ -37,6 +37,9 @@ pub struct AppState {
     /// Field-encryption keys (checked against the database before serving).
     pub keys: Arc<Keyring>,
     pub throttle: Arc<Throttle>,
+    /// Password hashing runs on blocking threads, this many at a time
+    /// (`hash_concurrency`, default the number of CPUs).
+    pub hashing: Arc<tokio::sync::Semaphore>,
     /// Where attachments' (sealed) bytes are stored; `None` when the folder is unusable
     /// (uploads then answer 503 rather than keep files in memory).
     pub objects: Option<Arc<dyn object_store::ObjectStore>>,
@@ -81,7 +84,12 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config, keys: Arc<Keyring>) -> Self {
         let objects = attachment_store(&config);
         let clock: Clock = Arc::new(Utc::now);
+        let hashers = config
+            .hash_concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
         Self {
+            hashing: Arc::new(tokio::sync::Semaphore::new(hashers)),
             objects,
             dupes: crate::dupes::Dupes::new(store.clone(), keys.clone(), clock.clone()),
             store,
@@ -109,12 +117,10 @@ impl AppState {
         (self.clock)()
     }
 
-    /// Cookies get `Secure` when Baoho is reached over TLS (its public URL says https).
+    /// Cookies get `Secure` and the `__Host-` prefix, responses HSTS, when Baoho is reached
+    /// over TLS (its public URL says https).
     pub fn secure_cookies(&self) -> bool {
-        self.config
-            .public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.config.https_origin().is_some()
     }
 }
 
@@ -212,7 +218,15 @@ pub fn router(state: AppState) -> Router {
             timeout,
         ))
         .layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            layers::refuse_cross_origin,
+        ))
         .layer(axum::middleware::from_fn(layers::render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            layers::strict_transport,
+        ))
         .layer(axum::middleware::from_fn(layers::request_context))
         .with_state(state)
 }
@@ -270,12 +284,29 @@ pub async fn readyz(State(s): State<AppState>) -> Result<Response, AppError> {
     }
 }
 
-/// Prometheus metrics.
-pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    (
+/// Prometheus metrics, for the scraper holding `metrics_token` only (route labels and
+/// counts describe the service's use): 404 when no token is configured, 401 without the
+/// right `Authorization: Bearer` token.
+pub async fn metrics(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(token) = s.config.metrics_token.as_deref().filter(|t| !t.is_empty()) else {
+        return Err(AppError::NotFound);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !auth::constant_eq(given.as_bytes(), token.as_bytes()) {
+        return Err(AppError::Unauthorized);
+    }
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),
     )
+        .into_response())
 }
 
 pub async fn openapi_json() -> impl IntoResponse {

@@ -5,6 +5,7 @@
 //! what is enforced, so a route cannot exist without a rule. Handlers get the caller as an
 //! [`Authed`] request extension, built here from the session, never from request input.
 
+mod client_ip;
 mod csrf;
 mod guard;
 mod mfa;
@@ -12,23 +13,28 @@ mod password;
 mod session;
 mod throttle;
 
+pub use client_ip::{ClientIp, client_address};
 pub use csrf::constant_eq;
 pub use guard::guard;
 pub use mfa::{TOTP_ISSUER, new_recovery_codes, new_totp_secret, qr_svg, recovery_hash, totp};
 pub use password::{
-    dummy_hash, hash_password, new_token, password_acceptable, token_hash, verify_password,
+    check_password, dummy_hash, hash_password, hash_password_limited, new_token,
+    password_acceptable, token_hash, verify_password,
 };
 pub use session::{
-    account_audit, auth_audit, complete_mfa, cookie_value, current, set_cookie, start_session,
+    account_audit, auth_audit, complete_mfa, cookie_name, cookie_value, current, read_cookie,
+    set_cookie, start_session,
 };
-pub use throttle::{ClientIp, Throttle};
+pub use throttle::{Throttle, ThrottleKey};
 
 use crate::app::AppState;
 use crate::layers::RequestId;
 use baoho_store::Identity;
 use baoho_store::{AccessCtx, Account, Persons, Session};
 
+/// The session cookie's name (`__Host-` prefixed when served over https: [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "baoho_session";
+/// The sign-in form's double-submit cookie (same prefix rule).
 pub const LOGIN_COOKIE: &str = "baoho_login";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf";
@@ -40,6 +46,16 @@ pub const LOCK_MINUTES: i64 = 15;
 /// Failed attempts from one address in one window before it gets 429.
 pub const ADDRESS_LIMIT: u32 = 20;
 pub const ADDRESS_WINDOW_MINUTES: i64 = 15;
+
+/// How recent a sign-in must be for a sensitive action ([`Authed::require_recent_sign_in`]).
+pub const RECENT_SIGN_IN_MINUTES: i64 = 5;
+
+/// Whether this session's sign-in (its second factor) is less than
+/// [`RECENT_SIGN_IN_MINUTES`] old at `now`. The session is replaced when the second factor is
+/// given, so its creation time is the sign-in time.
+pub fn signed_in_within(session: &Session, now: chrono::DateTime<chrono::Utc>) -> bool {
+    session.mfa_ok && now - session.created_at < chrono::Duration::minutes(RECENT_SIGN_IN_MINUTES)
+}
 
 /// The caller of a guarded route.
 #[derive(Debug, Clone)]
@@ -61,6 +77,20 @@ impl Authed {
                 .take(200)
                 .collect(),
             at: state.now(),
+        }
+    }
+
+    /// For sensitive actions (export, role change, consent override, break-glass, key and
+    /// account administration): refuse unless the caller signed in less than
+    /// [`RECENT_SIGN_IN_MINUTES`] ago (re-authentication: sign out and in again).
+    pub fn require_recent_sign_in(&self, state: &AppState) -> Result<(), crate::error::AppError> {
+        if signed_in_within(&self.session, state.now()) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::Forbidden(format!(
+                "this action needs a sign-in less than {RECENT_SIGN_IN_MINUTES} minutes old: \
+                 sign out and sign in again"
+            )))
         }
     }
 
@@ -131,19 +161,64 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_in_is_recent_for_five_minutes() {
+        let at = Utc::now();
+        let session = |mfa_ok| Session {
+            token_hash: String::new(),
+            account_id: "acc-1".into(),
+            csrf: String::new(),
+            mfa_ok,
+            created_at: at,
+            last_seen_at: at,
+        };
+        assert!(signed_in_within(&session(true), at + Duration::minutes(4)));
+        assert!(!signed_in_within(&session(true), at + Duration::minutes(5)));
+        assert!(
+            !signed_in_within(&session(false), at),
+            "no second factor: not signed in"
+        );
+    }
+
+    #[test]
     fn an_address_is_throttled_after_the_limit_then_forgiven() {
         let t = Throttle::default();
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let key = ThrottleKey::Addr(ip);
         let now = Utc::now();
         for _ in 0..ADDRESS_LIMIT {
-            assert!(t.allowed(ip, now));
-            t.failed(ip, now);
+            assert!(t.take(key.clone(), now, ADDRESS_LIMIT));
         }
-        assert!(!t.allowed(ip, now));
+        assert!(!t.take(key.clone(), now, ADDRESS_LIMIT));
+        // A success gives its slot back.
+        t.give_back(&key, now);
+        assert!(t.take(key.clone(), now, ADDRESS_LIMIT));
         assert!(
-            t.allowed("192.0.2.8".parse().unwrap(), now),
+            t.take(
+                ThrottleKey::Addr("192.0.2.8".parse().unwrap()),
+                now,
+                ADDRESS_LIMIT
+            ),
             "another address is not affected"
         );
-        assert!(t.allowed(ip, now + Duration::minutes(ADDRESS_WINDOW_MINUTES + 1)));
+        let later = now + Duration::minutes(ADDRESS_WINDOW_MINUTES + 1);
+        assert!(t.take(key, later, ADDRESS_LIMIT));
+    }
+
+    /// Check and count are one step: threads racing for slots get exactly the limit.
+    #[test]
+    fn throttle_slots_are_atomic() {
+        let t = std::sync::Arc::new(Throttle::default());
+        let now = Utc::now();
+        let key = ThrottleKey::Unknown("nobody".into());
+        let granted: usize = (0..8)
+            .map(|_| {
+                let (t, key) = (t.clone(), key.clone());
+                std::thread::spawn(move || (0..50).filter(|_| t.take(key.clone(), now, 20)).count())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(granted, 20);
     }
 }

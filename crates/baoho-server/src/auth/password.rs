@@ -20,6 +20,44 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// Verify a password off the async runtime (argon2 takes tens of milliseconds of CPU), at
+/// most `hash_concurrency` at a time: a flood of sign-ins queues here instead of stalling
+/// every other request (`/readyz` included).
+pub async fn check_password(
+    state: &crate::app::AppState,
+    password: &str,
+    hash: &str,
+) -> Result<bool, AppError> {
+    let _permit = state
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| AppError::Internal(format!("hashing limit: {e}")))?;
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    let hash = hash.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(format!("password check: {e}")))
+}
+
+/// Hash a new password off the async runtime, under the same limit as [`check_password`].
+pub async fn hash_password_limited(
+    state: &crate::app::AppState,
+    password: &str,
+) -> Result<String, AppError> {
+    let _permit = state
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| AppError::Internal(format!("hashing limit: {e}")))?;
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))?
+}
+
 /// A hash that costs the same as a real verification, for unknown usernames (no timing oracle).
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::LazyLock<String> =

@@ -22,19 +22,42 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when served over TLS.
-pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+/// A cookie's name as sent: `__Host-` prefixed when Baoho is reached over https (the browser
+/// then insists on `Secure`, `Path=/` and no `Domain`, so no sibling site can plant it).
+pub fn cookie_name(state: &AppState, base: &str) -> String {
+    if state.secure_cookies() {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// The value of one of our cookies (by its base name, see [`cookie_name`]).
+pub fn read_cookie(state: &AppState, headers: &HeaderMap, base: &str) -> Option<String> {
+    cookie_value(headers, &cookie_name(state, base))
+}
+
+/// A `Set-Cookie` value: HttpOnly, Path=/, SameSite (Strict for the sign-in form's cookie,
+/// Lax for the session so links into Baoho keep working), and over https `Secure` with the
+/// `__Host-` prefix.
+pub fn set_cookie(state: &AppState, base: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
     let secure = if state.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
+    let same_site = if base == super::LOGIN_COOKIE {
+        "Strict"
+    } else {
+        "Lax"
+    };
     let age = match max_age {
         Some(s) => format!("; Max-Age={s}"),
         None => String::new(),
     };
+    let name = cookie_name(state, base);
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"
+        "{name}={value}; Path=/; HttpOnly; SameSite={same_site}{secure}{age}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
@@ -45,7 +68,7 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
 /// its account enabled. An expired session is deleted. Touches `last_seen_at` at most once a
 /// minute.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed>, AppError> {
-    let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
+    let Some(token) = read_cookie(state, headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     if token.is_empty() || token.len() > 100 {

@@ -1,64 +1,65 @@
-//! Failed sign-ins per client address, and the client address itself.
+//! Sign-in attempts per client address (and per unknown username), counted in memory.
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use super::{ADDRESS_LIMIT, ADDRESS_WINDOW_MINUTES};
+use super::ADDRESS_WINDOW_MINUTES;
 
-/// Failed logins per client address in a fixed window, in memory (one server process; a
-/// restart forgets, which only ever loosens the limit, and the per-account lock is durable).
+/// What attempts are counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ThrottleKey {
+    /// A client address (as [`super::ClientIp`] resolves it behind trusted proxies).
+    Addr(IpAddr),
+    /// A username no account has (normalised): it locks like a real account would, so the
+    /// answers do not tell which usernames exist.
+    Unknown(String),
+}
+
+/// Attempts per key in a fixed window, in memory (one server process; a restart forgets,
+/// which only ever loosens the limit, and the per-account lock is durable in the database).
+///
+/// An attempt takes its slot *before* it is evaluated ([`Throttle::take`]: check and count
+/// in one step under one lock), so concurrent attempts cannot all pass a check made before
+/// any of them is counted. A successful attempt gives its slot back.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    by_addr: Mutex<HashMap<IpAddr, (DateTime<Utc>, u32)>>,
+    slots: Mutex<HashMap<ThrottleKey, (DateTime<Utc>, u32)>>,
+}
+
+fn window() -> Duration {
+    Duration::minutes(ADDRESS_WINDOW_MINUTES)
 }
 
 impl Throttle {
-    /// Whether this address may try now.
-    pub fn allowed(&self, ip: IpAddr, now: DateTime<Utc>) -> bool {
-        let Ok(map) = self.by_addr.lock() else {
-            return true;
-        };
-        match map.get(&ip) {
-            Some((start, n)) if now - *start < Duration::minutes(ADDRESS_WINDOW_MINUTES) => {
-                *n < ADDRESS_LIMIT
-            }
-            _ => true,
-        }
-    }
-
-    pub fn failed(&self, ip: IpAddr, now: DateTime<Utc>) {
-        let Ok(mut map) = self.by_addr.lock() else {
-            return;
-        };
+    /// Take a slot for `key` if fewer than `limit` are counted in its window: `true` means
+    /// the attempt may be evaluated and is already counted.
+    pub fn take(&self, key: ThrottleKey, now: DateTime<Utc>, limit: u32) -> bool {
+        // A poisoned lock only means another request panicked mid-update of a counter:
+        // the map is still usable, and refusing every sign-in would be worse.
+        let mut map = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now - *start < Duration::minutes(ADDRESS_WINDOW_MINUTES));
+            map.retain(|_, (start, _)| now - *start < window());
         }
-        let e = map.entry(ip).or_insert((now, 0));
-        if now - e.0 >= Duration::minutes(ADDRESS_WINDOW_MINUTES) {
+        let e = map.entry(key).or_insert((now, 0));
+        if now - e.0 >= window() {
             *e = (now, 0);
         }
+        if e.1 >= limit {
+            return false;
+        }
         e.1 += 1;
+        true
     }
-}
 
-/// The client's address as the socket saw it (unspecified when served without connect info).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
-        ))
+    /// Give back a slot taken by an attempt that succeeded.
+    pub fn give_back(&self, key: &ThrottleKey, now: DateTime<Utc>) {
+        let mut map = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = map.get_mut(key)
+            && now - e.0 < window()
+        {
+            e.1 = e.1.saturating_sub(1);
+        }
     }
 }

@@ -15,4 +15,5 @@ mod login;
 mod pages;
 mod persons;
 mod reference;
+mod security;
 mod support;

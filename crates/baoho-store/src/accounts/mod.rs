@@ -79,15 +79,29 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-/// What a login attempt changes on the account.
+/// What an evaluated login attempt changes on the account, beyond the failure its slot
+/// already counted (see [`Accounts::take_login_slot`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginChange {
-    /// Reset the failure count.
+    /// Signed in (the last step passed): reset the failure count and any lock.
     Success,
-    /// Count one failure; lock until the given time if the caller's policy says so.
-    Failure { lock_until: Option<DateTime<Utc>> },
-    /// Nothing to change (e.g. refused because already locked), only the audit row.
+    /// A first step passed (the password, with the second factor still to come): the slot
+    /// counted for this attempt is given back, and the lock too if this slot set it.
+    Passed { slot_locked: bool },
+    /// Nothing to change: a failed attempt (its slot stays counted), or a refusal that was
+    /// never evaluated. Only the audit row.
     None,
+}
+
+/// The answer to a request for an evaluation slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginSlot {
+    /// The attempt may be evaluated. It is already counted as a failure; `locks` says that
+    /// this slot reached the limit and set the lock (no other attempt is evaluated until it
+    /// ends or this one succeeds).
+    Taken { failed_logins: i64, locks: bool },
+    /// The account is locked until then: the attempt must not be evaluated.
+    Locked { until: DateTime<Utc> },
 }
 
 /// Account and session storage for one database.
@@ -289,7 +303,62 @@ impl Accounts {
         }))
     }
 
-    /// Record a login attempt: the counter change and its audit row in one transaction.
+    /// Take an evaluation slot for a login attempt on this account, before its password or
+    /// second factor is looked at: one atomic statement counts the attempt as a failure and,
+    /// when that count reaches `limit`, sets the lock to `lock_until`, unless the account is
+    /// locked at `now` (then nothing changes and the attempt must not be evaluated). A lock
+    /// that has ended starts a fresh count. Concurrent attempts therefore cannot all see
+    /// "below the limit": at most `limit` are evaluated before the lock holds.
+    pub async fn take_login_slot(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+        lock_until: DateTime<Utc>,
+    ) -> Result<LoginSlot> {
+        const SQL: &str = "UPDATE account SET \
+             failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_logins + 1 END, \
+             locked_until = CASE \
+               WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_logins + 1 END) >= $3 THEN $4 \
+               WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN NULL \
+               ELSE locked_until END \
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
+             RETURNING failed_logins";
+        on_db!(self.db, |pool| {
+            let mut tx = pool.begin_write(&self.db).await?;
+            let taken: Option<i64> = sqlx::query_scalar(SQL)
+                .bind(id)
+                .bind(now)
+                .bind(limit)
+                .bind(lock_until)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let slot = match taken {
+                Some(n) => LoginSlot::Taken {
+                    failed_logins: n,
+                    locks: n >= limit,
+                },
+                None => {
+                    let until: Option<Option<DateTime<Utc>>> =
+                        sqlx::query_scalar("SELECT locked_until FROM account WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    match until {
+                        None => return Err(StoreError::NotFound),
+                        Some(u) => LoginSlot::Locked {
+                            until: u.unwrap_or(lock_until),
+                        },
+                    }
+                }
+            };
+            tx.commit_in(&self.db).await?;
+            Ok(slot)
+        })
+    }
+
+    /// Record an evaluated (or refused) login attempt: the counter change and its audit row
+    /// in one transaction.
     pub async fn record_login(
         &self,
         id: Option<&str>,
@@ -306,10 +375,10 @@ impl Accounts {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    LoginChange::Failure { lock_until } => {
-                        sqlx::query("UPDATE account SET failed_logins = failed_logins + 1, locked_until = COALESCE($2, locked_until) WHERE id = $1")
+                    LoginChange::Passed { slot_locked } => {
+                        sqlx::query("UPDATE account SET failed_logins = CASE WHEN failed_logins > 0 THEN failed_logins - 1 ELSE 0 END, locked_until = CASE WHEN $2 THEN NULL ELSE locked_until END WHERE id = $1")
                             .bind(id)
-                            .bind(lock_until)
+                            .bind(slot_locked)
                             .execute(&mut *tx)
                             .await?;
                     }
