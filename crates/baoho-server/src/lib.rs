@@ -23,8 +23,6 @@ pub mod telemetry;
 mod web;
 pub mod xlsx;
 
-/// Account administration was `admin` (kept for the callers of `admin::agency_from_code`).
-pub use accounts as admin;
 pub use app::caller;
 pub use app::{AppState, launch, router};
 pub use config::Config;

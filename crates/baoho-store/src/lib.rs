@@ -21,11 +21,6 @@ pub mod refdata;
 pub mod testing;
 mod url;
 
-// old paths, kept for callers; remove when they move
-pub use cases::consular_access as access_clock;
-pub use cases::{attachments, overview, referrals, transfers};
-pub use persons::registry;
-
 use std::sync::Arc;
 
 pub use accounts::{Account, Accounts, LoginChange, NewAccount, Notification, Session};
@@ -33,6 +28,7 @@ pub use audit::{
     AuditAction, AuditBreak, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, AuditVerification,
     BreakKind, append_pg, append_sqlite,
 };
+pub use cases::referrals::{Referral, ReferralRequest, Snapshot};
 pub use cases::{
     CaseEvent, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, Cases, NewEvent,
     WorkQueue,
@@ -42,10 +38,9 @@ pub use db::Db;
 pub use error::StoreError;
 pub use identity::Identity;
 pub use inbox::Inbox;
+pub use persons::registry::{MatchRow, RegistryFeed};
 pub use persons::{AccessCtx, PersonRecord, PersonSummary, Persons, SearchResult};
 pub use refdata::{Country, Language, Mission, Province, RefCounts, RefData};
-pub use referrals::{Referral, ReferralRequest, Snapshot};
-pub use registry::{MatchRow, RegistryFeed};
 pub use url::{Backend, DatabaseUrl};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -4,7 +4,7 @@
 use crate::cmd_audit::{database_url, runtime};
 use anyhow::{Context, bail};
 use baoho_domain::access::Role;
-use baoho_server::admin::agency_from_code;
+use baoho_server::accounts::agency_from_code;
 use baoho_server::auth;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
 use baoho_store::{Accounts, NewAccount, OpenMode};

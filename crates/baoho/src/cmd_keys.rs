@@ -116,7 +116,7 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
             runtime()?.block_on(async {
                 let store = baoho_store::open(&url, OpenMode::MustExist).await?;
                 if !dir.is_dir() {
-                    let n = baoho_store::attachments::attachment_count(store.as_ref()).await;
+                    let n = baoho_store::cases::attachments::attachment_count(store.as_ref()).await;
                     if n.as_ref().map_or(true, |n| *n > 0) {
                         store.close().await;
                         anyhow::bail!(
@@ -132,7 +132,7 @@ pub fn run(file: Option<&Path>, a: KeysArgs) -> anyhow::Result<()> {
                 // reports the rotation pending).
                 let result = async {
                     let cols = ring.rotate_columns(store.as_ref(), &[]).await?;
-                    let files = baoho_store::attachments::reencrypt_attachments(
+                    let files = baoho_store::cases::attachments::reencrypt_attachments(
                         store.as_ref(),
                         &ring,
                         objects.as_ref(),

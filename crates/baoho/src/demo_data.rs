@@ -457,6 +457,6 @@ async fn seed_cases(
         }
     }
     baoho_store::cases::escalate_overdue(store, keys, now).await?;
-    baoho_store::cases::drain_outbox(store, now, 10_000).await?;
+    baoho_store::outbox::drain_outbox(store, now, 10_000).await?;
     Ok(())
 }

@@ -261,7 +261,7 @@ async fn run_server(
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "escalation pass failed"),
             }
-            if let Err(e) = baoho_store::cases::drain_outbox(worker_store.as_ref(), now, 500).await
+            if let Err(e) = baoho_store::outbox::drain_outbox(worker_store.as_ref(), now, 500).await
             {
                 tracing::warn!(error = %e, "outbox delivery failed");
             }

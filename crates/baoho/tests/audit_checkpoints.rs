@@ -4,33 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::{baoho, run_ok};
 
-fn baoho() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_baoho"));
-    // Hermetic: no configuration from the caller's environment or directory.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BAOHO_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
+/// Run `baoho args`, success or not.
 fn run(args: &[&str]) -> Output {
     baoho().args(args).output().unwrap()
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "baoho {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A migrated SQLite database with `n` audit rows.
@@ -159,6 +141,32 @@ fn keys(dir: &Path) -> (String, String) {
     (secret.display().to_string(), public)
 }
 
+/// `baoho audit checkpoint` of `db`'s head, signed with `secret`, into `cps`.
+fn checkpoint(db: &str, secret: &str, cps: &str) -> Output {
+    run(&[
+        "audit",
+        "checkpoint",
+        "--database",
+        db,
+        "--key",
+        secret,
+        "--out",
+        cps,
+    ])
+}
+
+/// [`checkpoint`], which must succeed; its standard output.
+fn checkpoint_ok(db: &str, secret: &str, cps: &str) -> String {
+    let out = checkpoint(db, secret, cps);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn verify_with(db: &str, cps: &str, public: &str) -> Output {
     run(&[
         "audit",
@@ -178,16 +186,7 @@ fn checkpoints_verify_while_the_trail_only_grows() {
     let db = database(dir.path(), 4);
     let (secret, public) = keys(dir.path());
     let cps = dir.path().join("checkpoints").display().to_string();
-    let out = run_ok(&[
-        "audit",
-        "checkpoint",
-        "--database",
-        &db,
-        "--key",
-        &secret,
-        "--out",
-        &cps,
-    ]);
+    let out = checkpoint_ok(&db, &secret, &cps);
     assert!(out.contains("checkpoint: seq 4"), "{out}");
     // The secret key file is private and never overwritten.
     use std::os::unix::fs::PermissionsExt;
@@ -197,16 +196,7 @@ fn checkpoints_verify_while_the_trail_only_grows() {
     // More rows, a second checkpoint: both hold.
     let more = database(dir.path(), 3);
     assert_eq!(more, db);
-    run_ok(&[
-        "audit",
-        "checkpoint",
-        "--database",
-        &db,
-        "--key",
-        &secret,
-        "--out",
-        &cps,
-    ]);
+    checkpoint_ok(&db, &secret, &cps);
     let out = verify_with(&db, &cps, &public);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -233,16 +223,7 @@ fn truncation_below_a_checkpoint_is_detected() {
     let db = database(dir.path(), 6);
     let (secret, public) = keys(dir.path());
     let cps = dir.path().join("cp").display().to_string();
-    run_ok(&[
-        "audit",
-        "checkpoint",
-        "--database",
-        &db,
-        "--key",
-        &secret,
-        "--out",
-        &cps,
-    ]);
+    checkpoint_ok(&db, &secret, &cps);
     // The last two rows cut off: the chain that is left is intact…
     tamper(
         &db,
@@ -268,16 +249,7 @@ fn a_recomputed_chain_is_detected() {
     let db = database(dir.path(), 5);
     let (secret, public) = keys(dir.path());
     let cps = dir.path().join("cp").display().to_string();
-    run_ok(&[
-        "audit",
-        "checkpoint",
-        "--database",
-        &db,
-        "--key",
-        &secret,
-        "--out",
-        &cps,
-    ]);
+    checkpoint_ok(&db, &secret, &cps);
     rewrite_and_recompute(&db, 3);
     // The chain alone is fooled…
     let out = run_ok(&["audit", "verify", "--database", &db]);
@@ -289,24 +261,13 @@ fn a_recomputed_chain_is_detected() {
     assert!(stdout.contains("rewritten: seq 5"), "{stdout}");
     // And a checkpoint is not written over a broken chain.
     tamper(&db, "UPDATE audit SET purpose = 'x' WHERE seq = 2");
-    let out = run(&[
-        "audit",
-        "checkpoint",
-        "--database",
-        &db,
-        "--key",
-        &secret,
-        "--out",
-        &cps,
-    ]);
+    let out = checkpoint(&db, &secret, &cps);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken at seq 2"));
 }
 
 #[test]
 fn serve_writes_checkpoints_on_schedule_and_can_leave_the_schema_alone() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path(), 3);
@@ -314,33 +275,13 @@ fn serve_writes_checkpoints_on_schedule_and_can_leave_the_schema_alone() {
     let field_keys = dir.path().join("field.keys");
     run_ok(&["keys", "generate", "--out", field_keys.to_str().unwrap()]);
     let cps = dir.path().join("scheduled");
-    let serve = |extra: &[&str]| {
-        let mut c = baoho();
+    let configure = |c: &mut std::process::Command| {
         c.current_dir(dir.path())
-            .env("BAOHO_KEY_FILE", &field_keys)
             .env("BAOHO_AUDIT_CHECKPOINT_KEY", &secret)
             .env("BAOHO_AUDIT_CHECKPOINT_DIR", &cps)
-            .env("BAOHO_AUDIT_CHECKPOINT_INTERVAL_SECS", "1")
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
-            .args(extra);
-        c
+            .env("BAOHO_AUDIT_CHECKPOINT_INTERVAL_SECS", "1");
     };
-    let mut child = serve(&["--no-migrate"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("Baoho is running at") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(120))
-        .expect("the server started without migrating");
+    let mut child = support::serve(&db, &field_keys, &["--no-migrate"], configure).child;
     // Wait for the first scheduled checkpoint (a failure guard, not a pause).
     let deadline = Instant::now() + Duration::from_secs(120);
     let written = loop {
@@ -377,7 +318,17 @@ fn serve_writes_checkpoints_on_schedule_and_can_leave_the_schema_alone() {
         &db,
         "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
     );
-    let out = serve(&["--no-migrate"]).output().unwrap();
+    let mut refused = baoho();
+    refused.env("BAOHO_KEY_FILE", &field_keys).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &db,
+        "--no-migrate",
+    ]);
+    configure(&mut refused);
+    let out = refused.output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

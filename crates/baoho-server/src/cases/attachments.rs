@@ -93,11 +93,11 @@ pub struct AttachmentUpload {
 
 /// The case's attachments (names, types, sizes; not their content).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<baoho_store::attachments::Attachment>), (status = 404, body = ProblemBody)))]
+    responses((status = 200, body = Vec<baoho_store::cases::attachments::Attachment>), (status = 404, body = ProblemBody)))]
 pub async fn api_attachments(
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Vec<baoho_store::attachments::Attachment>>, AppError> {
+) -> Result<Json<Vec<baoho_store::cases::attachments::Attachment>>, AppError> {
     let h = caller.cases("attachments");
     let k = h.get(&id).await?;
     Ok(Json(h.attachments(&k).await?))
@@ -107,7 +107,7 @@ pub async fn api_attachments(
 /// encrypted at rest when the case is restricted.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", params(("id" = String, Path)),
     request_body(content = AttachmentUpload, content_type = "multipart/form-data", description = "field `file`"),
-    responses((status = 201, body = baoho_store::attachments::Attachment), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+    responses((status = 201, body = baoho_store::cases::attachments::Attachment), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_attach(
     caller: Caller,
     Path(id): Path<String>,

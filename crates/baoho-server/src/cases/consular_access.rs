@@ -61,7 +61,11 @@ pub async fn clock_submit(
 #[template(path = "cases/vccr_report.html")]
 pub struct VccrPage {
     pub c: Chrome,
-    pub rows: Vec<(String, baoho_store::access_clock::CountryCompliance, String)>,
+    pub rows: Vec<(
+        String,
+        baoho_store::cases::consular_access::CountryCompliance,
+        String,
+    )>,
 }
 
 /// `GET /cases/consular-access`: how host countries honour consular access (VCCR art. 36).
@@ -82,10 +86,10 @@ pub async fn vccr_page(caller: Caller, c: Chrome) -> Result<VccrPage, AppError> 
 
 /// Consular-access compliance per host country, over the cases in your scope.
 #[utoipa::path(get, path = "/api/v1/reports/consular-access", tag = "cases",
-    responses((status = 200, body = Vec<baoho_store::access_clock::CountryCompliance>)))]
+    responses((status = 200, body = Vec<baoho_store::cases::consular_access::CountryCompliance>)))]
 pub async fn api_vccr(
     caller: Caller,
-) -> Result<Json<Vec<baoho_store::access_clock::CountryCompliance>>, AppError> {
+) -> Result<Json<Vec<baoho_store::cases::consular_access::CountryCompliance>>, AppError> {
     Ok(Json(caller.cases("report").access_report().await?))
 }
 

@@ -61,7 +61,7 @@ pub(crate) fn type_name(lang: Lang, code: &str) -> String {
 /// A referral's receiver as people name it: the ministry, the province or the partner state.
 pub fn agency_label(lang: Lang, code: &str) -> String {
     let t = Tr::new(lang);
-    if let Some(c) = baoho_store::referrals::partner_state(code) {
+    if let Some(c) = baoho_store::cases::referrals::partner_state(code) {
         let name = if lang == Lang::Vi {
             &c.name_vi
         } else {

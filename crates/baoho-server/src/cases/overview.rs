@@ -4,7 +4,7 @@ use super::*;
 #[template(path = "cases/cases_overview.html")]
 pub struct OverviewPage {
     pub c: Chrome,
-    pub rows: Vec<(String, String, baoho_store::overview::OpenCount)>,
+    pub rows: Vec<(String, String, baoho_store::cases::overview::OpenCount)>,
     pub total: i64,
     pub overdue: i64,
 }
@@ -36,10 +36,10 @@ pub async fn overview_page(caller: Caller, c: Chrome) -> Result<OverviewPage, Ap
 
 /// Open cases in your scope by type, mission and age (counts only).
 #[utoipa::path(get, path = "/api/v1/reports/open-cases", tag = "cases",
-    responses((status = 200, body = Vec<baoho_store::overview::OpenCount>), (status = 403, body = ProblemBody)))]
+    responses((status = 200, body = Vec<baoho_store::cases::overview::OpenCount>), (status = 403, body = ProblemBody)))]
 pub async fn api_overview(
     caller: Caller,
-) -> Result<Json<Vec<baoho_store::overview::OpenCount>>, AppError> {
+) -> Result<Json<Vec<baoho_store::cases::overview::OpenCount>>, AppError> {
     Ok(Json(caller.cases("overview").open_counts().await?))
 }
 

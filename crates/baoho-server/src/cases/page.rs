@@ -45,11 +45,11 @@ pub struct CasePageT {
     /// The consular-access clock (arrest and detention types only): dates as `YYYY-MM-DD`
     /// and the breaches now.
     pub clock: Option<ClockView>,
-    pub transfers: Vec<baoho_store::transfers::Transfer>,
+    pub transfers: Vec<baoho_store::cases::transfers::Transfer>,
     pub missions: Vec<Opt>,
     /// Colleagues who opened this case in the last 10 minutes.
     pub also_here: Vec<String>,
-    pub attachments: Vec<baoho_store::attachments::Attachment>,
+    pub attachments: Vec<baoho_store::cases::attachments::Attachment>,
     /// The case type's own fields with their values.
     pub details: Vec<DetailRow>,
     /// The registry search for a person to add (`?find=`), and its hits not yet on the case.

@@ -14,7 +14,7 @@ pub struct QueuePage {
     /// When I last looked (UTC, minutes), if ever.
     pub last_looked: Option<String>,
     pub can_intake: bool,
-    pub incoming: Vec<baoho_store::transfers::Transfer>,
+    pub incoming: Vec<baoho_store::cases::transfers::Transfer>,
     /// Referrals awaiting my approval.
     pub referral_approvals: Vec<QueueReferralRow>,
     /// Partners' answers on my cases' referrals since I last looked.
@@ -52,7 +52,7 @@ pub struct QueueAnswerRow {
 
 pub(super) fn queue_referral_rows(
     lang: Lang,
-    q: &baoho_store::referrals::QueueReferrals,
+    q: &baoho_store::cases::referrals::QueueReferrals,
 ) -> Vec<QueueReferralRow> {
     q.items
         .iter()
@@ -69,7 +69,7 @@ pub(super) fn queue_referral_rows(
 
 pub(super) fn queue_answer_rows(
     lang: Lang,
-    q: &baoho_store::referrals::QueueAnswers,
+    q: &baoho_store::cases::referrals::QueueAnswers,
 ) -> Vec<QueueAnswerRow> {
     q.items
         .iter()

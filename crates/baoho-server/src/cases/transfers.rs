@@ -24,7 +24,7 @@ pub async fn transfer_submit(
 
 /// Ask another mission to take the case.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/transfers", tag = "cases", params(("id" = String, Path)), request_body = TransferForm,
-    responses((status = 201, body = baoho_store::transfers::Transfer), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+    responses((status = 201, body = baoho_store::cases::transfers::Transfer), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_transfer(
     caller: Caller,
     Path(id): Path<String>,
@@ -39,10 +39,10 @@ pub async fn api_transfer(
 
 /// Transfers waiting for your mission.
 #[utoipa::path(get, path = "/api/v1/transfers/incoming", tag = "cases",
-    responses((status = 200, body = Vec<baoho_store::transfers::Transfer>)))]
+    responses((status = 200, body = Vec<baoho_store::cases::transfers::Transfer>)))]
 pub async fn api_incoming(
     caller: Caller,
-) -> Result<Json<Vec<baoho_store::transfers::Transfer>>, AppError> {
+) -> Result<Json<Vec<baoho_store::cases::transfers::Transfer>>, AppError> {
     Ok(Json(caller.cases("").incoming_transfers().await?))
 }
 

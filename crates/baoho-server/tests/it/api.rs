@@ -15,7 +15,25 @@ both_backends!(health_and_readiness, async |app: &TestApp| {
 
 both_backends!(metrics_count_requests, async |app: &TestApp| {
     app.get("/api/v1/languages").await;
-    let body = app.get("/metrics").await.text().await.unwrap();
+    let scrape = |token: Option<&str>| {
+        let mut r = app.client.get(app.url("/metrics"));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    assert_eq!(
+        scrape(None).await.unwrap().status(),
+        401,
+        "no token, no metrics"
+    );
+    assert_eq!(scrape(Some("wrong")).await.unwrap().status(), 401);
+    let body = scrape(Some(crate::support::METRICS_TOKEN))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("http_requests_total"), "{body}");
     assert!(body.contains("route=\"/api/v1/languages\""), "{body}");
 });

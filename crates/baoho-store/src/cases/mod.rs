@@ -22,8 +22,6 @@ pub use deadlines::escalate_overdue;
 pub use intake::CaseIntake;
 pub use list::{CaseFilter, CasePage};
 pub use queue::{QUEUE_COUNT_CAP, WorkQueue};
-// old path, kept for callers; remove when they move
-pub use crate::outbox::drain_outbox;
 
 use crate::Identity;
 use crate::accounts::uuid_v7;

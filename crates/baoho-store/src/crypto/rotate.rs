@@ -13,25 +13,62 @@ pub(crate) async fn reencrypt_column(
     keyring: &Keyring,
 ) -> Result<u64> {
     c.checked()?;
-    let (table, id, col) = (c.table, c.id_column, c.column);
-    let prefix = format!("v1:{}:", keyring.active_kid());
-    let prefix_len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
+    let pending = Pending {
+        table: c.table,
+        id: c.id_column,
+        source: c.column,
+        target: c.column,
+        prefix: format!("v1:{}:", keyring.active_kid()),
+    };
+    rewrite_pending(db, &pending, |row_id, env| {
+        keyring.reencrypt(&c.aad(row_id), env)
+    })
+    .await
+}
+
+/// Rows of `table` whose `target` column does not start with `prefix` (the active key's):
+/// what a rotation still has to rewrite, from the value in `source`.
+struct Pending {
+    table: &'static str,
+    id: &'static str,
+    source: &'static str,
+    target: &'static str,
+    prefix: String,
+}
+
+/// Rewrite `p`'s pending rows with `rewrite(row id, source value)` (`None`: leave the row), in
+/// batches, each batch in its own transaction, so a stopped rotation resumes where it was.
+/// Written once for both backends: only the physical row address (SQLite's `rowid`,
+/// PostgreSQL's `ctid`) and the row lock differ.
+async fn rewrite_pending(
+    db: &Db,
+    p: &Pending,
+    rewrite: impl Fn(&str, &str) -> Result<Option<String>>,
+) -> Result<u64> {
+    let Pending {
+        table,
+        id,
+        source,
+        target,
+        ..
+    } = p;
+    let prefix_len = i32::try_from(p.prefix.len()).unwrap_or(i32::MAX);
     let mut total = 0u64;
     on_db!(db, |pool| {
         let (addr, addr_type) = pool.row_address();
-        // Identifiers come from the checked registry, never from input.
+        // Identifiers come from the checked registries, never from input.
         let select = format!(
-            "SELECT CAST({addr} AS TEXT) AS rid, CAST({id} AS TEXT) AS id, {col} AS env FROM {table} WHERE {col} IS NOT NULL AND substr({col}, 1, $1) <> $2 LIMIT $3{}",
+            "SELECT CAST({addr} AS TEXT) AS rid, CAST({id} AS TEXT) AS id, {source} AS env FROM {table} WHERE {source} IS NOT NULL AND substr({target}, 1, $1) <> $2 LIMIT $3{}",
             pool.for_update()
         );
         let update =
-            format!("UPDATE {table} SET {col} = $1 WHERE {addr} = CAST($2 AS {addr_type})");
+            format!("UPDATE {table} SET {target} = $1 WHERE {addr} = CAST($2 AS {addr_type})");
         loop {
             let mut tx = pool.begin_write(db).await?;
             let rows: Vec<(String, String, String)> =
                 sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
                     .bind(prefix_len)
-                    .bind(&prefix)
+                    .bind(&p.prefix)
                     .bind(ROTATE_BATCH)
                     .fetch_all(&mut *tx)
                     .await?;
@@ -40,7 +77,7 @@ pub(crate) async fn reencrypt_column(
                 return Ok(total);
             }
             for (rid, row_id, env) in &rows {
-                let Some(new) = keyring.reencrypt(&c.aad(row_id), env)? else {
+                let Some(new) = rewrite(row_id, env)? else {
                     continue;
                 };
                 sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
@@ -114,42 +151,18 @@ async fn count_not_prefixed(db: &Db, table: &str, col: &str, prefix: &str) -> Re
 /// own transaction (resumable). Returns the number of rows re-indexed.
 pub(crate) async fn reindex(db: &Db, b: &BlindIndexColumn, keyring: &Keyring) -> Result<u64> {
     b.checked()?;
-    let (table, id, source, index) = (b.table, b.id_column, b.source, b.index);
-    let prefix = format!("{}:", keyring.active_kid());
-    let prefix_len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
-    let mut total = 0u64;
-    on_db!(db, |pool| {
-        let (addr, addr_type) = pool.row_address();
-        let select = format!(
-            "SELECT CAST({addr} AS TEXT) AS rid, CAST({id} AS TEXT) AS id, {source} AS env FROM {table} WHERE {source} IS NOT NULL AND substr({index}, 1, $1) <> $2 LIMIT $3{}",
-            pool.for_update()
-        );
-        let update =
-            format!("UPDATE {table} SET {index} = $1 WHERE {addr} = CAST($2 AS {addr_type})");
-        loop {
-            let mut tx = pool.begin_write(db).await?;
-            let rows: Vec<(String, String, String)> =
-                sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
-                    .bind(prefix_len)
-                    .bind(&prefix)
-                    .bind(ROTATE_BATCH)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            if rows.is_empty() {
-                tx.commit_in(db).await?;
-                return Ok(total);
-            }
-            for (rid, row_id, env) in &rows {
-                let plain = keyring.decrypt_string(&Aad::new(table, source, row_id), env)?;
-                let new = keyring.blind_index(b.purpose, &(b.key)(plain.as_str()))?;
-                sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
-                    .bind(new)
-                    .bind(rid)
-                    .execute(&mut *tx)
-                    .await?;
-                total += 1;
-            }
-            tx.commit_in(db).await?;
-        }
+    let pending = Pending {
+        table: b.table,
+        id: b.id_column,
+        source: b.source,
+        target: b.index,
+        prefix: format!("{}:", keyring.active_kid()),
+    };
+    rewrite_pending(db, &pending, |row_id, env| {
+        let plain = keyring.decrypt_string(&Aad::new(b.table, b.source, row_id), env)?;
+        Ok(Some(
+            keyring.blind_index(b.purpose, &(b.key)(plain.as_str()))?,
+        ))
     })
+    .await
 }

@@ -2,7 +2,7 @@
 //! plaintext nowhere on disk.
 
 use crate::support::*;
-use baoho_store::attachments::{AttachmentRotation, reencrypt_attachments};
+use baoho_store::cases::attachments::{AttachmentRotation, reencrypt_attachments};
 use baoho_store::testing::{TestDb, fresh_sqlite};
 use baoho_store::{Backend, Keyring, Store, StoreError};
 use object_store::ObjectStoreExt;

@@ -7,7 +7,7 @@ use baoho_domain::access::{Agency, AgencyKind, Role};
 use baoho_domain::person::{Document, DocumentKind, NextOfKin, PersonInput};
 use baoho_store::Identity;
 use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
-use baoho_store::cases::drain_outbox;
+use baoho_store::outbox::drain_outbox;
 use baoho_store::testing::{TestDb, assert_invariants};
 pub use baoho_store::testing::{broken_invariants, override_referral, referral};
 use baoho_store::{

@@ -118,18 +118,7 @@ pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<(String, String
         })
 }
 
-pub fn hidden(html: &str, name: &str) -> Option<String> {
-    let needle = format!("name=\"{name}\" value=\"");
-    let start = html.find(&needle)? + needle.len();
-    let end = html[start..].find('"')?;
-    Some(
-        html[start..start + end]
-            .replace("&#x2b;", "+")
-            .replace("&#43;", "+")
-            .replace("&#x3d;", "=")
-            .replace("&#61;", "="),
-    )
-}
+pub use crate::support::hidden;
 
 /// The sign-in form's cookie and token.
 pub struct LoginForm {

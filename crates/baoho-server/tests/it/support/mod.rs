@@ -219,7 +219,7 @@ impl TestApp {
     /// Deliver every notice the outbox holds that is due by `at` (as the server's worker
     /// does); how many were delivered.
     pub async fn deliver_notices_due_by(&self, at: chrono::DateTime<chrono::Utc>) -> u64 {
-        baoho_store::cases::drain_outbox(self.db.store.as_ref(), at, 10_000)
+        baoho_store::outbox::drain_outbox(self.db.store.as_ref(), at, 10_000)
             .await
             .expect("the outbox drains")
     }
@@ -334,6 +334,7 @@ pub async fn start(db: TestDb) -> TestApp {
         listen: addr,
         database: db.url.expose().to_owned(),
         attachments_dir: Some(files.path().to_path_buf()),
+        metrics_token: Some(METRICS_TOKEN.to_owned()),
         ..Config::default()
     };
     let keys = Arc::new(Keyring::generate("test").expect("keys"));
@@ -403,6 +404,9 @@ macro_rules! both_backends {
 pub(crate) use both_backends;
 
 /// One argon2id hash of [`PASSWORD`], computed once for the whole test binary.
+/// The token the test servers want on `/metrics`.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 pub fn test_hash() -> String {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     H.get_or_init(|| baoho_server::auth::hash_password(PASSWORD).unwrap())

@@ -15,8 +15,8 @@ use baoho_store::{CaseEvent, CasePage, CaseSummary, Referral, WorkQueue};
 // The typed forms and answers the stories speak in.
 pub use baoho_domain::case::Status;
 pub use baoho_domain::person::PersonInput;
+pub use baoho_store::cases::transfers::Transfer;
 pub use baoho_store::testing::{override_referral, referral};
-pub use baoho_store::transfers::Transfer;
 pub use baoho_store::{CaseIntake, NewEvent, ReferralRequest};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

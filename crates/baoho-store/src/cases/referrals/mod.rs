@@ -3,7 +3,7 @@
 //! A referral carries a snapshot of only the fields the officer chose for the receiver,
 //! encrypted at rest; it needs the person's consent, or an override with a written reason that
 //! a supervisor approves before anything is sent. Partners reach referrals only through
-//! [`Inbox`], issued for their identity: a referral to another agency does not exist for them
+//! [`Inbox`](crate::inbox::Inbox), issued for their identity: a referral to another agency does not exist for them
 //! (404 and a denied audit row). They never see the case itself.
 //!
 //! A foreign state (`STATE-<ISO alpha-2>`) has no inbox in Baoho: its referral goes out through
@@ -486,5 +486,3 @@ impl Cases {
 
 mod queue;
 pub use queue::{FIRST_LOOK_DAYS, QueueAnswer, QueueAnswers, QueueReferral, QueueReferrals};
-// old path, kept for callers; remove when they move
-pub use crate::inbox::Inbox;

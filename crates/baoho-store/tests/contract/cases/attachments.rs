@@ -64,7 +64,7 @@ contract!(
                 &objects,
                 &case.summary.id,
                 "big.txt",
-                &vec![b'a'; baoho_store::attachments::MAX_BYTES + 1]
+                &vec![b'a'; baoho_store::cases::attachments::MAX_BYTES + 1]
             )
             .await,
             Err(StoreError::Validation(_))
