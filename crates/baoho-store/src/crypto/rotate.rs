@@ -13,7 +13,7 @@ pub(crate) async fn reencrypt_column(
     keyring: &Keyring,
 ) -> Result<u64> {
     c.checked()?;
-    let pending = Pending {
+    let pending = Rewrite {
         table: c.table,
         id: c.id_column,
         source: c.column,
@@ -28,7 +28,7 @@ pub(crate) async fn reencrypt_column(
 
 /// Rows of `table` whose `target` column does not start with `prefix` (the active key's):
 /// what a rotation still has to rewrite, from the value in `source`.
-struct Pending {
+struct Rewrite {
     table: &'static str,
     id: &'static str,
     source: &'static str,
@@ -42,10 +42,10 @@ struct Pending {
 /// PostgreSQL's `ctid`) and the row lock differ.
 async fn rewrite_pending(
     db: &Db,
-    p: &Pending,
+    p: &Rewrite,
     rewrite: impl Fn(&str, &str) -> Result<Option<String>>,
 ) -> Result<u64> {
-    let Pending {
+    let Rewrite {
         table,
         id,
         source,
@@ -151,7 +151,7 @@ async fn count_not_prefixed(db: &Db, table: &str, col: &str, prefix: &str) -> Re
 /// own transaction (resumable). Returns the number of rows re-indexed.
 pub(crate) async fn reindex(db: &Db, b: &BlindIndexColumn, keyring: &Keyring) -> Result<u64> {
     b.checked()?;
-    let pending = Pending {
+    let pending = Rewrite {
         table: b.table,
         id: b.id_column,
         source: b.source,
