@@ -403,10 +403,10 @@ macro_rules! both_backends {
 }
 pub(crate) use both_backends;
 
-/// One argon2id hash of [`PASSWORD`], computed once for the whole test binary.
 /// The token the test servers want on `/metrics`.
 pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
+/// One argon2id hash of [`PASSWORD`], computed once for the whole test binary.
 pub fn test_hash() -> String {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     H.get_or_init(|| baoho_server::auth::hash_password(PASSWORD).unwrap())
