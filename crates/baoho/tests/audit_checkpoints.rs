@@ -268,7 +268,7 @@ fn a_recomputed_chain_is_detected() {
 
 #[test]
 fn serve_writes_checkpoints_on_schedule_and_can_leave_the_schema_alone() {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path(), 3);
     let (secret, public) = keys(dir.path());
@@ -281,25 +281,32 @@ fn serve_writes_checkpoints_on_schedule_and_can_leave_the_schema_alone() {
             .env("BAOHO_AUDIT_CHECKPOINT_DIR", &cps)
             .env("BAOHO_AUDIT_CHECKPOINT_INTERVAL_SECS", "1");
     };
-    let mut child = support::serve(&db, &field_keys, &["--no-migrate"], configure).child;
-    // Wait for the first scheduled checkpoint (a failure guard, not a pause).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let written = loop {
-        let files: Vec<_> = std::fs::read_dir(&cps)
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        if files
-            .iter()
-            .any(|p| p.extension().is_some_and(|e| e == "json"))
+    let mut child = support::serve(&db, &field_keys, &["--no-migrate"], |c| {
+        configure(c);
+        c.stderr(std::process::Stdio::piped());
+    })
+    .child;
+    // The server logs each checkpoint after writing its file: wait for that line.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
         {
-            break files;
+            if line.contains("audit checkpoint written") {
+                let _ = tx.send(());
+            }
         }
-        assert!(
-            Instant::now() < deadline,
-            "no scheduled checkpoint was written"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("a scheduled checkpoint was written");
+    let written: Vec<_> = std::fs::read_dir(&cps)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .collect();
     assert!(!written.is_empty());
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

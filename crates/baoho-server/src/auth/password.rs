@@ -20,25 +20,37 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
-/// Verify a password off the async runtime (argon2 takes tens of milliseconds of CPU), at
-/// most `hash_concurrency` at a time: a flood of sign-ins queues here instead of stalling
-/// every other request (`/readyz` included).
-pub async fn check_password(
+/// Run `work` (argon2: tens of milliseconds of CPU) off the async runtime, at most
+/// `hash_concurrency` at a time: a flood of sign-ins queues here instead of stalling every
+/// other request (`/readyz` included).
+async fn off_runtime<T: Send + 'static>(
     state: &crate::app::AppState,
-    password: &str,
-    hash: &str,
-) -> Result<bool, AppError> {
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
     let _permit = state
         .hashing
         .clone()
         .acquire_owned()
         .await
         .map_err(|e| AppError::Internal(format!("hashing limit: {e}")))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(format!("{what}: {e}")))
+}
+
+/// Verify a password off the async runtime, under the hashing limit.
+pub async fn check_password(
+    state: &crate::app::AppState,
+    password: &str,
+    hash: &str,
+) -> Result<bool, AppError> {
     let password = zeroize::Zeroizing::new(password.to_owned());
     let hash = hash.to_owned();
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(format!("password check: {e}")))
+    off_runtime(state, "password check", move || {
+        verify_password(&password, &hash)
+    })
+    .await
 }
 
 /// Hash a new password off the async runtime, under the same limit as [`check_password`].
@@ -46,16 +58,8 @@ pub async fn hash_password_limited(
     state: &crate::app::AppState,
     password: &str,
 ) -> Result<String, AppError> {
-    let _permit = state
-        .hashing
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| AppError::Internal(format!("hashing limit: {e}")))?;
     let password = zeroize::Zeroizing::new(password.to_owned());
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))?
+    off_runtime(state, "password hashing", move || hash_password(&password)).await?
 }
 
 /// A hash that costs the same as a real verification, for unknown usernames (no timing oracle).
