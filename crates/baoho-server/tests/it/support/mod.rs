@@ -267,16 +267,34 @@ impl TestApp {
     }
 }
 
-/// Everything the test binary logs, at TRACE, for every crate (the logs a production server
-/// would write at its most verbose), kept in memory so tests can search it.
-static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
-/// Personal values the tests entered: none of them may ever appear in the logs.
-static PII: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// Everything the test binary logs (see [`capture_logs`] for the levels), kept in memory so
+/// tests can search it, with the personal values the tests entered and how far the check of
+/// [`assert_logs_hold_no_personal_data`] has got.
+static CAPTURE: std::sync::Mutex<Capture> = std::sync::Mutex::new(Capture {
+    logs: Vec::new(),
+    personal: Vec::new(),
+    checked_bytes: 0,
+    checked_values: 0,
+});
+
+struct Capture {
+    logs: Vec<u8>,
+    /// Personal values the tests entered: none of them may ever appear in the logs.
+    personal: Vec<String>,
+    /// The log bytes already searched for `personal[..checked_values]`.
+    checked_bytes: usize,
+    checked_values: usize,
+}
+
+fn capture() -> std::sync::MutexGuard<'static, Capture> {
+    // A test that panicked while holding the lock leaves the capture as it was: keep using it.
+    CAPTURE.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 struct LogSink;
 impl std::io::Write for LogSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap().extend_from_slice(buf);
+        capture().logs.extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -284,12 +302,19 @@ impl std::io::Write for LogSink {
     }
 }
 
-/// Install the TRACE capture (once for the whole binary).
+/// Install the log capture (once for the whole binary): TRACE for Baoho, the database driver
+/// and the HTTP framework (everything that sees request data: the logs a production server
+/// would write at its most verbose), DEBUG for the connection plumbing under them (hyper's
+/// per-read TRACE lines carry no request data and were most of the volume, which every check
+/// then searched: minutes of CI; docs/benchmarks.md "CI time").
 pub fn capture_logs() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "trace,hyper=debug,hyper_util=debug,h2=debug,reqwest=debug,tokio=debug,\
+                 runtime=debug,mio=debug,want=debug,fantoccini=debug,tungstenite=debug",
+            ))
             .with_writer(|| LogSink)
             .with_ansi(false)
             .try_init();
@@ -298,25 +323,37 @@ pub fn capture_logs() {
 
 /// Remember personal values a test entered (checked against the logs at every stop).
 pub fn personal(values: &[&str]) {
-    PII.lock()
-        .unwrap()
+    capture()
+        .personal
         .extend(values.iter().map(|v| v.to_string()));
 }
 
-/// Fail if any personal value entered so far by any test appears in the logs so far.
+/// Fail if any personal value entered so far by any test appears in the logs so far. Each check
+/// searches only what the last one did not: values entered since then against the whole log,
+/// the others against the bytes logged since (plus an overlap for a value cut across the
+/// boundary). `memchr::memmem` because this runs after every test over a log of many MB.
 pub fn assert_logs_hold_no_personal_data() {
-    let logs = String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned();
-    assert!(!logs.is_empty(), "the capture is installed");
-    for v in PII.lock().unwrap().iter() {
-        assert!(
-            !logs.contains(v.as_str()),
-            "personal value {v:?} found in the logs"
-        );
+    let mut c = capture();
+    assert!(!c.logs.is_empty(), "the capture is installed");
+    let longest = c.personal.iter().map(String::len).max().unwrap_or(0);
+    let from = c.checked_bytes.saturating_sub(longest);
+    let found = c.personal.iter().enumerate().find(|(i, v)| {
+        let searched = if *i < c.checked_values {
+            &c.logs[from..]
+        } else {
+            &c.logs[..]
+        };
+        memchr::memmem::find(searched, v.as_bytes()).is_some()
+    });
+    if let Some((_, v)) = found {
+        panic!("personal value {v:?} found in the logs");
     }
+    c.checked_bytes = c.logs.len();
+    c.checked_values = c.personal.len();
 }
 
 pub fn logs_contain(s: &str) -> bool {
-    String::from_utf8_lossy(&LOGS.lock().unwrap()).contains(s)
+    memchr::memmem::find(&capture().logs, s.as_bytes()).is_some()
 }
 
 pub async fn start(db: TestDb) -> TestApp {
