@@ -159,3 +159,125 @@ impl SplitMix64 {
         (self.next() % n as u64) as usize
     }
 }
+
+/// Latency figures of a list of timings, in milliseconds: nearest-rank percentiles, the
+/// maximum and the mean (every bench prints these the same way).
+pub(crate) struct Latency {
+    pub(crate) p50: f64,
+    pub(crate) p90: f64,
+    pub(crate) p99: f64,
+    pub(crate) max: f64,
+    pub(crate) mean: f64,
+}
+
+impl Latency {
+    pub(crate) fn of(times: &[Duration]) -> Latency {
+        let mut t = times.to_vec();
+        t.sort();
+        let n = t.len().max(1);
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let at = |p: f64| {
+            t.get(((p * n as f64).ceil() as usize).clamp(1, n) - 1)
+                .map_or(0.0, |d| ms(*d))
+        };
+        Latency {
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            max: t.last().map_or(0.0, |d| ms(*d)),
+            mean: t.iter().map(|d| ms(*d)).sum::<f64>() / n as f64,
+        }
+    }
+}
+
+impl std::fmt::Display for Latency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean {:.2} ms",
+            self.p50, self.p90, self.p99, self.max, self.mean
+        )
+    }
+}
+
+/// Where a bench's database lives: the one given, a kept file under `baoho-bench/` named
+/// after the bench and its size (with --keep), or a temporary directory deleted when the
+/// returned guard is dropped.
+pub(crate) fn bench_database(
+    given: Option<&str>,
+    keep: bool,
+    bench: &str,
+    size: usize,
+) -> anyhow::Result<(baoho_store::DatabaseUrl, Option<tempfile::TempDir>)> {
+    let (url, tmp) = match (given, keep) {
+        (Some(db), _) => (db.to_owned(), None),
+        (None, true) => (format!("sqlite://baoho-bench/{bench}-{size}.db"), None),
+        (None, false) => {
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("baoho-bench-{bench}-"))
+                .tempdir()
+                .context("creating a temporary directory")?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            (url, Some(dir))
+        }
+    };
+    let url = baoho_store::DatabaseUrl::parse(&url)?;
+    if url.is_memory() {
+        bail!("bench {bench} needs a database file or server (not :memory:)");
+    }
+    Ok((url, tmp))
+}
+
+/// The bench's staff account `username` (created on first use, with no usable password: nobody
+/// can sign in as the bench) and its identity.
+pub(crate) async fn officer(
+    s: &dyn baoho_store::Store,
+    username: &str,
+    role: baoho_domain::access::Role,
+    kind: baoho_domain::access::AgencyKind,
+    code: &str,
+) -> anyhow::Result<baoho_store::Identity> {
+    use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
+    let accounts = baoho_store::Accounts::new(s);
+    let account = match accounts.by_username(username).await? {
+        Some(a) => a,
+        None => {
+            accounts
+                .create(
+                    &baoho_store::NewAccount {
+                        username: username.into(),
+                        display_name: format!("Benchmark {username}"),
+                        role,
+                        agency: baoho_domain::access::Agency {
+                            kind,
+                            code: code.into(),
+                        },
+                        supervisor_id: None,
+                        password_hash: "!bench".into(),
+                        demo: false,
+                    },
+                    AuditEntry::system(
+                        chrono::Utc::now(),
+                        AuditAction::Create,
+                        AuditOutcome::Allowed,
+                    ),
+                )
+                .await?
+        }
+    };
+    Ok(accounts.identity(&account).await?)
+}
+
+/// The access context of one bench request made by `who`.
+pub(crate) fn access(
+    who: &baoho_store::Identity,
+    request_id: impl Into<String>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> baoho_store::AccessCtx {
+    baoho_store::AccessCtx {
+        who: who.clone(),
+        request_id: request_id.into(),
+        purpose: String::new(),
+        at,
+    }
+}

@@ -13,13 +13,12 @@
 
 use crate::bench::SplitMix64;
 use anyhow::{Context, bail};
-use baoho_domain::access::{Agency, AgencyKind, Role};
+use baoho_domain::access::{AgencyKind, Role};
 use baoho_domain::case::case_types;
 use baoho_store::Identity;
-use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
 use baoho_store::{
-    AccessCtx, Accounts, Backend, CaseFilter, CaseIntake, Cases, DatabaseUrl, Keyring, NewAccount,
-    OpenMode, RefData, ReferralRequest, Store,
+    Backend, CaseFilter, CaseIntake, Cases, DatabaseUrl, Keyring, OpenMode, RefData,
+    ReferralRequest, Store,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -101,25 +100,8 @@ pub fn run(a: CasesArgs) -> anyhow::Result<()> {
     if a.writes == 0 || a.queries == 0 || a.concurrency == 0 {
         bail!("--writes, --queries and --concurrency must be at least 1");
     }
-    let (url, tmp) = match (&a.database, a.keep) {
-        (Some(db), _) => (db.clone(), None),
-        (None, true) => (
-            format!("sqlite://baoho-bench/cases-{}.db", a.open_cases),
-            None,
-        ),
-        (None, false) => {
-            let dir = tempfile::Builder::new()
-                .prefix("baoho-bench-cases-")
-                .tempdir()
-                .context("creating a temporary directory")?;
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            (url, Some(dir))
-        }
-    };
-    let url = DatabaseUrl::parse(&url)?;
-    if url.is_memory() {
-        bail!("bench cases needs a database file or server (not :memory:)");
-    }
+    let (url, tmp) =
+        crate::bench::bench_database(a.database.as_deref(), a.keep, "cases", a.open_cases)?;
     let mut reused = None;
     let mut marker_path = None;
     if url.backend() == Backend::Sqlite {
@@ -295,9 +277,9 @@ async fn bench(
         writes.wall.as_secs_f64()
     );
     println!("    writes/s: {:.0}", writes.rate());
-    let (p50, p90, p99, max, mean) = pcts(&writes.times);
     println!(
-        "    per write: p50 {p50:.2} ms, p90 {p90:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, mean {mean:.2} ms"
+        "    per write: {}",
+        crate::bench::Latency::of(&writes.times)
     );
     println!(
         "  referrals: {} made before the queue was measured, each on a case opened for it ({} awaiting approval, {} with a recorded answer) in {:.1} s",
@@ -320,13 +302,16 @@ async fn staff(s: &dyn Store) -> anyhow::Result<Staff> {
         let mut v = Vec::new();
         for k in 0..OFFICERS {
             let user = format!("bench.cases.{}.{k}", code.to_ascii_lowercase());
-            v.push(officer(s, &user, Role::MissionOfficer, AgencyKind::Mission, code).await?);
+            v.push(
+                crate::bench::officer(s, &user, Role::MissionOfficer, AgencyKind::Mission, code)
+                    .await?,
+            );
         }
         officers.push(v);
     }
     Ok(Staff {
         officers,
-        hq: officer(
+        hq: crate::bench::officer(
             s,
             HQ_USER,
             Role::HqOfficer,
@@ -334,7 +319,7 @@ async fn staff(s: &dyn Store) -> anyhow::Result<Staff> {
             "CD",
         )
         .await?,
-        hom: officer(
+        hom: crate::bench::officer(
             s,
             HOM_USER,
             Role::HeadOfMission,
@@ -345,44 +330,6 @@ async fn staff(s: &dyn Store) -> anyhow::Result<Staff> {
     })
 }
 
-async fn officer(
-    s: &dyn Store,
-    username: &str,
-    role: Role,
-    kind: AgencyKind,
-    code: &str,
-) -> anyhow::Result<Identity> {
-    let accounts = Accounts::new(s);
-    let account = match accounts.by_username(username).await? {
-        Some(a) => a,
-        None => {
-            accounts
-                .create(
-                    &NewAccount {
-                        username: username.into(),
-                        display_name: format!("Benchmark {username}"),
-                        role,
-                        agency: Agency {
-                            kind,
-                            code: code.into(),
-                        },
-                        supervisor_id: None,
-                        // Not a password hash: nobody can log in as the bench.
-                        password_hash: "!bench".into(),
-                        demo: false,
-                    },
-                    AuditEntry::system(
-                        chrono::Utc::now(),
-                        AuditAction::Create,
-                        AuditOutcome::Allowed,
-                    ),
-                )
-                .await?
-        }
-    };
-    Ok(accounts.identity(&account).await?)
-}
-
 fn handle(
     s: &dyn Store,
     keys: &Arc<Keyring>,
@@ -390,16 +337,7 @@ fn handle(
     request_id: String,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Cases {
-    Cases::new(
-        s,
-        keys.clone(),
-        AccessCtx {
-            who: who.clone(),
-            request_id,
-            purpose: String::new(),
-            at,
-        },
-    )
+    Cases::new(s, keys.clone(), crate::bench::access(who, request_id, at))
 }
 
 /// Open cases in the whole system (an HQ officer's count).
@@ -648,10 +586,10 @@ async fn queue(
 
 impl Queue {
     fn print(&self, who: &str) {
-        let (p50, p90, p99, max, mean) = pcts(&self.pages);
         println!("  {who}:");
         println!(
-            "    page (work queue: 7 lists read concurrently, each counted up to 1000, one audit row and commit; incoming transfers beside it): p50 {p50:.2} ms, p90 {p90:.2} ms, p99 {p99:.2} ms, max {max:.2} ms, mean {mean:.2} ms ({} pages)",
+            "    page (work queue: 7 lists read concurrently, each counted up to 1000, one audit row and commit; incoming transfers beside it): {} ({} pages)",
+            crate::bench::Latency::of(&self.pages),
             self.pages.len()
         );
         let totals: Vec<String> = self
@@ -661,24 +599,4 @@ impl Queue {
             .collect();
         println!("    lists: {}", totals.join(", "));
     }
-}
-
-/// p50, p90, p99 (nearest rank), max and mean in milliseconds.
-fn pcts(t: &[Duration]) -> (f64, f64, f64, f64, f64) {
-    let mut t = t.to_vec();
-    t.sort();
-    let n = t.len().max(1);
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let at = |p: f64| {
-        t.get(((p * n as f64).ceil() as usize).clamp(1, n) - 1)
-            .map_or(0.0, |d| ms(*d))
-    };
-    let mean = t.iter().map(|d| ms(*d)).sum::<f64>() / n as f64;
-    (
-        at(0.50),
-        at(0.90),
-        at(0.99),
-        t.last().map_or(0.0, |d| ms(*d)),
-        mean,
-    )
 }

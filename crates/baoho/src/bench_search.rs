@@ -9,16 +9,12 @@
 
 use crate::bench::SplitMix64;
 use anyhow::{Context, bail};
-use baoho_domain::access::{Agency, AgencyKind, Restricted, Role};
+use baoho_domain::access::{AgencyKind, Restricted, Role};
 use baoho_domain::person::{Document, DocumentKind, PersonInput, PersonQuery, Sex};
 use baoho_domain::text::fold;
 use baoho_gen::{Generator, SynthPerson};
 use baoho_store::Identity;
-use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
-use baoho_store::{
-    AccessCtx, Accounts, Backend, DatabaseUrl, Keyring, NewAccount, OpenMode, Persons, RefData,
-    Store,
-};
+use baoho_store::{Backend, DatabaseUrl, Keyring, OpenMode, Persons, RefData, Store};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,23 +81,9 @@ pub fn run(a: SearchArgs) -> anyhow::Result<()> {
     if a.persons == 0 || a.queries == 0 || a.batch == 0 {
         bail!("--persons, --queries and --batch must be at least 1");
     }
-    let (url, tmp) = match (&a.database, a.keep) {
-        (Some(db), _) => (db.clone(), None),
-        (None, true) => (
-            format!("sqlite://baoho-bench/search-{}.db", a.persons),
-            None,
-        ),
-        (None, false) => {
-            let dir = tempfile::Builder::new()
-                .prefix("baoho-bench-search-")
-                .tempdir()
-                .context("creating a temporary directory")?;
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            (url, Some(dir))
-        }
-    };
-    let url = DatabaseUrl::parse(&url)?;
-    if url.backend() != Backend::Sqlite || url.is_memory() {
+    let (url, tmp) =
+        crate::bench::bench_database(a.database.as_deref(), a.keep, "search", a.persons)?;
+    if url.backend() != Backend::Sqlite {
         bail!("bench search runs on a SQLite file (sqlite://PATH)");
     }
     let path = PathBuf::from(url.sqlite_path().unwrap_or_default());
@@ -145,7 +127,7 @@ async fn bench(
     let store = baoho_store::open(url, OpenMode::CreateIfMissing).await?;
     store.load_reference_data(&RefData::embedded()).await?;
     let keys = Arc::new(Keyring::generate("bench")?);
-    let hq = officer(
+    let hq = crate::bench::officer(
         store.as_ref(),
         HQ_USER,
         Role::HqOfficer,
@@ -153,7 +135,7 @@ async fn bench(
         "CD",
     )
     .await?;
-    let tokyo = officer(
+    let tokyo = crate::bench::officer(
         store.as_ref(),
         MISSION_USER,
         Role::MissionOfficer,
@@ -364,54 +346,11 @@ fn input_of(p: &SynthPerson, rng: &mut SplitMix64) -> PersonInput {
     }
 }
 
-async fn officer(
-    s: &dyn Store,
-    username: &str,
-    role: Role,
-    kind: AgencyKind,
-    code: &str,
-) -> anyhow::Result<Identity> {
-    let accounts = Accounts::new(s);
-    let account = match accounts.by_username(username).await? {
-        Some(a) => a,
-        None => {
-            accounts
-                .create(
-                    &NewAccount {
-                        username: username.into(),
-                        display_name: format!("Benchmark {username}"),
-                        role,
-                        agency: Agency {
-                            kind,
-                            code: code.into(),
-                        },
-                        supervisor_id: None,
-                        // Not a password hash: nobody can log in as the bench.
-                        password_hash: "!bench".into(),
-                        demo: false,
-                    },
-                    AuditEntry::system(
-                        chrono::Utc::now(),
-                        AuditAction::Create,
-                        AuditOutcome::Allowed,
-                    ),
-                )
-                .await?
-        }
-    };
-    Ok(accounts.identity(&account).await?)
-}
-
 fn handle(s: &dyn Store, keys: &Arc<Keyring>, who: &Identity, request_id: &str) -> Persons {
     Persons::new(
         s,
         keys.clone(),
-        AccessCtx {
-            who: who.clone(),
-            request_id: request_id.into(),
-            purpose: String::new(),
-            at: chrono::Utc::now(),
-        },
+        crate::bench::access(who, request_id, chrono::Utc::now()),
     )
 }
 
@@ -452,25 +391,15 @@ async fn measure(
 
 impl Stats {
     fn print(&self, who: &str) {
-        let mut t = self.times.clone();
-        t.sort();
-        let n = t.len();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        // Nearest rank.
-        let pct = |p: f64| ms(t[((p * n as f64).ceil() as usize).clamp(1, n) - 1]);
-        let mean = t.iter().map(|d| ms(*d)).sum::<f64>() / n as f64;
+        let n = self.times.len();
         let mut h = self.hits.clone();
         h.sort_unstable();
         let mean_hits = h.iter().sum::<usize>() as f64 / n as f64;
         let none = h.iter().filter(|&&x| x == 0).count();
         println!("  {who}:");
         println!(
-            "    latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean {:.2} ms ({n} searches)",
-            pct(0.50),
-            pct(0.90),
-            pct(0.99),
-            ms(t[n - 1]),
-            mean
+            "    latency: {} ({n} searches)",
+            crate::bench::Latency::of(&self.times)
         );
         println!(
             "    hits per query: mean {:.1}, median {}, max {}; {} of {n} at the page limit (more exist), {} without a hit",

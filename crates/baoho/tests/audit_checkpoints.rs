@@ -8,49 +8,11 @@ mod support;
 
 use std::path::Path;
 use std::process::Output;
-use support::{baoho, run_ok};
+use support::{audit_database as database, baoho, run_ok, tamper};
 
 /// Run `baoho args`, success or not.
 fn run(args: &[&str]) -> Output {
     baoho().args(args).output().unwrap()
-}
-
-/// A migrated SQLite database with `n` audit rows.
-fn database(dir: &Path, n: usize) -> String {
-    use baoho_store::{AuditAction, AuditEntry, AuditOutcome, DatabaseUrl, OpenMode};
-    let db = format!("sqlite://{}", dir.join("baoho.db").display());
-    run_ok(&["migrate", "--database", &db]);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let url = DatabaseUrl::parse(&db).unwrap();
-        let store = baoho_store::open(&url, OpenMode::MustExist).await.unwrap();
-        for i in 0..n {
-            let e = AuditEntry::new(
-                chrono::Utc::now(),
-                format!("acct-{i}"),
-                AuditAction::Read,
-                AuditOutcome::Allowed,
-            )
-            .object("person", format!("p-{i}"));
-            store.append_audit(&e).await.unwrap();
-        }
-        store.close().await;
-    });
-    db
-}
-
-/// Run SQL on the file directly, as someone with write access to it would.
-fn tamper(db: &str, sql: &str) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(db).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        c.close().await.unwrap();
-    });
 }
 
 /// Edit row `seq` and recompute every hash from there on: the chain alone still verifies.

@@ -158,45 +158,22 @@ fn migrate_then_serve_then_stop_gracefully() {
 
 #[test]
 fn audit_verify_reports_ok_then_names_the_tampered_row() {
-    use baoho_store::{AuditAction, AuditEntry, AuditOutcome, DatabaseUrl, OpenMode};
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("baoho.db").display());
-    run_ok(&["migrate", "--database", &db]);
-    let out = run_ok(&["audit", "verify", "--database", &db]);
+    let empty = audit_database(dir.path(), 0);
+    let out = run_ok(&["audit", "verify", "--database", &empty]);
     assert!(out.contains("audit chain OK: 0 rows"), "{out}");
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let url = DatabaseUrl::parse(&db).unwrap();
-        let store = baoho_store::open(&url, OpenMode::MustExist).await.unwrap();
-        for i in 0..3 {
-            let e = AuditEntry::new(
-                chrono::Utc::now(),
-                format!("acct-{i}"),
-                AuditAction::Read,
-                AuditOutcome::Allowed,
-            )
-            .object("person", format!("p-{i}"));
-            store.append_audit(&e).await.unwrap();
-        }
-        store.close().await;
-    });
+    let other = tempfile::tempdir().unwrap();
+    let db = audit_database(other.path(), 3);
     let out = run_ok(&["audit", "verify", "--database", &db]);
     assert!(out.contains("audit chain OK: 3 rows"), "{out}");
     assert!(out.contains("head: seq 3"), "{out}");
 
     // Someone with write access to the file drops the trigger and edits row 2.
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
-        sqlx::raw_sql(
-            "DROP TRIGGER audit_no_update; UPDATE audit SET object_id = 'p-9' WHERE seq = 2",
-        )
-        .execute(&mut c)
-        .await
-        .unwrap();
-        c.close().await.unwrap();
-    });
+    tamper(
+        &db,
+        "DROP TRIGGER audit_no_update; UPDATE audit SET object_id = 'p-9' WHERE seq = 2",
+    );
     let out = baoho()
         .args(["audit", "verify", "--database", &db])
         .output()

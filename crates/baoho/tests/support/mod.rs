@@ -156,3 +156,41 @@ pub fn assert_positive_figures(line: &str, names: &[&str]) {
         assert!(v > 0.0, "{line}");
     }
 }
+
+/// A migrated SQLite database with `n` audit rows.
+pub fn audit_database(dir: &std::path::Path, n: usize) -> String {
+    use baoho_store::{AuditAction, AuditEntry, AuditOutcome, DatabaseUrl, OpenMode};
+    let db = format!("sqlite://{}", dir.join("baoho.db").display());
+    run_ok(&["migrate", "--database", &db]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let url = DatabaseUrl::parse(&db).unwrap();
+        let store = baoho_store::open(&url, OpenMode::MustExist).await.unwrap();
+        for i in 0..n {
+            let e = AuditEntry::new(
+                chrono::Utc::now(),
+                format!("acct-{i}"),
+                AuditAction::Read,
+                AuditOutcome::Allowed,
+            )
+            .object("person", format!("p-{i}"));
+            store.append_audit(&e).await.unwrap();
+        }
+        store.close().await;
+    });
+    db
+}
+
+/// Run SQL on the file directly, as someone with write access to it would.
+pub fn tamper(db: &str, sql: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(db).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    });
+}

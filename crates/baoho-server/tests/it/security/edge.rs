@@ -30,23 +30,11 @@ async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent() {
         assert!(line.contains(attr), "{line}");
     }
     let (cookie, csrf) = s.sign_in("an.tls").await;
-    let r = s
-        .client
-        .get(s.url("/api/v1/session"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let r = s.get_with(&cookie, "/api/v1/session").await;
     assert_eq!(r.status(), 200);
     // An unprefixed cookie (planted by a sibling site) is not a session.
     let planted = cookie.replace("__Host-", "");
-    let r = s
-        .client
-        .get(s.url("/api/v1/session"))
-        .header("cookie", planted)
-        .send()
-        .await
-        .unwrap();
+    let r = s.get_with(&planted, "/api/v1/session").await;
     assert_eq!(r.status(), 401);
     // Cross-origin state changes are refused even with the right session and CSRF token.
     let post = |origin: Option<&'static str>, site: Option<&'static str>| {

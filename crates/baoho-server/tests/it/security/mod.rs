@@ -8,83 +8,46 @@ mod password;
 mod proxy;
 mod redirect;
 
-use baoho_domain::access::{Agency, AgencyKind, Role};
-use baoho_server::{AppState, Config};
+use crate::support::{TestApp, start_with};
+use baoho_domain::access::Role;
+use baoho_server::Config;
+use baoho_store::Accounts;
 use baoho_store::AuditRecord;
-use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
+use baoho_store::audit::{AuditAction, AuditFilter, AuditOutcome};
 use baoho_store::testing::TestDb;
-use baoho_store::{Accounts, Keyring, NewAccount, RefData};
-use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 
-pub const PASSWORD: &str = "security tests passphrase";
-pub const TOTP_SECRET: &[u8; 20] = b"security-totp-secret";
+pub use crate::support::{PASSWORD, TOTP_SECRET};
 
-/// A running server with its own database and a configuration the test chose.
+/// A running test server (the suite's [`TestApp`]) with a configuration the test chose, and
+/// whether it was told it serves https (its cookies are then `__Host-` prefixed).
 pub struct Server {
-    pub addr: SocketAddr,
-    pub client: reqwest::Client,
-    pub db: TestDb,
-    keys: Arc<Keyring>,
+    app: TestApp,
     https: bool,
-    _files: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-/// Start a server on 127.0.0.1 on `db`, its default test configuration changed by `edit`.
-pub async fn spawn(db: TestDb, edit: impl FnOnce(&mut Config)) -> Server {
-    db.store
-        .load_reference_data(&RefData::embedded())
-        .await
-        .expect("reference data");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let files = tempfile::tempdir().expect("attachments dir");
-    let mut config = Config {
-        listen: addr,
-        database: db.url.expose().to_owned(),
-        attachments_dir: Some(files.path().to_path_buf()),
-        ..Config::default()
-    };
-    edit(&mut config);
-    let https = config.https_origin().is_some();
-    let keys = Arc::new(Keyring::generate("test").expect("keys"));
-    keys.check_against(db.store.as_ref())
-        .await
-        .expect("key check");
-    let state = AppState::new(db.store.clone(), config, keys.clone());
-    let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(baoho_server::launch(listener, state, async move {
-        let _ = rx.await;
-    }));
-    Server {
-        addr,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-        db,
-        keys,
-        https,
-        _files: files,
-        stop: Some(tx),
-        handle: Some(handle),
+impl std::ops::Deref for Server {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
     }
+}
+
+/// Start a server on 127.0.0.1 on `db`, its configuration changed by `edit`: the defaults are
+/// [`Config::default`]'s (no `/metrics` token), not the suite's.
+pub async fn spawn(db: TestDb, edit: impl FnOnce(&mut Config)) -> Server {
+    let mut https = false;
+    let app = start_with(db, |c| {
+        c.metrics_token = None;
+        edit(c);
+        https = c.https_origin().is_some();
+    })
+    .await;
+    Server { app, https }
 }
 
 pub async fn sqlite(edit: impl FnOnce(&mut Config)) -> Server {
     spawn(baoho_store::testing::fresh_sqlite().await, edit).await
-}
-
-/// One argon2id hash of [`PASSWORD`] for the whole test binary.
-fn password_hash() -> String {
-    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| baoho_server::auth::hash_password(PASSWORD).unwrap())
-        .clone()
 }
 
 pub fn totp_at(unix: i64) -> String {
@@ -127,10 +90,6 @@ pub struct LoginForm {
 }
 
 impl Server {
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
     /// A cookie's name as this server sends it (`__Host-` prefixed over https).
     pub fn cookie_name(&self, base: &str) -> String {
         if self.https {
@@ -140,45 +99,11 @@ impl Server {
         }
     }
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    /// A mission officer with [`PASSWORD`], enrolled in TOTP with [`TOTP_SECRET`].
+    /// A mission officer in Seoul with [`PASSWORD`], enrolled in TOTP with [`TOTP_SECRET`].
     pub async fn account(&self, username: &str) -> String {
-        let accounts = Accounts::new(self.db.store.as_ref());
-        let system = |action| AuditEntry::system(chrono::Utc::now(), action, AuditOutcome::Allowed);
-        let a = accounts
-            .create(
-                &NewAccount {
-                    username: username.into(),
-                    display_name: format!("Cán bộ {username}"),
-                    role: Role::MissionOfficer,
-                    agency: Agency {
-                        kind: AgencyKind::Mission,
-                        code: "EMB-KR-SEOUL".into(),
-                    },
-                    supervisor_id: None,
-                    password_hash: password_hash(),
-                    demo: false,
-                },
-                system(AuditAction::Create),
-            )
+        self.app
+            .account(username, Role::MissionOfficer, "EMB-KR-SEOUL", true)
             .await
-            .unwrap();
-        let b32 = totp_rs::Secret::from(TOTP_SECRET.to_vec()).to_base32();
-        let env = self
-            .keys
-            .encrypt_str(
-                &baoho_store::Aad::new("account", "totp_secret", &a.id),
-                &b32,
-            )
-            .unwrap();
-        accounts
-            .enrol_totp(&a.id, &env, 0, &[], system(AuditAction::Admin))
-            .await
-            .unwrap();
-        a.id
     }
 
     pub async fn login_form(&self) -> LoginForm {
@@ -226,13 +151,7 @@ impl Server {
         let name = self.cookie_name("baoho_session");
         let (token, _) = set_cookie(&res, &name).unwrap();
         let cookie = format!("{name}={token}");
-        let page = self
-            .client
-            .get(self.url("/login/mfa"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+        let page = self.get_with(&cookie, "/login/mfa").await;
         assert_eq!(page.status(), 200);
         let csrf = hidden(&page.text().await.unwrap(), "csrf").unwrap();
         (cookie, csrf)
@@ -264,12 +183,8 @@ impl Server {
                 let (token, _) = set_cookie(&res, &name).unwrap();
                 let cookie = format!("{name}={token}");
                 let info: serde_json::Value = self
-                    .client
-                    .get(self.url("/api/v1/session"))
-                    .header("cookie", &cookie)
-                    .send()
+                    .get_with(&cookie, "/api/v1/session")
                     .await
-                    .unwrap()
                     .json()
                     .await
                     .unwrap();
@@ -296,15 +211,9 @@ impl Server {
             .collect()
     }
 
-    /// The audit chain is intact; then stop and wait for the server.
-    pub async fn stop(mut self) {
-        let chain = self.db.store.verify_audit().await.unwrap();
-        assert!(chain.is_ok(), "audit chain broken: {:?}", chain.broken);
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(h) = self.handle.take() {
-            h.await.unwrap().unwrap();
-        }
+    /// The suite's end-of-test checks ([`TestApp::verify`]: the audit chain among them), then
+    /// stop and wait for the server.
+    pub async fn stop(self) {
+        self.app.stop().await;
     }
 }

@@ -8,13 +8,7 @@ async fn users_change_their_own_password() {
     let s = sqlite(|_| {}).await;
     let id = s.account("own.password").await;
     let (cookie, csrf) = s.sign_in("own.password").await;
-    let page = s
-        .client
-        .get(s.url("/account/password"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let page = s.get_with(&cookie, "/account/password").await;
     assert_eq!(page.status(), 200);
     let post = |current: &'static str, new: &'static str, confirm: &'static str| {
         s.client
@@ -55,13 +49,7 @@ async fn users_change_their_own_password() {
     assert_eq!(done.status(), 303);
     assert_eq!(done.headers()["location"], "/login");
     // Every session ended; the old password no longer works, the new one does.
-    let r = s
-        .client
-        .get(s.url("/api/v1/session"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let r = s.get_with(&cookie, "/api/v1/session").await;
     assert_eq!(r.status(), 401);
     let form = s.login_form().await;
     let old = s

@@ -357,6 +357,11 @@ pub fn logs_contain(s: &str) -> bool {
 }
 
 pub async fn start(db: TestDb) -> TestApp {
+    start_with(db, |_| {}).await
+}
+
+/// [`start`], with the test configuration changed by `edit` before the server starts.
+pub async fn start_with(db: TestDb, edit: impl FnOnce(&mut Config)) -> TestApp {
     capture_logs();
     db.store
         .load_reference_data(&RefData::embedded())
@@ -367,13 +372,14 @@ pub async fn start(db: TestDb) -> TestApp {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let files = tempfile::tempdir().expect("attachments dir");
-    let config = Config {
+    let mut config = Config {
         listen: addr,
         database: db.url.expose().to_owned(),
         attachments_dir: Some(files.path().to_path_buf()),
         metrics_token: Some(METRICS_TOKEN.to_owned()),
         ..Config::default()
     };
+    edit(&mut config);
     let keys = Arc::new(Keyring::generate("test").expect("keys"));
     keys.check_against(db.store.as_ref())
         .await
