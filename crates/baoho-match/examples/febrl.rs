@@ -4,34 +4,10 @@
 //! `cargo run --release -p baoho-match --example febrl [DATA_DIR]`
 //! (default `../shared/data/febrl` from the workspace root).
 
-use baoho_match::{Decision, LinkConfig, Record, dedupe, link};
+use baoho_match::{Decision, LinkConfig, dedupe, link};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-fn read(path: &Path) -> Result<Vec<Record>, Box<dyn std::error::Error>> {
-    let mut rdr = csv::Reader::from_path(path)?;
-    let mut out = Vec::new();
-    for row in rdr.records() {
-        let row = row?;
-        let f = |i: usize| row.get(i).unwrap_or("").trim().to_owned();
-        let some = |s: String| if s.is_empty() { None } else { Some(s) };
-        out.push(Record {
-            id: f(0),
-            name: format!("{} {}", f(1), f(2)).trim().to_owned(),
-            given_name: some(f(1)),
-            family_name: some(f(2)),
-            address: some(format!("{} {}", f(3), f(4)).trim().to_owned()),
-            locality: some(f(6)),
-            postcode: some(f(7)),
-            hometown: some(f(8)),
-            dob: some(f(9)),
-            national_id: some(f(10)),
-            ..Record::default()
-        });
-    }
-    Ok(out)
-}
 
 fn truth(path: &Path) -> Result<HashSet<(String, String)>, Box<dyn std::error::Error>> {
     let mut rdr = csv::Reader::from_path(path)?;
@@ -61,8 +37,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("FEBRL data not found in {}; skipping", dir.display());
         return Ok(());
     }
-    let a = read(&dir.join("febrl4_a.csv"))?;
-    let b = read(&dir.join("febrl4_b.csv"))?;
+    let a = baoho_match::io::read_febrl(&dir.join("febrl4_a.csv"))?;
+    let b = baoho_match::io::read_febrl(&dir.join("febrl4_b.csv"))?;
     let t4 = truth(&dir.join("febrl4_truth.csv"))?;
     let cfg = LinkConfig::default();
     let t = Instant::now();
@@ -140,7 +116,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         review_rows.len()
     );
     println!("  stats: {:?}", res.stats);
-    let d = read(&dir.join("febrl3.csv"))?;
+    let d = baoho_match::io::read_febrl(&dir.join("febrl3.csv"))?;
     let t3 = truth(&dir.join("febrl3_truth.csv"))?;
     let t = Instant::now();
     let res = dedupe(&d, &cfg);

@@ -266,8 +266,8 @@ fn serde_json_like(m: &Model) -> usize {
 fn febrl4_links_with_high_f1() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/febrl");
     let (Ok(a), Ok(b)) = (
-        read_febrl(&dir.join("febrl4_a.csv")),
-        read_febrl(&dir.join("febrl4_b.csv")),
+        baoho_match::io::read_febrl(&dir.join("febrl4_a.csv")),
+        baoho_match::io::read_febrl(&dir.join("febrl4_b.csv")),
     ) else {
         println!("FEBRL data not found in {}; skipping", dir.display());
         return;
@@ -287,30 +287,6 @@ fn febrl4_links_with_high_f1() {
     let f1 = 2.0 * p * r / (p + r);
     println!("FEBRL4 P {p:.5} R {r:.5} F1 {f1:.5}");
     assert!(f1 >= 0.9995, "F1 {f1}");
-}
-
-fn read_febrl(path: &std::path::Path) -> Result<Vec<Record>, csv::Error> {
-    let mut rdr = csv::Reader::from_path(path)?;
-    let mut out = Vec::new();
-    for row in rdr.records() {
-        let row = row?;
-        let f = |i: usize| row.get(i).unwrap_or("").trim().to_owned();
-        let some = |s: String| if s.is_empty() { None } else { Some(s) };
-        out.push(Record {
-            id: f(0),
-            name: format!("{} {}", f(1), f(2)).trim().to_owned(),
-            given_name: some(f(1)),
-            family_name: some(f(2)),
-            address: some(format!("{} {}", f(3), f(4)).trim().to_owned()),
-            locality: some(f(6)),
-            postcode: some(f(7)),
-            hometown: some(f(8)),
-            dob: some(f(9)),
-            national_id: some(f(10)),
-            ..Record::default()
-        });
-    }
-    Ok(out)
 }
 
 #[test]

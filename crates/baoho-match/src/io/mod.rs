@@ -23,6 +23,7 @@
 mod columns;
 mod csv;
 mod decode;
+mod febrl;
 mod plan;
 mod spreadsheet;
 mod truth;
@@ -30,6 +31,7 @@ mod truth;
 pub use self::columns::{ColumnMap, ColumnRef, Field, MapSide, field_for_header};
 pub use self::csv::read_csv_bytes;
 pub use self::decode::decode;
+pub use self::febrl::read_febrl;
 pub use self::spreadsheet::read_spreadsheet;
 pub use self::truth::{TruthRow, read_clusters, read_truth};
 
