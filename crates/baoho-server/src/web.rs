@@ -295,7 +295,7 @@ pub async fn static_asset(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Result<Response, AppError> {
     let (body, ct): (&'static [u8], &'static str) = match name.as_str() {
-        "baoho-4.css" => (
+        "baoho-5.css" => (
             include_bytes!("../static/baoho.css"),
             "text/css; charset=utf-8",
         ),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 fn concrete(path: &str) -> String {
     path.replace("{id}", "0190aaaa-0000-7000-8000-000000000000")
         .replace("{code}", "EMB-JP-TOKYO")
-        .replace("{name}", "baoho-4.css")
+        .replace("{name}", "baoho-5.css")
         .replace("{*file}", "index.html")
 }
 

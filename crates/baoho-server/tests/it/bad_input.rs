@@ -5,7 +5,7 @@ use baoho_server::routes::{Kind, table};
 
 fn concrete(path: &str) -> String {
     path.replace("{code}", "EMB-JP-TOKYO")
-        .replace("{name}", "baoho-4.css")
+        .replace("{name}", "baoho-5.css")
         .replace("{id}", "0190aaaa-0000-7000-8000-000000000000")
 }
 

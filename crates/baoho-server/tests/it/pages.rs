@@ -78,7 +78,7 @@ async fn security_headers_on_every_page() {
         assert_eq!(h["cache-control"], "no-store", "{path}");
         assert!(h.contains_key("x-request-id"), "{path}");
     }
-    let css = app.get("/static/baoho-4.css").await;
+    let css = app.get("/static/baoho-5.css").await;
     assert!(
         css.headers()["cache-control"]
             .to_str()

@@ -4,3 +4,4 @@
 mod cases;
 mod pages;
 mod persons;
+mod phone;

@@ -133,6 +133,13 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a chromedriver session");
+    // `--window-size` is not enough: headless Chromium keeps its window at least 500 px wide,
+    // so a "390 px phone" would be measured at 500. Sizing the window through the driver gives
+    // the width asked for.
+    client
+        .set_window_size(width, height)
+        .await
+        .expect("window size");
     Some(Browser {
         client,
         _driver: driver,
