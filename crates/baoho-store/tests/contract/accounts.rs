@@ -3,7 +3,7 @@
 use crate::support::*;
 use baoho_domain::access::{Agency, AgencyKind, Role};
 use baoho_store::accounts::LoginSlot;
-use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
+use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
 use baoho_store::{Accounts, NewAccount, Store, StoreError};
 
 contract!(accounts_sessions_and_mfa_material, async |s: &dyn Store| {
@@ -333,5 +333,8 @@ contract!(
                 .unwrap();
             assert_eq!(rows.len(), n, "{action:?}");
         }
+        // The supervisor heard of the reset asked for (twice) and done.
+        w.deliver_all().await;
+        assert_eq!(chief.notices().await, 5);
     }
 );
