@@ -84,7 +84,7 @@ impl AccountAdmin {
                 a.username.trim()
             );
             let req = self.accounts.request_create(a, self.entry(&what)).await?;
-            return Ok(AdminChange::Requested(req));
+            return Ok(AdminChange::Requested(Box::new(req)));
         }
         self.accounts
             .create(a, self.entry("account created"))
@@ -134,7 +134,7 @@ impl AccountAdmin {
         if needs_four_eyes(target.role) {
             let audit = self.entry("password and MFA reset asked for");
             let req = self.accounts.request_reset(id, hash, audit).await?;
-            return Ok(AdminChange::Requested(req));
+            return Ok(AdminChange::Requested(Box::new(req)));
         }
         let audit = self.entry("password and MFA reset").object("account", id);
         self.accounts.set_password(id, hash, true, audit).await?;
@@ -148,7 +148,7 @@ pub enum AdminChange {
     /// Done.
     Done,
     /// Waiting for a second administrator.
-    Requested(AccountRequest),
+    Requested(Box<AccountRequest>),
 }
 
 /// The audit trail, read-only (see [`Caller::audit_trail`]).
