@@ -66,6 +66,9 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
     /// `Some` for a documented API operation.
     pub doc: Option<ApiEntry>,
+    /// A sensitive action: the guard also wants a sign-in less than
+    /// [`crate::auth::RECENT_SIGN_IN_MINUTES`] old ([`Route::recent`]).
+    pub recent: bool,
 }
 
 impl Route {
@@ -88,7 +91,17 @@ impl Route {
             kind,
             handler: axum::routing::on(filter, handler),
             doc: None,
+            recent: false,
         }
+    }
+
+    /// A sensitive action (export, break-glass, consent override, account administration):
+    /// the guard lets it through only on a sign-in less than
+    /// [`crate::auth::RECENT_SIGN_IN_MINUTES`] old, else asks to re-authenticate (a page is
+    /// sent to `/login/reauth`, the API answers 401 `urn:baoho:problem:reauth-required`).
+    pub fn recent(mut self) -> Route {
+        self.recent = true;
+        self
     }
 
     /// A page (HTML, or an htmx fragment, or a file download from a page).
@@ -143,6 +156,7 @@ impl Route {
             kind: Kind::Api,
             handler,
             doc: Some(ApiEntry { paths, schemas }),
+            recent: false,
         }
     }
 }
@@ -193,9 +207,12 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
         let mut conventions = ApiConventions::default();
         for route in table() {
             let Some(entry) = route.doc else { continue };
-            conventions
-                .access
-                .push((route.path.clone(), route.method.clone(), route.access));
+            conventions.access.push((
+                route.path.clone(),
+                route.method.clone(),
+                route.access,
+                route.recent,
+            ));
             doc.paths.merge(entry.paths);
             schemas.extend(entry.schemas);
         }
@@ -213,8 +230,9 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 /// every error; and a description for every answer.
 #[derive(Default)]
 pub struct ApiConventions {
-    /// Every documented operation's path, method and declared access (from the table).
-    access: Vec<(String, Method, Access)>,
+    /// Every documented operation's path, method, declared access and whether it wants a
+    /// recent sign-in (from the table).
+    access: Vec<(String, Method, Access, bool)>,
 }
 
 /// The session cookie's security scheme.
@@ -251,7 +269,7 @@ impl utoipa::Modify for ApiConventions {
                  every state-changing call. Without it, or a wrong one: 403.",
             ))),
         );
-        for (path, method, access) in &self.access {
+        for (path, method, access, recent) in &self.access {
             let Some(op) = doc
                 .paths
                 .paths
@@ -260,7 +278,7 @@ impl utoipa::Modify for ApiConventions {
             else {
                 continue;
             };
-            conventions(op, method, *access);
+            conventions(op, method, *access, *recent);
         }
     }
 }
@@ -283,7 +301,12 @@ fn operation_mut<'a>(
     }
 }
 
-fn conventions(op: &mut utoipa::openapi::path::Operation, method: &Method, access: Access) {
+fn conventions(
+    op: &mut utoipa::openapi::path::Operation,
+    method: &Method,
+    access: Access,
+    recent: bool,
+) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::security::SecurityRequirement;
     let writes = !(method.is_safe());
@@ -317,7 +340,14 @@ fn conventions(op: &mut utoipa::openapi::path::Operation, method: &Method, acces
     if access != Access::Public {
         common.push((
             401,
-            "Not signed in (no session, an expired one, or the second factor not yet given).",
+            if recent {
+                "Not signed in (no session, an expired one, or the second factor not yet given); \
+                 or, with type `urn:baoho:problem:reauth-required`, signed in more than 5 \
+                 minutes ago: this sensitive action wants a recent sign-in (re-authenticate on \
+                 /login/reauth, or sign in again)."
+            } else {
+                "Not signed in (no session, an expired one, or the second factor not yet given)."
+            },
         ));
         common.push((
             403,

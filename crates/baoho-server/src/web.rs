@@ -163,6 +163,7 @@ pub async fn home_page(
                     "case" => format!("/cases/{}", n.object_id),
                     "referral" => format!("/inbox/{}", n.object_id),
                     "transfer" => "/cases".to_owned(),
+                    "account" => "/#notices".to_owned(),
                     _ => format!("/persons/{}", n.object_id),
                 },
                 at: n.at.format("%Y-%m-%d %H:%M UTC").to_string(),

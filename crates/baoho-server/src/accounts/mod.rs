@@ -1,6 +1,11 @@
 //! Account administration. Administrators manage accounts but reach no person through that
-//! role.
+//! role. Creating an account that reads files, or resetting one's password and second factor,
+//! is a request a second administrator decides (four eyes, [`requests`], ADR 0017); every
+//! route here wants a recent sign-in (`Route::recent`).
 
+pub mod requests;
+
+use crate::app::{AdminChange, AppState};
 use crate::auth;
 use crate::caller::Caller;
 use crate::error::AppError;
@@ -8,7 +13,7 @@ use crate::extract::{Form, Query};
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baoho_domain::access::{Agency, AgencyKind, Role};
@@ -24,6 +29,8 @@ pub struct AccountsPage {
     pub error: Option<String>,
     pub notice: Option<String>,
     pub form: NewAccountForm,
+    /// Requests waiting for a second administrator.
+    pub pending: usize,
 }
 
 impl AccountsPage {
@@ -51,27 +58,36 @@ pub struct NewAccountForm {
     pub password: String,
 }
 
-fn page(
+async fn page(
+    admin: &crate::app::AccountAdmin,
     c: Chrome,
-    accounts: Vec<Account>,
     error: Option<String>,
     notice: Option<String>,
     form: NewAccountForm,
-) -> AccountsPage {
-    AccountsPage {
+) -> Result<AccountsPage, AppError> {
+    let pending = admin
+        .requests()
+        .await?
+        .iter()
+        .filter(|r| r.status == baoho_store::accounts::RequestStatus::Pending)
+        .count();
+    Ok(AccountsPage {
         c,
-        accounts,
+        accounts: admin.list().await?,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
         error,
         notice,
         form,
-    }
+        pending,
+    })
 }
 
 #[derive(Debug, Deserialize)]
 pub struct CreatedQuery {
     #[serde(default)]
     created: Option<String>,
+    #[serde(default)]
+    reset: Option<String>,
 }
 
 /// `GET /admin/accounts`
@@ -80,9 +96,13 @@ pub async fn accounts_page(
     c: Chrome,
     Query(q): Query<CreatedQuery>,
 ) -> Result<AccountsPage, AppError> {
-    let accounts = caller.account_admin()?.list().await?;
-    let notice = q.created.map(|_| "admin.created".to_owned());
-    Ok(page(c, accounts, None, notice, NewAccountForm::default()))
+    let admin = caller.account_admin()?;
+    let notice = match (q.created, q.reset) {
+        (Some(_), _) => Some("admin.created".to_owned()),
+        (_, Some(_)) => Some("admin.reset_done".to_owned()),
+        _ => None,
+    };
+    page(&admin, c, None, notice, NewAccountForm::default()).await
 }
 
 /// The agency an account belongs to, from its code: `CD` (headquarters), `MPS`, `MND`, a
@@ -102,20 +122,18 @@ pub fn agency_from_code(code: &str) -> Option<Agency> {
     Some(Agency { kind, code })
 }
 
-/// `POST /admin/accounts`: create a staff account. The new user enrols MFA at first login.
+/// `POST /admin/accounts`: create a staff account, or for a role that reads files ask a
+/// second administrator to (four eyes). The new user enrols MFA at first login.
 pub async fn create_account(
+    State(state): State<AppState>,
     caller: Caller,
     c: Chrome,
     Form(f): Form<NewAccountForm>,
 ) -> Result<Response, AppError> {
     let accounts = caller.account_admin()?;
     let fail = async |c: Chrome, key: &str, f: NewAccountForm| -> Result<Response, AppError> {
-        let list = accounts.list().await?;
-        Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page(c, list, Some(key.to_owned()), None, f),
-        )
-            .into_response())
+        let page = page(&accounts, c, Some(key.to_owned()), None, f).await?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     let Some(role) = Role::parse(&f.role) else {
         return fail(c, "admin.error.role", f).await;
@@ -137,7 +155,7 @@ pub async fn create_account(
             None => return fail(c, "admin.error.supervisor", f).await,
         },
     };
-    let hash = auth::hash_password(&f.password)?;
+    let hash = auth::hash_password_limited(&state, &f.password).await?;
     let made = accounts
         .create(&NewAccount {
             username: f.username.clone(),
@@ -150,7 +168,10 @@ pub async fn create_account(
         })
         .await;
     match made {
-        Ok(_) => Ok(Redirect::to("/admin/accounts?created=1").into_response()),
+        Ok(AdminChange::Done) => Ok(Redirect::to("/admin/accounts?created=1").into_response()),
+        Ok(AdminChange::Requested(_)) => {
+            Ok(Redirect::to("/admin/accounts/requests?requested=1").into_response())
+        }
         Err(StoreError::Conflict(_)) => fail(c, "admin.error.taken", f).await,
         Err(StoreError::Invalid(_)) => fail(c, "admin.error.username", f).await,
         Err(e) => Err(e.into()),
@@ -180,8 +201,10 @@ pub async fn enable_account(caller: Caller, Path(id): Path<String>) -> Result<Re
     Ok(Redirect::to("/admin/accounts"))
 }
 
-/// `POST /admin/accounts/{id}/reset`: a new password, MFA to enrol again, sessions ended.
+/// `POST /admin/accounts/{id}/reset`: a new password, MFA to enrol again, sessions ended; for
+/// an account that reads files, once a second administrator approves.
 pub async fn reset_account(
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Form(f): Form<ResetForm>,
@@ -193,36 +216,63 @@ pub async fn reset_account(
             errors: vec![],
         });
     }
-    let hash = auth::hash_password(&f.password)?;
-    admin.reset_password(&id, &hash).await?;
-    Ok(Redirect::to("/admin/accounts"))
+    let hash = auth::hash_password_limited(&state, &f.password).await?;
+    Ok(match admin.reset_password(&id, &hash).await? {
+        AdminChange::Done => Redirect::to("/admin/accounts?reset=1"),
+        AdminChange::Requested(_) => Redirect::to("/admin/accounts/requests?requested=1"),
+    })
 }
 
 /// This capability's routes, each with who may call it (joined in [`crate::routes::table`]).
+/// Account administration is a sensitive action: every route wants a recent sign-in.
 pub fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::ADMIN;
     use crate::routes::Route;
     use axum::http::Method;
     vec![
-        Route::page(Method::GET, "/admin/accounts", ADMIN, accounts_page),
-        Route::page(Method::POST, "/admin/accounts", ADMIN, create_account),
+        Route::page(Method::GET, "/admin/accounts", ADMIN, accounts_page).recent(),
+        Route::page(Method::POST, "/admin/accounts", ADMIN, create_account).recent(),
         Route::page(
             Method::POST,
             "/admin/accounts/{id}/disable",
             ADMIN,
             disable_account,
-        ),
+        )
+        .recent(),
         Route::page(
             Method::POST,
             "/admin/accounts/{id}/enable",
             ADMIN,
             enable_account,
-        ),
+        )
+        .recent(),
         Route::page(
             Method::POST,
             "/admin/accounts/{id}/reset",
             ADMIN,
             reset_account,
-        ),
+        )
+        .recent(),
+        Route::page(
+            Method::GET,
+            "/admin/accounts/requests",
+            ADMIN,
+            requests::requests_page,
+        )
+        .recent(),
+        Route::page(
+            Method::POST,
+            "/admin/accounts/requests/{id}/approve",
+            ADMIN,
+            requests::approve,
+        )
+        .recent(),
+        Route::page(
+            Method::POST,
+            "/admin/accounts/requests/{id}/refuse",
+            ADMIN,
+            requests::refuse,
+        )
+        .recent(),
     ]
 }

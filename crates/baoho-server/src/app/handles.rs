@@ -7,6 +7,7 @@ use super::AppState;
 use super::caller::Caller;
 use crate::error::AppError;
 use baoho_domain::access::Role;
+use baoho_store::accounts::{AccountRequest, needs_four_eyes};
 use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome, AuditRecord};
 use baoho_store::{
     Account, Accounts, Country, Language, Mission, NewAccount, Province, StoreError,
@@ -73,8 +74,47 @@ impl AccountAdmin {
         Ok(self.accounts.by_username(username).await?)
     }
 
-    pub async fn create(&self, a: &NewAccount) -> Result<Account, StoreError> {
-        self.accounts.create(a, self.entry("account created")).await
+    /// Create an account: at once for a role that reads no file; for one that does (or an
+    /// administrator), a request a second administrator decides (four eyes, ADR 0017).
+    pub async fn create(&self, a: &NewAccount) -> Result<AdminChange, StoreError> {
+        if needs_four_eyes(a.role) {
+            let what = format!(
+                "account asked for: {} {}",
+                a.role.as_str(),
+                a.username.trim()
+            );
+            let req = self.accounts.request_create(a, self.entry(&what)).await?;
+            return Ok(AdminChange::Requested(Box::new(req)));
+        }
+        self.accounts
+            .create(a, self.entry("account created"))
+            .await?;
+        Ok(AdminChange::Done)
+    }
+
+    /// The requests waiting for a second administrator, then the latest decided ones.
+    pub async fn requests(&self) -> Result<Vec<AccountRequest>, AppError> {
+        Ok(self.accounts.requests(50).await?)
+    }
+
+    /// Approve or refuse another administrator's request (never one's own: Forbidden, and a
+    /// `denied` row).
+    pub async fn decide(&self, id: &str, approve: bool) -> Result<AccountRequest, AppError> {
+        let what = if approve {
+            "account request approved"
+        } else {
+            "account request refused"
+        };
+        match self
+            .accounts
+            .decide_request(id, approve, self.entry(what))
+            .await
+        {
+            Err(StoreError::Forbidden) => Err(AppError::Forbidden(
+                "a second administrator decides a request, not the one who made it".into(),
+            )),
+            other => Ok(other?),
+        }
     }
 
     pub async fn set_disabled(&self, id: &str, disabled: bool) -> Result<(), AppError> {
@@ -87,11 +127,28 @@ impl AccountAdmin {
         Ok(self.accounts.set_disabled(id, disabled, audit).await?)
     }
 
-    /// A new password; the second factor is cleared and every session ended.
-    pub async fn reset_password(&self, id: &str, hash: &str) -> Result<(), AppError> {
+    /// A new password; the second factor is cleared and every session ended: at once for an
+    /// account that reads no file, after a second administrator's approval otherwise.
+    pub async fn reset_password(&self, id: &str, hash: &str) -> Result<AdminChange, AppError> {
+        let target = self.accounts.get(id).await?;
+        if needs_four_eyes(target.role) {
+            let audit = self.entry("password and MFA reset asked for");
+            let req = self.accounts.request_reset(id, hash, audit).await?;
+            return Ok(AdminChange::Requested(Box::new(req)));
+        }
         let audit = self.entry("password and MFA reset").object("account", id);
-        Ok(self.accounts.set_password(id, hash, true, audit).await?)
+        self.accounts.set_password(id, hash, true, audit).await?;
+        Ok(AdminChange::Done)
     }
+}
+
+/// What an administrator's change did.
+#[derive(Debug)]
+pub enum AdminChange {
+    /// Done.
+    Done,
+    /// Waiting for a second administrator.
+    Requested(Box<AccountRequest>),
 }
 
 /// The audit trail, read-only (see [`Caller::audit_trail`]).

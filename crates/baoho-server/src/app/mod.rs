@@ -3,7 +3,7 @@
 pub mod caller;
 mod handles;
 
-pub use handles::{AccountAdmin, AuditTrail, ReferenceData};
+pub use handles::{AccountAdmin, AdminChange, AuditTrail, ReferenceData};
 
 use crate::auth::{self, Throttle};
 use crate::config::Config;
@@ -197,13 +197,13 @@ pub fn router(state: AppState) -> Router {
     let mut r = Router::new();
     for route in routes::table() {
         // The route's declared access is what is enforced: the guard is built from the table.
-        let (access, kind) = (route.access, route.kind);
+        let (access, kind, recent) = (route.access, route.kind, route.recent);
         let guard = axum::middleware::from_fn_with_state(
             state.clone(),
             move |State(s): State<AppState>,
                   req: axum::extract::Request,
                   next: axum::middleware::Next| {
-                auth::guard(s, access, kind, req, next)
+                auth::guard(s, access, kind, recent, req, next)
             },
         );
         // `route_layer`: the guard runs only for a method the path serves; any other method

@@ -2,7 +2,7 @@
 //! [`Access`] is what is enforced.
 
 use super::csrf::check_csrf;
-use super::{Authed, current};
+use super::{Authed, RECENT_SIGN_IN_MINUTES, current, signed_in_within};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{Access, Kind};
@@ -57,15 +57,53 @@ fn htmx_redirect(to: &str) -> Response {
     }
 }
 
-/// Enforce a route's declared access. Runs before the handler.
+/// Where a page asking for a recent sign-in sends the officer back after re-authenticating:
+/// the page itself for a GET; for a form (a POST), the page the form was on (its same-origin
+/// `Referer`), since the form is sent again from there; `/` otherwise.
+fn return_path(req: &Request) -> String {
+    if req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD {
+        let here = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        return crate::web::same_origin_path(here).unwrap_or("/").to_owned();
+    }
+    req.headers()
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|u| u.split_once("://"))
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+        .and_then(|p| crate::web::same_origin_path(&p).map(str::to_owned))
+        .unwrap_or_else(|| "/".into())
+}
+
+/// The API's answer to a sensitive call on a sign-in that is too old: 401, problem type
+/// `urn:baoho:problem:reauth-required`.
+fn reauth_problem() -> Response {
+    let mut res = axum::http::StatusCode::UNAUTHORIZED.into_response();
+    res.extensions_mut().insert(crate::error::Problem::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "reauth-required",
+        Some(format!(
+            "this action needs a sign-in less than {RECENT_SIGN_IN_MINUTES} minutes old: \
+             re-authenticate (password and code) on /login/reauth, or sign in again"
+        )),
+    ));
+    res
+}
+
+/// Enforce a route's declared access, and for a sensitive route (`recent`) a recent
+/// sign-in. Runs before the handler.
 pub async fn guard(
     state: AppState,
     access: Access,
     kind: Kind,
+    recent: bool,
     mut req: Request,
     next: Next,
 ) -> Response {
-    match guard_inner(&state, access, kind, &mut req).await {
+    match guard_inner(&state, access, kind, recent, &mut req).await {
         Ok(Some(authed)) => {
             let csrf = authed.session.csrf.clone();
             req.extensions_mut().insert(authed);
@@ -94,6 +132,20 @@ pub async fn guard(
                 Redirect::to("/login/mfa").into_response()
             }
         }
+        Err(GuardError::Reauth) => {
+            if wants_api(kind) {
+                reauth_problem()
+            } else {
+                let back = htmx_page(&req).unwrap_or_else(|| return_path(&req));
+                let q = serde_urlencoded::to_string([("next", back.as_str())]).unwrap_or_default();
+                let to = format!("/login/reauth?{q}");
+                if htmx_page(&req).is_some() {
+                    htmx_redirect(&to)
+                } else {
+                    Redirect::to(&to).into_response()
+                }
+            }
+        }
         Err(GuardError::App(e)) => e.into_response(),
     }
 }
@@ -101,6 +153,8 @@ pub async fn guard(
 enum GuardError {
     Login,
     Mfa,
+    /// Signed in, but not recently enough for this sensitive route.
+    Reauth,
     App(AppError),
 }
 
@@ -114,6 +168,7 @@ async fn guard_inner(
     state: &AppState,
     access: Access,
     _kind: Kind,
+    recent: bool,
     req: &mut Request,
 ) -> Result<Option<Authed>, GuardError> {
     if access == Access::Public {
@@ -140,6 +195,10 @@ async fn guard_inner(
                 )));
             }
         }
+    }
+    // The one place the recent sign-in is checked: the route declares it (`Route::recent`).
+    if recent && !signed_in_within(&authed.session, state.now()) {
+        return Err(GuardError::Reauth);
     }
     Ok(Some(authed))
 }

@@ -23,7 +23,7 @@ pub use password::{
 };
 pub use session::{
     account_audit, auth_audit, complete_mfa, cookie_name, cookie_value, current, read_cookie,
-    set_cookie, start_session,
+    reauthenticate, set_cookie, start_session,
 };
 pub use throttle::{Throttle, ThrottleKey};
 
@@ -47,12 +47,14 @@ pub const LOCK_MINUTES: i64 = 15;
 pub const ADDRESS_LIMIT: u32 = 20;
 pub const ADDRESS_WINDOW_MINUTES: i64 = 15;
 
-/// How recent a sign-in must be for a sensitive action ([`Authed::require_recent_sign_in`]).
+/// How recent a sign-in must be for a sensitive action: a route declared
+/// [`crate::routes::Route::recent`] (the guard checks it with [`signed_in_within`]).
 pub const RECENT_SIGN_IN_MINUTES: i64 = 5;
 
 /// Whether this session's sign-in (its second factor) is less than
 /// [`RECENT_SIGN_IN_MINUTES`] old at `now`. The session is replaced when the second factor is
-/// given, so its creation time is the sign-in time.
+/// given, and again on re-authentication ([`reauthenticate`]), so its creation time is the
+/// sign-in time.
 pub fn signed_in_within(session: &Session, now: chrono::DateTime<chrono::Utc>) -> bool {
     session.mfa_ok && now - session.created_at < chrono::Duration::minutes(RECENT_SIGN_IN_MINUTES)
 }
@@ -77,20 +79,6 @@ impl Authed {
                 .take(200)
                 .collect(),
             at: state.now(),
-        }
-    }
-
-    /// For sensitive actions (export, role change, consent override, break-glass, key and
-    /// account administration): refuse unless the caller signed in less than
-    /// [`RECENT_SIGN_IN_MINUTES`] ago (re-authentication: sign out and in again).
-    pub fn require_recent_sign_in(&self, state: &AppState) -> Result<(), crate::error::AppError> {
-        if signed_in_within(&self.session, state.now()) {
-            Ok(())
-        } else {
-            Err(crate::error::AppError::Forbidden(format!(
-                "this action needs a sign-in less than {RECENT_SIGN_IN_MINUTES} minutes old: \
-                 sign out and sign in again"
-            )))
         }
     }
 

@@ -144,6 +144,29 @@ pub async fn complete_mfa(state: &AppState, authed: &Authed) -> Result<String, A
     Ok(token)
 }
 
+/// After a re-authentication (password and second factor again, on a signed-in session): a
+/// new token replaces the session, created now, so the sign-in counts as recent; the CSRF
+/// token is kept, so the officer's other open pages still send it.
+pub async fn reauthenticate(state: &AppState, authed: &Authed) -> Result<String, AppError> {
+    let token = new_token()?;
+    let now = state.now();
+    state
+        .sign_in()
+        .upgrade_session(
+            &authed.session.token_hash,
+            &Session {
+                token_hash: token_hash(&token),
+                account_id: authed.account.id.clone(),
+                csrf: authed.session.csrf.clone(),
+                mfa_ok: true,
+                created_at: now,
+                last_seen_at: now,
+            },
+        )
+        .await?;
+    Ok(token)
+}
+
 /// An audit row about a known account's own authentication (with its role and agency).
 pub fn account_audit(
     state: &AppState,

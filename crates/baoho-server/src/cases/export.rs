@@ -253,7 +253,7 @@ pub(super) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::Route;
     use axum::http::Method;
     vec![
-        Route::page(Method::GET, "/cases/export.csv", Staff, export_csv),
-        Route::page(Method::GET, "/cases/export.xlsx", Staff, export_xlsx),
+        Route::page(Method::GET, "/cases/export.csv", Staff, export_csv).recent(),
+        Route::page(Method::GET, "/cases/export.xlsx", Staff, export_xlsx).recent(),
     ]
 }

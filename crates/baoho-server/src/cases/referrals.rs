@@ -222,8 +222,9 @@ pub(super) fn routes() -> Vec<crate::routes::Route> {
             "/cases/{id}/referrals/{referral}/approve",
             Staff,
             referral_approve,
-        ),
-        Route::api(Staff, routes!(api_referral_approve)),
+        )
+        .recent(),
+        Route::api(Staff, routes!(api_referral_approve)).recent(),
         Route::page(
             Method::POST,
             "/cases/{id}/referrals/{referral}/answer",

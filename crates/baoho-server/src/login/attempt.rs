@@ -161,6 +161,15 @@ impl Attempt<'_> {
             .await
     }
 
+    /// Both factors given again on a signed-in session: the sign-in is recent again.
+    pub(super) async fn reauthenticated(self) -> Result<(), AppError> {
+        self.passed(
+            LoginChange::Success,
+            "re-authenticated (password and second factor)",
+        )
+        .await
+    }
+
     async fn passed(self, change: LoginChange, what: &str) -> Result<(), AppError> {
         self.state
             .throttle

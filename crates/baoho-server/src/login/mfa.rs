@@ -18,7 +18,10 @@ use baoho_store::Aad;
 use baoho_store::audit::{AuditAction, AuditOutcome};
 use serde::Deserialize;
 
-fn decrypt_secret(state: &AppState, a: &baoho_store::Account) -> Result<Option<Vec<u8>>, AppError> {
+pub(super) fn decrypt_secret(
+    state: &AppState,
+    a: &baoho_store::Account,
+) -> Result<Option<Vec<u8>>, AppError> {
     let Some(env) = &a.totp_secret else {
         return Ok(None);
     };
@@ -32,7 +35,11 @@ fn decrypt_secret(state: &AppState, a: &baoho_store::Account) -> Result<Option<V
 }
 
 /// The demo's hint: the current code, for demo accounts on a demo server only.
-fn demo_code(state: &AppState, a: &baoho_store::Account, secret: &[u8]) -> Option<String> {
+pub(super) fn demo_code(
+    state: &AppState,
+    a: &baoho_store::Account,
+    secret: &[u8],
+) -> Option<String> {
     if !(state.demo && a.demo) {
         return None;
     }
@@ -97,7 +104,7 @@ pub struct MfaForm {
 }
 
 /// Check a TOTP code (each time step once) or spend a recovery code.
-async fn second_factor_ok(
+pub(super) async fn second_factor_ok(
     state: &AppState,
     a: &baoho_store::Account,
     secret: &[u8],

@@ -6,6 +6,7 @@
 //! - `signin`: the password step, logout, the session API;
 //! - `mfa`: the second factor and its enrolment;
 //! - `password`: a user changes their own password;
+//! - `reauth`: both factors again, for the sensitive actions that want a recent sign-in;
 //! - `attempt`: the slots and the outcome of one attempt, shared by both steps;
 //! - `pages`: the templates.
 
@@ -13,11 +14,13 @@ mod attempt;
 mod mfa;
 mod pages;
 mod password;
+mod reauth;
 mod signin;
 
 pub use mfa::{enrol_form, enrol_submit, mfa_form, mfa_submit};
-pub use pages::{EnrolPage, LoginPage, MfaPage, PasswordPage, RecoveryPage};
+pub use pages::{EnrolPage, LoginPage, MfaPage, PasswordPage, ReauthPage, RecoveryPage};
 pub use password::{password_form, password_submit};
+pub use reauth::{reauth_form, reauth_submit};
 pub use signin::{SessionInfo, login_form, login_submit, logout, session_info};
 
 use axum::http::header;
@@ -66,6 +69,8 @@ pub fn routes() -> Vec<crate::routes::Route> {
         Route::page(Method::POST, "/logout", PasswordOnly, logout),
         Route::page(Method::GET, "/account/password", Staff, password_form),
         Route::page(Method::POST, "/account/password", Staff, password_submit),
+        Route::page(Method::GET, "/login/reauth", Staff, reauth_form),
+        Route::page(Method::POST, "/login/reauth", Staff, reauth_submit),
         Route::api(Staff, routes!(session_info)),
     ]
 }

@@ -59,3 +59,14 @@ pub struct PasswordPage {
     pub csrf: String,
     pub error: Option<String>,
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login/reauth.html")]
+pub struct ReauthPage {
+    pub c: Chrome,
+    pub csrf: String,
+    pub next: String,
+    pub error: Option<String>,
+    /// `baoho demo` only: the current code of a demo account.
+    pub demo_code: Option<String>,
+}

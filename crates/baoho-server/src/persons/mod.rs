@@ -42,13 +42,15 @@ pub fn routes() -> Vec<crate::routes::Route> {
             "/persons/{id}/export",
             Staff,
             pages::export_page,
-        ),
+        )
+        .recent(),
         Route::page(
             Method::POST,
             "/persons/{id}/break-glass",
             Staff,
             pages::break_glass_submit,
-        ),
+        )
+        .recent(),
         Route::page(
             Method::POST,
             "/persons/{id}/lift-restriction",
@@ -60,8 +62,8 @@ pub fn routes() -> Vec<crate::routes::Route> {
         Route::api(Staff, routes!(crate::dupes::warning::api_check)),
         Route::api(Staff, routes!(api::api_get)),
         Route::api(Staff, routes!(api::api_update)),
-        Route::api(Staff, routes!(api::api_export)),
-        Route::api(Staff, routes!(api::api_break_glass)),
+        Route::api(Staff, routes!(api::api_export)).recent(),
+        Route::api(Staff, routes!(api::api_break_glass)).recent(),
         Route::api(Staff, routes!(api::api_lift_restriction)),
     ]
 }

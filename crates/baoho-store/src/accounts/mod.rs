@@ -6,7 +6,10 @@
 
 mod mfa;
 mod notifications;
+mod requests;
 mod sessions;
+
+pub use requests::{AccountRequest, RequestKind, RequestStatus, needs_four_eyes};
 
 use crate::Identity;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
@@ -195,6 +198,31 @@ where
 pub fn normalise_username(s: &str) -> String {
     s.trim().to_lowercase()
 }
+
+/// A username as stored, or why it cannot be one.
+fn valid_username(s: &str) -> Result<String> {
+    let username = normalise_username(s);
+    let ok_name = !username.is_empty()
+        && username.len() <= 64
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+    if !ok_name {
+        return Err(StoreError::Invalid(
+            "username: 1-64 ASCII letters, digits, . _ - @".into(),
+        ));
+    }
+    Ok(username)
+}
+
+/// A new account's row (a direct creation, or an approved request).
+const INSERT_ACCOUNT: &str = "INSERT INTO account (id, username, display_name, role, agency_kind, agency_code, supervisor_id, password_hash, demo, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)";
+
+/// An administrator's reset ($2 the new password hash, $3 the time): the failures and lock
+/// forgotten, the second factor cleared (to enrol again at the next sign-in). Its recovery codes
+/// and sessions go with it.
+const RESET_ACCOUNT: &str = "UPDATE account SET password_hash = $2, failed_logins = 0, locked_until = NULL, totp_secret = NULL, totp_last_step = NULL, updated_at = $3 WHERE id = $1";
 impl Accounts {
     pub fn new(store: &dyn Store) -> Self {
         Self { db: Db::of(store) }
@@ -202,17 +230,7 @@ impl Accounts {
 
     /// Create an account; `audit` describes who did it (its object is filled in here).
     pub async fn create(&self, a: &NewAccount, audit: AuditEntry) -> Result<Account> {
-        let username = normalise_username(&a.username);
-        let ok_name = !username.is_empty()
-            && username.len() <= 64
-            && username
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
-        if !ok_name {
-            return Err(StoreError::Invalid(
-                "username: 1-64 ASCII letters, digits, . _ - @".into(),
-            ));
-        }
+        let username = valid_username(&a.username)?;
         let id = format!("acc-{}", uuid_v7());
         let now = audit.at;
         let entry = audit
@@ -220,22 +238,19 @@ impl Accounts {
             .with_action(AuditAction::Create, AuditOutcome::Allowed);
         on_db!(self.db, |pool| {
             let mut tx = pool.begin_write(&self.db).await?;
-            sqlx::query(
-                "INSERT INTO account (id, username, display_name, role, agency_kind, agency_code, supervisor_id, password_hash, demo, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-            )
-            .bind(&id)
-            .bind(&username)
-            .bind(&a.display_name)
-            .bind(a.role.as_str())
-            .bind(agency_kind_str(a.agency.kind))
-            .bind(&a.agency.code)
-            .bind(&a.supervisor_id)
-            .bind(&a.password_hash)
-            .bind(a.demo)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(INSERT_ACCOUNT)
+                .bind(&id)
+                .bind(&username)
+                .bind(&a.display_name)
+                .bind(a.role.as_str())
+                .bind(agency_kind_str(a.agency.kind))
+                .bind(&a.agency.code)
+                .bind(&a.supervisor_id)
+                .bind(&a.password_hash)
+                .bind(a.demo)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             tx.audit(&entry).await?;
             tx.commit_in(&self.db).await?;
         });

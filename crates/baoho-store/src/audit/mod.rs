@@ -85,6 +85,14 @@ pub enum AuditAction {
     /// A restriction (trafficking, minor, gender-based violence) lifted by a supervisor, with
     /// the reason; or refused.
     RestrictionLift,
+    /// An administrator asks for an account with file access, or for a reset of one's
+    /// password and second factor: it waits for a second administrator (four eyes).
+    AccountRequest,
+    /// A second administrator approves such a request: it takes effect; or is refused
+    /// (their own request).
+    AccountApprove,
+    /// A second administrator refuses such a request: nothing changes.
+    AccountRefuse,
 }
 
 impl AuditAction {
@@ -103,6 +111,9 @@ impl AuditAction {
         Self::BreakGlass,
         Self::Admin,
         Self::RestrictionLift,
+        Self::AccountRequest,
+        Self::AccountApprove,
+        Self::AccountRefuse,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +132,9 @@ impl AuditAction {
             Self::BreakGlass => "break_glass",
             Self::Admin => "admin",
             Self::RestrictionLift => "restriction_lift",
+            Self::AccountRequest => "account_request",
+            Self::AccountApprove => "account_approve",
+            Self::AccountRefuse => "account_refuse",
         }
     }
 }

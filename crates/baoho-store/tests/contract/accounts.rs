@@ -3,7 +3,7 @@
 use crate::support::*;
 use baoho_domain::access::{Agency, AgencyKind, Role};
 use baoho_store::accounts::LoginSlot;
-use baoho_store::audit::{AuditAction, AuditEntry, AuditOutcome};
+use baoho_store::audit::{AuditAction, AuditEntry, AuditFilter, AuditOutcome};
 use baoho_store::{Accounts, NewAccount, Store, StoreError};
 
 contract!(accounts_sessions_and_mfa_material, async |s: &dyn Store| {
@@ -193,5 +193,148 @@ contract!(
         let acc = w.accounts().get(&a.id).await.unwrap();
         assert_eq!(acc.failed_logins, limit);
         assert_eq!(acc.locked_until, Some(until));
+    }
+);
+
+// --- four eyes on accounts that read files (issue #14 defect 5, ADR 0017) -------------------
+
+/// Which roles need a second administrator follows the access policy: every role that may
+/// come near a file, and the administrator; not the auditor nor the analyst.
+#[test]
+fn four_eyes_follows_the_policy() {
+    use baoho_store::accounts::needs_four_eyes;
+    for role in [
+        Role::MissionOfficer,
+        Role::HqOfficer,
+        Role::HeadOfMission,
+        Role::PartnerLiaison,
+        Role::Administrator,
+    ] {
+        assert!(needs_four_eyes(role), "{role:?}");
+    }
+    for role in [Role::Auditor, Role::Analyst] {
+        assert!(!needs_four_eyes(role), "{role:?}");
+    }
+}
+
+contract!(
+    an_account_request_takes_effect_only_on_another_administrators_approval,
+    async |s: &dyn Store| {
+        use baoho_store::accounts::{RequestKind, RequestStatus};
+        let w = World::new(s).await;
+        let accounts = w.accounts();
+        let a = w.admin("adm.a").await;
+        let b = w.admin("adm.b").await;
+        let chief = w.head("chief.t", TOKYO).await;
+        let by = |who: &Actor<'_>| {
+            AuditEntry::new(now(), &who.id, AuditAction::Admin, AuditOutcome::Allowed)
+        };
+        let new = NewAccount {
+            username: "New.Officer".into(),
+            display_name: "Cán bộ".into(),
+            role: Role::MissionOfficer,
+            agency: Agency {
+                kind: AgencyKind::Mission,
+                code: TOKYO.into(),
+            },
+            supervisor_id: Some(chief.id.clone()),
+            password_hash: "$argon2id$asked".into(),
+            demo: false,
+        };
+        let req = accounts.request_create(&new, by(&a)).await.unwrap();
+        assert_eq!(req.kind, RequestKind::Create);
+        assert_eq!(req.username, "new.officer");
+        assert!(accounts.by_username("new.officer").await.unwrap().is_none());
+        // One pending request per username.
+        let again = accounts.request_create(&new, by(&a)).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        // The requester decides nothing; the attempt is a denied row.
+        let own = accounts.decide_request(&req.id, true, by(&a)).await;
+        assert!(matches!(own, Err(StoreError::Forbidden)), "{own:?}");
+        assert_eq!(a.denied().await, 1);
+        assert!(accounts.by_username("new.officer").await.unwrap().is_none());
+        // The supervisor is told of the request.
+        w.deliver_all().await;
+        assert_eq!(chief.notices().await, 1);
+        // Another administrator approves: the account, with the hash asked for.
+        let done = accounts
+            .decide_request(&req.id, true, by(&b))
+            .await
+            .unwrap();
+        assert_eq!(done.status, RequestStatus::Approved);
+        let made = accounts.by_username("new.officer").await.unwrap().unwrap();
+        assert_eq!(made.password_hash, "$argon2id$asked");
+        assert_eq!(done.account_id.as_deref(), Some(made.id.as_str()));
+        let twice = accounts.decide_request(&req.id, false, by(&b)).await;
+        assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+        w.deliver_all().await;
+        assert_eq!(chief.notices().await, 2);
+
+        // A reset: nothing until approved; refused, nothing at all.
+        accounts
+            .enrol_totp(&made.id, "envelope", 1, &["code".into()], by(&b))
+            .await
+            .unwrap();
+        accounts
+            .create_session(&session(&made.id, "tok-1"))
+            .await
+            .unwrap();
+        let reset = accounts
+            .request_reset(&made.id, "$argon2id$reset", by(&b))
+            .await
+            .unwrap();
+        assert_eq!(reset.kind, RequestKind::Reset);
+        let dup = accounts
+            .request_reset(&made.id, "$argon2id$x", by(&a))
+            .await;
+        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+        let refused = accounts
+            .decide_request(&reset.id, false, by(&a))
+            .await
+            .unwrap();
+        assert_eq!(refused.status, RequestStatus::Refused);
+        let same = accounts.get(&made.id).await.unwrap();
+        assert_eq!(same.password_hash, "$argon2id$asked");
+        assert!(same.totp_secret.is_some());
+        let reset = accounts
+            .request_reset(&made.id, "$argon2id$reset", by(&b))
+            .await
+            .unwrap();
+        accounts
+            .decide_request(&reset.id, true, by(&a))
+            .await
+            .unwrap();
+        let after = accounts.get(&made.id).await.unwrap();
+        assert_eq!(after.password_hash, "$argon2id$reset");
+        assert!(
+            after.totp_secret.is_none(),
+            "the second factor is enrolled again"
+        );
+        assert!(
+            accounts
+                .session(&session(&made.id, "tok-1").token_hash)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Each step has its audit row.
+        for (action, n) in [
+            (AuditAction::AccountRequest, 3),
+            (AuditAction::AccountApprove, 3),
+            (AuditAction::AccountRefuse, 1),
+        ] {
+            let rows = s
+                .audit_query(&AuditFilter {
+                    action: Some(action),
+                    limit: 100,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), n, "{action:?}");
+        }
+        // The supervisor heard of the reset asked for (twice) and done.
+        w.deliver_all().await;
+        assert_eq!(chief.notices().await, 5);
     }
 );
