@@ -46,6 +46,9 @@ const ACCOUNTS: &[(&str, &str, Role, &str, Option<&str>)] = &[
     ),
     ("analyst", "Ngô Thanh Bình", Role::Analyst, "CD", None),
     ("admin", "Hoàng Quốc Việt", Role::Administrator, "CD", None),
+    // A second administrator: creating or resetting an account that reads files is approved by
+    // another administrator than the one who asked (four eyes, ADR 0017).
+    ("admin2", "Lý Minh Tâm", Role::Administrator, "CD", None),
     ("auditor", "Bùi Thị Mai", Role::Auditor, "CD", None),
 ];
 
@@ -459,4 +462,38 @@ async fn seed_cases(
     baoho_store::cases::escalate_overdue(store, keys, now).await?;
     baoho_store::outbox::drain_outbox(store, now, 10_000).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The sign-in page's demo note, and the demo's start-up banner, name every demo account
+    /// (issue #15, bug 11: the note listed 6 of the 8).
+    #[test]
+    fn the_demo_note_and_banner_name_every_demo_account() {
+        let notes = [
+            include_str!("../../baoho-server/locales/vi.toml"),
+            include_str!("../../baoho-server/locales/en.toml"),
+        ]
+        .map(|locale| {
+            locale
+                .lines()
+                .find(|l| l.starts_with("demo = ") && l.contains("hq.officer"))
+                .unwrap_or_default()
+                .to_owned()
+        });
+        let banner = include_str!("serve.rs");
+        for (username, ..) in super::ACCOUNTS {
+            for note in &notes {
+                assert!(
+                    note.split([' ', ',']).any(|w| w == *username),
+                    "{username} missing from the sign-in page's note: {note}"
+                );
+            }
+            assert!(
+                banner.contains(&format!(" {username},"))
+                    || banner.contains(&format!(" {username}\"")),
+                "{username} missing from the demo banner"
+            );
+        }
+    }
 }

@@ -238,7 +238,7 @@ async fn run_server(
         }
         println!("  demo logins (password {}):", demo_data::DEMO_PASSWORD);
         println!(
-            "    hq.officer, tokyo.officer, tokyo.head, seoul.officer, police.liaison, analyst, admin, auditor"
+            "    hq.officer, tokyo.officer, tokyo.head, seoul.officer, police.liaison, analyst, admin, admin2, auditor"
         );
         println!("  second step: the demo's login page shows each demo account's current code");
         println!("  (only `baoho demo` does this; `baoho serve` never shows codes).");
