@@ -7,6 +7,7 @@
 
 mod access;
 mod api;
+mod audit;
 mod bad_input;
 mod browser;
 mod cases;
