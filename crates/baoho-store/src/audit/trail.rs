@@ -69,12 +69,11 @@ pub(crate) async fn query(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRecord>> 
             q.push(" AND actor = ").push_bind(v);
         }
         match (&f.object_kind, &f.object_id) {
-            // A person's id also finds the rows that returned them in a list (their subjects).
-            (kind, Some(id)) if kind.as_deref().is_none_or(|k| k == "person") => {
+            // A person (kind `person` and an id) also finds the rows that returned them in a
+            // list (their subjects).
+            (Some(kind), Some(id)) if kind == "person" => {
                 q.push(" AND ((object_id = ").push_bind(id);
-                if let Some(k) = kind {
-                    q.push(" AND object_kind = ").push_bind(k);
-                }
+                q.push(" AND object_kind = ").push_bind(kind);
                 q.push(") OR seq IN (SELECT seq FROM audit_subject WHERE person_id = ")
                     .push_bind(id)
                     .push("))");

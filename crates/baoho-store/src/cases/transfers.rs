@@ -200,10 +200,9 @@ impl Cases {
         );
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
-            let mut tx = pool.begin_write(&self.db).await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(&mission)
-                .fetch_all(&mut *tx)
+                .fetch_all(pool)
                 .await?;
             let transfers: Vec<Transfer> = rows
                 .iter()
@@ -211,8 +210,9 @@ impl Cases {
                 .collect::<Result<_>>()?;
             let persons: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(persons_sql))
                 .bind(&mission)
-                .fetch_all(&mut *tx)
+                .fetch_all(pool)
                 .await?;
+            let mut tx = pool.begin_write(&self.db).await?;
             // The incoming queue shows other missions' cases (reference, type, reason): audited.
             let mut entry = self.transfer_entry(
                 AuditAction::Search,

@@ -353,6 +353,7 @@ contract!(
         // A person's id finds the rows that returned them.
         let about_a = s
             .audit_query(&AuditFilter {
+                object_kind: Some("person".into()),
                 object_id: Some(a.clone()),
                 action: Some(A::Search),
                 ..Default::default()

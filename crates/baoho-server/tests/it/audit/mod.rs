@@ -90,7 +90,9 @@ both_backends!(
         // The page shows them too, and a person's id finds who saw them.
         let page = aud.page("/audit?actor=seen.searcher").await;
         assert!(page.contains(&a) && page.contains(&c), "touched table");
-        let about_a: Value = aud.read(&format!("/api/v1/audit?object_id={a}")).await;
+        let about_a: Value = aud
+            .read(&format!("/api/v1/audit?object_kind=person&object_id={a}"))
+            .await;
         assert!(
             about_a["rows"]
                 .as_array()
