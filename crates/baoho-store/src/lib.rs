@@ -128,6 +128,15 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_query(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
         audit::trail::query(&self.db(), filter).await
     }
+    /// Append `entries` in order, chained, a thousand per transaction (a bulk load of rows
+    /// that record nothing else: the benches' synthetic trails). Returns the rows appended.
+    async fn append_audit_many(&self, entries: &[AuditEntry]) -> Result<u64> {
+        audit::trail::append_many(&self.db(), entries).await
+    }
+    /// Every object one account touched in a period, persons seen in lists included.
+    async fn audit_touched(&self, q: &audit::TouchedQuery) -> Result<Vec<audit::TouchedObject>> {
+        audit::trail::touched(&self.db(), q).await
+    }
     /// Recompute the hash chain in `seq` order (in batches) and report the first broken link.
     async fn verify_audit(&self) -> Result<AuditVerification> {
         audit::trail::verify(&self.db()).await

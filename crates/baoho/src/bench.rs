@@ -35,6 +35,10 @@ enum What {
     /// training time, memory, candidate query latency p50/p90/p99, and how often a folded,
     /// reordered or misspelled name with its date of birth finds its person first.
     Dupes(crate::bench_dupes::DupesArgs),
+    /// The auditor's "every person one account touched in 30 days" over a synthetic trail of
+    /// N audit rows (SQLite, or PostgreSQL with --database postgres://…): load time, report
+    /// time, persons in the report.
+    AuditTouched(crate::bench_audit::AuditTouchedArgs),
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
@@ -43,6 +47,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         What::Search(a) => crate::bench_search::run(a),
         What::Cases(a) => crate::bench_cases::run(a),
         What::Dupes(a) => crate::bench_dupes::run(a),
+        What::AuditTouched(a) => crate::bench_audit::run(a),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `baoho` binary: a thin clap front over the crates.
 
 mod bench;
+mod bench_audit;
 mod bench_cases;
 mod bench_dupes;
 mod bench_search;

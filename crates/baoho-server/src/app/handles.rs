@@ -161,6 +161,14 @@ impl AuditTrail {
         Ok(self.state.store.audit_query(filter).await?)
     }
 
+    /// Every object one account touched in a period, persons seen in lists included.
+    pub async fn touched(
+        &self,
+        q: &baoho_store::audit::TouchedQuery,
+    ) -> Result<Vec<baoho_store::audit::TouchedObject>, AppError> {
+        Ok(self.state.store.audit_touched(q).await?)
+    }
+
     /// An account's id from its username (the trail names accounts by id).
     pub async fn account_id(&self, username: &str) -> Result<Option<String>, AppError> {
         Ok(Accounts::new(self.state.store.as_ref())

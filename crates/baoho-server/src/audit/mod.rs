@@ -8,11 +8,15 @@ use crate::extract::{Json, Query};
 use crate::web::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
-use baoho_store::audit::{AuditAction, AuditFilter, AuditOutcome, AuditRecord};
+use baoho_store::audit::{
+    AuditAction, AuditFilter, AuditOutcome, AuditRecord, TouchedObject, TouchedQuery,
+};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
+
+/// Most rows of the touched report the page shows (the API returns them all).
+pub const TOUCHED_SHOWN: usize = 500;
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
 pub struct AuditParams {
@@ -38,14 +42,31 @@ pub struct AuditParams {
     pub before: Option<i64>,
 }
 
-/// One object an actor touched, with how often and when last.
+/// One object an actor touched, with how often and when last. Persons count whether they
+/// were opened or only returned in a list (a search, a duplicate check, an export, a transfer).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Touched {
     pub object_kind: String,
     pub object_id: String,
+    /// Rows of the period that name the object (as their object or among their subjects).
     pub times: u64,
     pub last_at: chrono::DateTime<Utc>,
     pub actions: Vec<String>,
+    /// Among `times`, the rows that returned the object in a list without opening it.
+    pub seen_in_lists: u64,
+}
+
+impl From<TouchedObject> for Touched {
+    fn from(t: TouchedObject) -> Self {
+        Touched {
+            object_kind: t.object_kind,
+            object_id: t.object_id,
+            times: t.times,
+            last_at: t.last_at,
+            actions: t.actions.iter().map(|a| a.as_str().to_owned()).collect(),
+            seen_in_lists: t.seen_in_lists,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,6 +93,20 @@ pub struct AuditRow {
     pub purpose: String,
     pub outcome: String,
     pub request_id: String,
+    /// The persons the event returned without opening them (ids), e.g. search results.
+    pub subjects: Vec<String>,
+}
+
+impl AuditRow {
+    /// The first subjects, for the page (an export may name thousands).
+    pub fn subjects_shown(&self) -> String {
+        self.subjects
+            .iter()
+            .take(12)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl From<&AuditRecord> for AuditRow {
@@ -90,6 +125,7 @@ impl From<&AuditRecord> for AuditRow {
             purpose: e.purpose.clone(),
             outcome: e.outcome.as_str().to_owned(),
             request_id: e.request_id.clone(),
+            subjects: e.subjects.clone(),
         }
     }
 }
@@ -143,45 +179,24 @@ async fn answer(trail: &AuditTrail, p: &AuditParams) -> Result<AuditAnswer, AppE
     let next_before = (rows.len() == 200)
         .then(|| rows.last().map(|r| r.seq))
         .flatten();
-    // "Every person account X touched in the last N days": walk the whole period (in pages).
-    let mut touched: BTreeMap<(String, String), Touched> = BTreeMap::new();
-    if actor.is_some() {
-        let mut f = AuditFilter {
-            before_seq: None,
-            limit: 1000,
-            ..filter.clone()
-        };
-        loop {
-            let page = trail.query(&f).await?;
-            for r in &page {
-                let e = &r.entry;
-                if e.object_id.is_empty() {
-                    continue;
-                }
-                let t = touched
-                    .entry((e.object_kind.clone(), e.object_id.clone()))
-                    .or_insert_with(|| Touched {
-                        object_kind: e.object_kind.clone(),
-                        object_id: e.object_id.clone(),
-                        times: 0,
-                        last_at: e.at,
-                        actions: vec![],
-                    });
-                t.times += 1;
-                t.last_at = t.last_at.max(e.at);
-                let a = e.action.as_str().to_owned();
-                if !t.actions.contains(&a) {
-                    t.actions.push(a);
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == 1000 => f.before_seq = Some(last.seq),
-                _ => break,
-            }
-        }
-    }
-    let mut touched: Vec<Touched> = touched.into_values().collect();
-    touched.sort_by_key(|t| std::cmp::Reverse(t.last_at));
+    // "Every person account X touched in the last N days", persons seen in lists included:
+    // aggregated by the store from the (actor, at) and audit_subject indexes.
+    let touched: Vec<Touched> = match &actor {
+        Some(actor) => trail
+            .touched(&TouchedQuery {
+                actor: actor.clone(),
+                from: Some(from),
+                to: None,
+                action,
+                outcome,
+                object_kind: filter.object_kind.clone(),
+            })
+            .await?
+            .into_iter()
+            .map(Touched::from)
+            .collect(),
+        None => Vec::new(),
+    };
     let names = trail.usernames().await?;
     Ok(AuditAnswer {
         rows: rows
@@ -218,6 +233,7 @@ pub struct AuditPage {
     pub a: AuditAnswer,
     pub actions: Vec<&'static str>,
     pub next_href: Option<String>,
+    pub touched_shown: usize,
 }
 
 /// The filter as the form shows it back.
@@ -265,6 +281,7 @@ pub async fn audit_page(
         a,
         actions: AuditAction::ALL.iter().map(|a| a.as_str()).collect(),
         next_href,
+        touched_shown: TOUCHED_SHOWN,
     })
 }
 

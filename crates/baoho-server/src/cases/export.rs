@@ -161,12 +161,16 @@ pub(super) async fn export_list<T>(
         total_is_at_least: false,
     };
     let file = render(&page.cases)?;
+    // The export's row names the persons of the cases exported ("who saw whom", ADR 0018).
+    let ids: Vec<String> = page.cases.iter().map(|c| c.id.clone()).collect();
+    let persons = h.persons_of_listed(&ids).await?;
     export_audit(
         caller,
         &entry(
             baoho_store::audit::AuditOutcome::Allowed,
             format!("case list export, {} rows", page.cases.len()),
-        ),
+        )
+        .subjects(persons),
     )
     .await?;
     Ok(file)

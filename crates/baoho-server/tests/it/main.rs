@@ -8,6 +8,7 @@
 mod access;
 mod accounts;
 mod api;
+mod audit;
 mod bad_input;
 mod browser;
 mod cases;

@@ -21,8 +21,15 @@ pub struct ChainFields<'a> {
 }
 
 impl ChainFields<'_> {
-    /// The canonical encoding (see the module documentation).
+    /// The canonical encoding of a row without subjects (version 1, see the module
+    /// documentation).
     pub fn canonical(&self) -> Vec<u8> {
+        self.canonical_with("")
+    }
+
+    /// The canonical encoding of a row naming `subjects` (their stored text): version 1 when
+    /// there are none, version 2 (a thirteenth field) otherwise.
+    pub fn canonical_with(&self, subjects: &str) -> Vec<u8> {
         let seq = self.seq.to_string();
         let fields: [&str; 12] = [
             &seq,
@@ -38,19 +45,37 @@ impl ChainFields<'_> {
             self.request_id,
             self.prev_hash,
         ];
-        let mut out = Vec::with_capacity(14 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
-        out.extend_from_slice(b"baoho-audit-v1");
-        for f in fields {
+        let mut out = Vec::with_capacity(
+            18 + subjects.len() + fields.iter().map(|f| f.len() + 4).sum::<usize>(),
+        );
+        let push = |out: &mut Vec<u8>, f: &str| {
             // Fields are bounded by validation (and by the database) far below 4 GiB.
             let len = u32::try_from(f.len()).unwrap_or(u32::MAX);
             out.extend_from_slice(&len.to_be_bytes());
             out.extend_from_slice(f.as_bytes());
+        };
+        if subjects.is_empty() {
+            out.extend_from_slice(b"baoho-audit-v1");
+        } else {
+            out.extend_from_slice(b"baoho-audit-v2");
+        }
+        for f in fields {
+            push(&mut out, f);
+        }
+        if !subjects.is_empty() {
+            push(&mut out, subjects);
         }
         out
     }
 
+    /// The hash of a row without subjects.
     pub fn hash(&self) -> String {
-        hex(&Sha256::digest(self.canonical()))
+        self.hash_with("")
+    }
+
+    /// The hash of a row naming `subjects` (their stored text).
+    pub fn hash_with(&self, subjects: &str) -> String {
+        hex(&Sha256::digest(self.canonical_with(subjects)))
     }
 }
 
@@ -80,6 +105,8 @@ pub(crate) fn next_record(e: &AuditEntry, prev: Option<(i64, String)>) -> AuditR
     let seq = prev_seq + 1;
     let mut entry = e.clone();
     entry.at = e.stored_at();
+    entry.subjects = normal_subjects(&e.subjects);
+    let subjects = entry.subjects.join(",");
     let at = format_at(&entry.at);
     let hash = ChainFields {
         seq,
@@ -95,7 +122,7 @@ pub(crate) fn next_record(e: &AuditEntry, prev: Option<(i64, String)>) -> AuditR
         request_id: &entry.request_id,
         prev_hash: &prev_hash,
     }
-    .hash();
+    .hash_with(&subjects);
     AuditRecord {
         seq,
         entry,
@@ -110,6 +137,8 @@ pub(crate) struct ChainChecker {
     rows: u64,
     last_seq: i64,
     last_hash: String,
+    /// The last good row before `last_seq` (for [`Self::fail_last`]).
+    before: (i64, String),
     broken: Option<AuditBreak>,
 }
 
@@ -119,12 +148,19 @@ impl ChainChecker {
             rows: 0,
             last_seq: 0,
             last_hash: GENESIS_HASH.to_owned(),
+            before: (0, GENESIS_HASH.to_owned()),
             broken: None,
         }
     }
 
-    /// Check the next stored row (with its stored hash). Returns false once broken.
-    pub(crate) fn check(&mut self, row: &ChainFields<'_>, stored_hash: &str) -> bool {
+    /// Check the next stored row (with its stored subjects text and hash). Returns false once
+    /// broken.
+    pub(crate) fn check(
+        &mut self,
+        row: &ChainFields<'_>,
+        subjects: &str,
+        stored_hash: &str,
+    ) -> bool {
         if self.broken.is_some() {
             return false;
         }
@@ -139,7 +175,7 @@ impl ChainChecker {
                 expected: self.last_hash.clone(),
             })
         } else {
-            let computed = row.hash();
+            let computed = row.hash_with(subjects);
             (computed != stored_hash).then(|| BreakKind::HashMismatch {
                 stored: stored_hash.to_owned(),
                 computed,
@@ -151,10 +187,21 @@ impl ChainChecker {
                 false
             }
             None => {
+                let last = std::mem::replace(&mut self.last_hash, stored_hash.to_owned());
+                self.before = (self.last_seq, last);
                 self.last_seq = row.seq;
-                self.last_hash = stored_hash.to_owned();
                 true
             }
+        }
+    }
+
+    /// Report the row just accepted by [`Self::check`] broken for another reason than its
+    /// chain (its subject index): the last good row is the one before it.
+    pub(crate) fn fail_last(&mut self, kind: BreakKind) {
+        if self.broken.is_none() {
+            let seq = self.last_seq;
+            (self.last_seq, self.last_hash) = std::mem::take(&mut self.before);
+            self.broken = Some(AuditBreak { seq, kind });
         }
     }
 
@@ -208,7 +255,7 @@ pub(crate) async fn insert_sqlite(
 /// The statement that inserts `records` (not empty), for callers that send more after it.
 pub(crate) fn insert_query(records: &[AuditRecord]) -> sqlx::QueryBuilder<sqlx::Sqlite> {
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash) ",
+        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash, subjects) ",
     );
     q.push_values(records, |mut b, r| {
         b.push_bind(r.seq)
@@ -223,7 +270,8 @@ pub(crate) fn insert_query(records: &[AuditRecord]) -> sqlx::QueryBuilder<sqlx::
             .push_bind(r.entry.outcome.as_str())
             .push_bind(&r.entry.request_id)
             .push_bind(&r.prev_hash)
-            .push_bind(&r.hash);
+            .push_bind(&r.hash)
+            .push_bind(r.entry.subjects.join(","));
     });
     q
 }
@@ -247,8 +295,8 @@ pub async fn append_pg(
             .await?;
     let r = next_record(e, tail);
     sqlx::query(
-        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash, subjects) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(r.seq)
     .bind(r.entry.at)
@@ -263,13 +311,14 @@ pub async fn append_pg(
     .bind(&r.entry.request_id)
     .bind(&r.prev_hash)
     .bind(&r.hash)
+    .bind(r.entry.subjects.join(","))
     .execute(&mut **tx)
     .await?;
     Ok(r)
 }
 
 /// Column list for reading records (both backends).
-pub(crate) const RECORD_COLUMNS: &str = "seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash";
+pub(crate) const RECORD_COLUMNS: &str = "seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash, subjects";
 
 #[cfg(test)]
 mod tests {
@@ -311,9 +360,9 @@ mod tests {
             prev_hash: GENESIS_HASH,
         };
         let mut c = ChainChecker::new();
-        assert!(c.check(&fields("acct-1"), &a.hash));
+        assert!(c.check(&fields("acct-1"), "", &a.hash));
         let mut c = ChainChecker::new();
-        assert!(!c.check(&fields("acct-2"), &a.hash));
+        assert!(!c.check(&fields("acct-2"), "", &a.hash));
         assert!(matches!(
             c.finish().broken,
             Some(AuditBreak {
@@ -321,6 +370,43 @@ mod tests {
                 kind: BreakKind::HashMismatch { .. }
             })
         ));
+    }
+
+    #[test]
+    fn subjects_are_hashed_and_rows_without_keep_version_1() {
+        let plain = next_record(&entry(), None);
+        let with = next_record(&entry().subjects(["p-9", "p-2", "p-9"]), None);
+        assert_eq!(
+            with.entry.subjects,
+            ["p-2", "p-9"],
+            "sorted, without repeats"
+        );
+        assert_ne!(plain.hash, with.hash);
+        let at = format_at(&plain.entry.at);
+        let f = ChainFields {
+            seq: 1,
+            at: &at,
+            actor: "acct-1",
+            role: "",
+            agency: "",
+            object_kind: "person",
+            object_id: "p-42",
+            action: "read",
+            purpose: "",
+            outcome: "allowed",
+            request_id: "",
+            prev_hash: GENESIS_HASH,
+        };
+        assert_eq!(f.hash(), plain.hash, "no subjects: the version 1 hash");
+        assert_eq!(f.hash_with("p-2,p-9"), with.hash);
+        assert_ne!(
+            f.hash_with("p-2"),
+            with.hash,
+            "a person left out is noticed"
+        );
+        let mut bad = entry();
+        bad.subjects = vec!["Nguyễn Văn A".into()];
+        assert!(bad.validate().is_err(), "names are refused as subjects");
     }
 
     #[test]

@@ -20,6 +20,17 @@
 //! unambiguous (no field can bleed into the next), and both backends hash the same bytes: the
 //! time is truncated to microseconds (PostgreSQL's precision) before it is stored.
 //!
+//! # Subjects (version 2, ADR 0018)
+//!
+//! A row that returned persons without opening one (a search, a duplicate check, an export, a
+//! transfer's decision) names them in `subjects`: their ids, sorted, without repeats, joined by
+//! `,` (ids cannot hold a comma). A row with subjects is hashed with the tag `baoho-audit-v2`
+//! and the same twelve fields followed by a thirteenth, `subjects` as stored; a row without
+//! any keeps the version 1 encoding, so every row written before keeps its hash. Editing the
+//! list breaks the row's hash like editing any other field. The table `audit_subject`
+//! (`seq`, `person_id`), filled from the column by a trigger in the same insert, is the
+//! index the "who saw whom" reports read; `verify` checks it against the hashed column.
+//!
 //! # Serialisation
 //!
 //! Appends read the last row and insert the next under one lock, so the chain never forks: on
@@ -60,6 +71,9 @@ pub const VERIFY_BATCH: i64 = 1000;
 
 /// Most rows one [`AuditFilter`] query returns.
 pub const MAX_PAGE: u32 = 1000;
+
+/// Most persons one audit row may name (an export of the largest case list names fewer).
+pub const MAX_SUBJECTS: usize = 100_000;
 
 /// What was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -214,6 +228,11 @@ pub struct AuditEntry {
     pub outcome: AuditOutcome,
     /// The HTTP request id (or a job id), to join with the logs; may be empty.
     pub request_id: String,
+    /// The persons the event returned or moved without opening them one by one (search
+    /// results, duplicate candidates, an export's persons, a transferred case's persons): ids
+    /// only. Stored sorted and without repeats, hashed (see "Subjects" above).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
 }
 
 impl AuditEntry {
@@ -235,6 +254,7 @@ impl AuditEntry {
             purpose: String::new(),
             outcome,
             request_id: String::new(),
+            subjects: Vec::new(),
         }
     }
 
@@ -275,6 +295,21 @@ impl AuditEntry {
         self
     }
 
+    /// Name the persons this event returned (ids; order and repeats do not matter).
+    pub fn subjects<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.subjects = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The subjects as stored and hashed: sorted, without repeats, joined by `,`.
+    pub fn subjects_text(&self) -> String {
+        normal_subjects(&self.subjects).join(",")
+    }
+
     /// Refuse values that are not identifiers where identifiers belong (a name typed into an
     /// id field), over-long values, and times the canonical encoding cannot hold.
     pub fn validate(&self) -> Result<()> {
@@ -284,6 +319,14 @@ impl AuditEntry {
         check_code("object_kind", &self.object_kind)?;
         check_id("object_id", &self.object_id, true)?;
         check_id("request_id", &self.request_id, true)?;
+        if self.subjects.len() > MAX_SUBJECTS {
+            return Err(StoreError::Invalid(format!(
+                "an audit row names at most {MAX_SUBJECTS} persons"
+            )));
+        }
+        for s in &self.subjects {
+            check_id("subject", s, false)?;
+        }
         if self.purpose.chars().count() > 500 {
             return Err(StoreError::Invalid(
                 "audit purpose is longer than 500 characters".into(),
@@ -305,6 +348,22 @@ impl AuditEntry {
     pub fn stored_at(&self) -> DateTime<Utc> {
         self.at.trunc_subsecs(6)
     }
+}
+
+/// Sorted, without repeats (the stored and hashed order).
+pub(crate) fn normal_subjects(ids: &[String]) -> Vec<String> {
+    let mut v = ids.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The stored text back to ids.
+pub(crate) fn split_subjects(text: &str) -> Vec<String> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    text.split(',').map(str::to_owned).collect()
 }
 
 fn check_id(field: &str, v: &str, may_be_empty: bool) -> Result<()> {
@@ -377,6 +436,35 @@ impl AuditFilter {
     }
 }
 
+/// "Every object one account touched": whose rows, since when (and optionally until, which
+/// actions and outcomes, which kind of object). Persons count whether they were opened (the
+/// row's object) or returned in a list (the row's subjects).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TouchedQuery {
+    pub actor: String,
+    /// Inclusive lower bound on `at`.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on `at`.
+    pub to: Option<DateTime<Utc>>,
+    pub action: Option<AuditAction>,
+    pub outcome: Option<AuditOutcome>,
+    /// Only objects of this kind (`person` for the persons seen).
+    pub object_kind: Option<String>,
+}
+
+/// One object an account touched in the period: how many of its rows name it, when last, and
+/// how (the actions, in the order of [`AuditAction::ALL`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TouchedObject {
+    pub object_kind: String,
+    pub object_id: String,
+    pub times: u64,
+    pub last_at: DateTime<Utc>,
+    pub actions: Vec<AuditAction>,
+    /// Among `times`, the rows that returned the object in a list without opening it.
+    pub seen_in_lists: u64,
+}
+
 /// Why a link is broken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -387,6 +475,9 @@ pub enum BreakKind {
     PrevHashMismatch { stored: String, expected: String },
     /// `seq` jumps: rows are missing before this one.
     Gap { expected_seq: i64 },
+    /// The `audit_subject` index does not hold exactly the persons the row's hashed `subjects`
+    /// names: the index was edited.
+    SubjectIndexMismatch { in_row: usize, in_index: usize },
 }
 
 impl fmt::Display for BreakKind {
@@ -403,6 +494,10 @@ impl fmt::Display for BreakKind {
             Self::Gap { expected_seq } => {
                 write!(f, "gap: expected seq {expected_seq}, rows are missing")
             }
+            Self::SubjectIndexMismatch { in_row, in_index } => write!(
+                f,
+                "subject index mismatch (the row names {in_row} persons, audit_subject lists {in_index} for it, or other ones): the index was edited"
+            ),
         }
     }
 }

@@ -369,4 +369,41 @@ impl Cases {
         let s = self.scope_from_row(r)?;
         Ok(decide(&self.ctx.who, Verb::Search, &s.scope, None).is_allowed())
     }
+
+    /// The ids of the persons of the cases `case_ids` that this identity may list (the cases
+    /// of an export just read through [`Cases::list`]), for the export's audit row ("who saw
+    /// whom", ADR 0018). Ids only; cases outside the scope add nothing.
+    pub async fn persons_of_listed(&self, case_ids: &[String]) -> Result<Vec<String>> {
+        if !is_case_role(&self.ctx.who) || self.ctx.who.role == Role::PartnerLiaison {
+            return Err(StoreError::Forbidden);
+        }
+        let mut out: Vec<String> = Vec::new();
+        for chunk in case_ids.chunks(500) {
+            let mut params: Vec<String> = Vec::new();
+            let scope = self.list_scope(&mut params);
+            let first = params.len() + 2;
+            let ids: Vec<String> = (0..chunk.len())
+                .map(|i| format!("${}", first + i))
+                .collect();
+            let sql = format!(
+                "SELECT DISTINCT p.id FROM case_file c JOIN case_person cp ON cp.case_rid = c.rid JOIN person p ON p.rid = cp.person_rid WHERE c.id IN ({}) AND {scope}",
+                ids.join(", ")
+            );
+            let found: Vec<String> = on_db!(self.db, |pool| {
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(self.ctx.who.account_id.as_str());
+                for p in &params {
+                    q = q.bind(p.as_str());
+                }
+                for id in chunk {
+                    q = q.bind(id.as_str());
+                }
+                q.fetch_all(pool).await?
+            });
+            out.extend(found);
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
 }

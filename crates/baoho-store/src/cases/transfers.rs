@@ -194,13 +194,36 @@ impl Cases {
         let sql = format!(
             "SELECT {COLUMNS} FROM case_transfer t JOIN case_file c ON c.rid = t.case_rid WHERE t.status = 'requested' AND {cond} ORDER BY t.created_at"
         );
+        // The persons of the cases listed, for the audit row ("who saw whom", ADR 0018).
+        let persons_sql = format!(
+            "SELECT DISTINCT p.id FROM case_transfer t JOIN case_person cp ON cp.case_rid = t.case_rid JOIN person p ON p.rid = cp.person_rid WHERE t.status = 'requested' AND {cond}"
+        );
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(&mission)
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|r| self.transfer_from_row(r)).collect()
+            let transfers: Vec<Transfer> = rows
+                .iter()
+                .map(|r| self.transfer_from_row(r))
+                .collect::<Result<_>>()?;
+            let persons: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(persons_sql))
+                .bind(&mission)
+                .fetch_all(pool)
+                .await?;
+            let mut tx = pool.begin_write(&self.db).await?;
+            // The incoming queue shows other missions' cases (reference, type, reason): audited.
+            let mut entry = self.transfer_entry(
+                AuditAction::Search,
+                AuditOutcome::Allowed,
+                "",
+                format!("incoming transfers: {}", transfers.len()),
+            );
+            entry.object_kind = "transfer".into();
+            tx.audit(&entry.subjects(persons)).await?;
+            tx.commit_in(&self.db).await?;
+            Ok(transfers)
         })
     }
 
@@ -231,7 +254,7 @@ impl Cases {
                     .await?;
             }
             let sql = format!(
-                "SELECT t.case_rid, t.to_mission, c.id AS case_id FROM case_transfer t JOIN case_file c ON c.rid = t.case_rid WHERE t.id = $1 AND t.status = 'requested'{}",
+                "SELECT t.case_rid, t.from_mission, t.to_mission, c.id AS case_id FROM case_transfer t JOIN case_file c ON c.rid = t.case_rid WHERE t.id = $1 AND t.status = 'requested'{}",
                 pool.for_update()
             );
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -301,12 +324,33 @@ impl Cases {
             let payload = serde_json::json!({"kind": format!("transfer_{status}"), "object_id": case_id, "actor": who.account_id});
             sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_case', $2, $3, $3)")
                 .bind(uuid_v7()).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
-            tx.audit(&self.transfer_entry(
-                AuditAction::Update,
-                AuditOutcome::Allowed,
-                &case_id,
-                format!("transfer {transfer_id} {status}"),
-            ))
+            // The receiving mission's decision names the case's persons: accepted, they arrive
+            // in its scope ("who saw whom", ADR 0018).
+            let persons: Vec<String> = sqlx::query_scalar(
+                "SELECT p.id FROM case_person cp JOIN person p ON p.rid = cp.person_rid WHERE cp.case_rid = $1",
+            )
+            .bind(rid)
+            .fetch_all(&mut *tx)
+            .await?;
+            let from: String = match &row {
+                Some(r) => r.try_get("from_mission")?,
+                None => String::new(),
+            };
+            let what = if accept {
+                format!("accepted: arrived at {to} from {from}")
+            } else {
+                format!("rejected by {to}, stays with {from}")
+            };
+            tx.audit(
+                &self
+                    .transfer_entry(
+                        AuditAction::Update,
+                        AuditOutcome::Allowed,
+                        &case_id,
+                        format!("transfer {transfer_id} {what}"),
+                    )
+                    .subjects(persons),
+            )
             .await?;
             tx.commit_in(&self.db).await?;
             Ok(())

@@ -85,7 +85,9 @@ impl Persons {
             }
             hits.sort_by_key(|h| wanted.iter().position(|w| *w == h.id));
             let mut tx = pool.begin_write(&self.db).await?;
-            tx.audit(&entry).await?;
+            // The row names the candidates shown (ids; "who saw whom", ADR 0018).
+            tx.audit(&entry.clone().subjects(hits.iter().map(|h| h.id.as_str())))
+                .await?;
             tx.commit_in(&self.db).await?;
             Ok(hits)
         })

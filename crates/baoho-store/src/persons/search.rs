@@ -145,7 +145,9 @@ impl Persons {
                 }
             }
             let mut tx = pool.begin_write(&self.db).await?;
-            tx.audit(&entry).await?;
+            // The row names the persons returned (ids; "who saw whom", ADR 0018).
+            tx.audit(&entry.clone().subjects(hits.iter().map(|h| h.id.as_str())))
+                .await?;
             tx.commit_in(&self.db).await?;
             Ok(SearchResult { hits, more })
         })

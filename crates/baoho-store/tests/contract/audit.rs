@@ -296,3 +296,208 @@ contract_db!(
         assert_eq!((v.rows, v.last_seq), (40, 40));
     }
 );
+
+// ---------------------------------------------------------------------------------------------
+// "Who saw whom" (issue #14 defect 10, ADR 0018)
+
+/// The subjects of the newest row of `actor` with `action`.
+async fn newest_subjects(s: &dyn Store, actor: &str, action: A) -> Vec<String> {
+    let rows = s
+        .audit_query(&AuditFilter {
+            actor: Some(actor.into()),
+            action: Some(action),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    rows.first().expect("a row").entry.subjects.clone()
+}
+
+contract!(
+    search_audit_rows_name_the_persons_returned,
+    async |s: &dyn Store| {
+        use baoho_store::audit::TouchedQuery;
+        let w = World::new(s).await;
+        let tokyo = w.officer("seen-tokyo", TOKYO).await;
+        let seoul = w.officer("seen-seoul", SEOUL).await;
+        let a = tokyo.new_person("Nguyễn Văn Thấy", "JP", TOKYO).await;
+        let b = tokyo.new_person("Trần Văn Thấy", "JP", TOKYO).await;
+        let other = seoul.new_person("Lê Văn Thấy", "KR", SEOUL).await;
+
+        let hits = tokyo.persons().search(&search("thay")).await.unwrap();
+        let mut returned: Vec<String> = hits.hits.iter().map(|h| h.id.clone()).collect();
+        returned.sort();
+        let mut want = vec![a.clone(), b.clone()];
+        want.sort();
+        assert_eq!(returned, want, "Tokyo finds its two persons, not Seoul's");
+        assert_eq!(
+            newest_subjects(s, &tokyo.id, A::Search).await,
+            want,
+            "the search row names exactly the persons returned"
+        );
+
+        // The duplicate check's candidates (summaries of ids found by the matcher): the row
+        // names those shown, not the ids outside the scope.
+        let shown = tokyo
+            .persons()
+            .summaries(&[b.clone(), other.clone()])
+            .await
+            .unwrap();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(
+            newest_subjects(s, &tokyo.id, A::Search).await,
+            std::slice::from_ref(&b)
+        );
+
+        // A person's id finds the rows that returned them.
+        let about_a = s
+            .audit_query(&AuditFilter {
+                object_kind: Some("person".into()),
+                object_id: Some(a.clone()),
+                action: Some(A::Search),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(about_a.len(), 1, "{about_a:?}");
+        assert_eq!(about_a[0].entry.actor, tokyo.id);
+
+        // Everything the officer touched: both persons, seen in lists (and created).
+        let touched = s
+            .audit_touched(&TouchedQuery {
+                actor: tokyo.id.clone(),
+                from: Some(now() - chrono::Duration::days(30)),
+                object_kind: Some("person".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let seen: Vec<(&str, u64)> = touched
+            .iter()
+            .map(|t| (t.object_id.as_str(), t.seen_in_lists))
+            .collect();
+        assert!(seen.contains(&(a.as_str(), 1)), "{touched:?}");
+        assert!(seen.contains(&(b.as_str(), 2)), "{touched:?}");
+        assert!(!seen.iter().any(|(id, _)| *id == other), "{touched:?}");
+        let t_a = touched.iter().find(|t| t.object_id == a).unwrap();
+        assert!(t_a.actions.contains(&A::Search), "{t_a:?}");
+
+        let v = s.verify_audit().await.unwrap();
+        assert!(v.is_ok(), "the chain verifies with subjects: {v:?}");
+    }
+);
+
+contract_db!(
+    tampered: audit_subjects_cannot_be_edited_silently,
+    async |db: &TestDb| {
+        use baoho_store::BreakKind;
+        let s = db.store.as_ref();
+        for i in 0..3 {
+            let e = audit_entry(i, "acct-1", A::Search, O::Allowed)
+                .object("", "")
+                .subjects([format!("p-{i}a"), format!("p-{i}b")]);
+            let r = s.append_audit(&e).await.unwrap();
+            assert_eq!(r.entry.subjects, [format!("p-{i}a"), format!("p-{i}b")]);
+        }
+        assert!(s.verify_audit().await.unwrap().is_ok());
+        // The index is append-only like the trail.
+        let err = raw(db, "DELETE FROM audit_subject WHERE seq = 2")
+            .await
+            .expect_err("DELETE must fail")
+            .to_string();
+        assert!(err.contains("append-only"), "{err}");
+
+        // Someone able to bypass the triggers removes a person from the index: caught.
+        match db.url.backend() {
+            Backend::Sqlite => raw(
+                db,
+                "DROP TRIGGER audit_subject_no_delete; DROP TRIGGER audit_no_update;",
+            )
+            .await
+            .unwrap(),
+            Backend::Postgres => raw(
+                db,
+                "ALTER TABLE audit_subject DISABLE TRIGGER audit_subject_append_only; \
+                 ALTER TABLE audit DISABLE TRIGGER audit_append_only",
+            )
+            .await
+            .unwrap(),
+        };
+        raw(db, "DELETE FROM audit_subject WHERE seq = 3 AND person_id = 'p-2b'")
+            .await
+            .unwrap();
+        let v = s.verify_audit().await.unwrap();
+        let b = v.broken.clone().expect("broken");
+        assert_eq!(b.seq, 3, "{b}");
+        assert!(
+            matches!(b.kind, BreakKind::SubjectIndexMismatch { in_row: 2, in_index: 1 }),
+            "{b}"
+        );
+        assert_eq!(v.last_seq, 2);
+
+        // ... and from the hashed list itself: the row's hash breaks.
+        raw(db, "UPDATE audit SET subjects = 'p-1a' WHERE seq = 2")
+            .await
+            .unwrap();
+        let b = s.verify_audit().await.unwrap().broken.expect("broken");
+        assert_eq!(b.seq, 2, "{b}");
+        assert!(matches!(b.kind, BreakKind::HashMismatch { .. }), "{b}");
+    }
+);
+
+contract!(
+    incoming_transfers_are_audited_with_their_persons,
+    async |s: &dyn Store| {
+        let w = World::new(s).await;
+        let tokyo = w.officer("move-tokyo", TOKYO).await;
+        let seoul = w.officer("move-seoul", SEOUL).await;
+        let p = tokyo.new_person("Phạm Văn Chuyển", "JP", TOKYO).await;
+        let case = tokyo
+            .cases()
+            .create(intake("missing", vec![p.clone()]))
+            .await
+            .unwrap();
+        let tr = tokyo
+            .cases()
+            .request_transfer(
+                &case.summary.id,
+                SEOUL,
+                "The family says he crossed to Busan",
+            )
+            .await
+            .unwrap();
+        // Seoul's incoming queue: one audited listing naming the case's person.
+        assert_eq!(seoul.cases().incoming_transfers().await.unwrap().len(), 1);
+        let listed = s
+            .audit_query(&AuditFilter {
+                actor: Some(seoul.id.clone()),
+                object_kind: Some("transfer".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(listed[0].entry.action, A::Search);
+        assert_eq!(listed[0].entry.subjects, std::slice::from_ref(&p));
+        // The acceptance: the arrival at Seoul, naming the person.
+        seoul.cases().decide_transfer(&tr.id, true).await.unwrap();
+        let decided = s
+            .audit_query(&AuditFilter {
+                actor: Some(seoul.id.clone()),
+                object_id: Some(case.summary.id.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let row = decided
+            .iter()
+            .find(|r| r.entry.purpose.contains("accepted"))
+            .expect("the acceptance is audited");
+        assert!(row.entry.purpose.contains("arrived at"), "{row:?}");
+        assert_eq!(row.entry.agency, SEOUL);
+        assert_eq!(row.entry.subjects, std::slice::from_ref(&p));
+        assert!(s.verify_audit().await.unwrap().is_ok());
+        w.deliver_all().await;
+    }
+);
