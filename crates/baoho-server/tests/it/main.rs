@@ -10,6 +10,7 @@ mod api;
 mod bad_input;
 mod browser;
 mod cases;
+mod consent;
 mod inbox;
 mod login;
 mod pages;
