@@ -105,7 +105,8 @@ pub struct Scope {
     pub missions: Vec<String>,
     /// Countries where the person is (or their cases are), ISO alpha-2.
     pub countries: Vec<String>,
-    /// Partner agencies (codes) the person was referred to.
+    /// Partner agencies (codes) the person was referred to by the old person-level referral.
+    /// It grants nothing any more: partners read only referral snapshots (ADR 0019).
     pub referred_to: Vec<String>,
     /// Restricted categories that apply.
     pub restricted: Vec<Restricted>,
@@ -143,8 +144,9 @@ pub enum DenyReason {
     RoleHasNoCaseAccess,
     /// Outside the mission's jurisdiction.
     OutsideJurisdiction,
-    /// Not referred to the partner's agency.
-    NotReferred,
+    /// A partner liaison reads only the snapshots referred to its agency (in its inbox),
+    /// never a live record.
+    SnapshotOnly,
     /// A restricted category without assignment (break-glass possible).
     RestrictedNeedsAssignment,
     /// The role may read but not do this.
@@ -204,24 +206,15 @@ pub fn decide(
                         .iter()
                         .any(|c| who.jurisdiction.iter().any(|j| j == c)))
         }
-        Role::PartnerLiaison => {
-            if !scope.referred_to.contains(&who.agency.code) {
-                return Deny(DenyReason::NotReferred);
-            }
-            // Partners see what was referred to them; they do not edit or export our files.
-            if !matches!(verb, Verb::Read | Verb::Search) {
-                return Deny(DenyReason::VerbNotAllowed);
-            }
-            true
-        }
+        // A partner reads only the snapshots referred to it, through its inbox (ADR 0019):
+        // never a person's or a case's live record, whatever was referred.
+        Role::PartnerLiaison => return Deny(DenyReason::SnapshotOnly),
     };
     if !in_scope {
         return Deny(DenyReason::OutsideJurisdiction);
     }
     let assigned = scope.assigned.contains(&who.account_id);
-    // A partner's referral is its assignment: the referral carried only what it needs.
-    let referral_grants = who.role == Role::PartnerLiaison;
-    if !scope.restricted.is_empty() && !assigned && !referral_grants {
+    if !scope.restricted.is_empty() && !assigned {
         let glass = break_glass.is_some_and(BreakGlass::is_valid);
         // Search results may list that a restricted person exists in scope only for HQ
         // and assigned officers; break-glass is per record, never for export or search.
@@ -402,24 +395,19 @@ mod tests {
     }
 
     #[test]
-    fn partners_see_only_referrals_and_only_read() {
+    fn partners_never_reach_a_live_record_even_referred() {
         let p = police();
-        assert_eq!(
-            decide(&p, Verb::Read, &in_japan(), None),
-            Decision::Deny(DenyReason::NotReferred)
-        );
         let mut referred = in_japan();
         referred.referred_to = vec!["MPS".into()];
-        referred.restricted = vec![Restricted::Trafficking];
-        assert!(decide(&p, Verb::Read, &referred, None).is_allowed());
-        assert_eq!(
-            decide(&p, Verb::Edit, &referred, None),
-            Decision::Deny(DenyReason::VerbNotAllowed)
-        );
-        assert_eq!(
-            decide(&p, Verb::Export, &referred, None),
-            Decision::Deny(DenyReason::VerbNotAllowed)
-        );
+        for scope in [in_japan(), referred] {
+            for v in Verb::ALL {
+                assert_eq!(
+                    decide(&p, v, &scope, None),
+                    Decision::Deny(DenyReason::SnapshotOnly),
+                    "{v:?}"
+                );
+            }
+        }
     }
 
     #[test]

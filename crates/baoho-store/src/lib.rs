@@ -28,7 +28,10 @@ pub use audit::{
     AuditAction, AuditBreak, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, AuditVerification,
     BreakKind, append_pg, append_sqlite,
 };
-pub use cases::referrals::{Referral, ReferralRequest, Snapshot};
+pub use cases::referrals::{
+    ConsentGiver, ConsentInput, ConsentMethod, ConsentPurpose, ConsentRecord, InboxReferral,
+    NewReferral, OverrideDecision, Referral, ReferralRequest, Snapshot,
+};
 pub use cases::{
     CaseEvent, CaseFilter, CaseIntake, CasePage, CaseRecord, CaseSummary, Cases, NewEvent,
     WorkQueue,

@@ -150,6 +150,23 @@ pub const INVARIANTS: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM case_referral WHERE consent = 'override' AND override_reason IS NULL",
     ),
     (
+        "a referral without consent reached the partner only with someone else's approval",
+        "SELECT COUNT(*) FROM case_referral WHERE consent = 'override' \
+         AND status NOT IN ('awaiting_approval', 'refused') \
+         AND (approved_by IS NULL OR approved_by = created_by OR decided_at IS NULL)",
+    ),
+    (
+        "a refused referral was refused by someone else, with a reason",
+        "SELECT COUNT(*) FROM case_referral WHERE status = 'refused' AND (refused_by IS NULL \
+         OR refused_by = created_by OR refusal_reason IS NULL OR consent <> 'override')",
+    ),
+    (
+        "a referral with consent carries its record",
+        "SELECT COUNT(*) FROM case_referral WHERE consent = 'given' AND (consent_by IS NULL \
+         OR consent_purpose IS NULL OR consent_on IS NULL OR consent_method IS NULL \
+         OR consent_recorded_by IS NULL)",
+    ),
+    (
         "every transfer points at an existing case",
         "SELECT COUNT(*) FROM case_transfer t \
          WHERE NOT EXISTS (SELECT 1 FROM case_file c WHERE c.rid = t.case_rid)",
@@ -214,27 +231,67 @@ pub async fn assert_invariants(db: &TestDb) {
     assert!(broken.is_empty(), "inconsistent store: {broken:#?}");
 }
 
-/// A referral the person consented to (the stories of both test suites make them).
-pub fn referral(agency: &str, purpose: &str, fields: &[&str]) -> crate::ReferralRequest {
-    crate::ReferralRequest {
+/// A referral the person consented to, in person, today, to have their identity verified
+/// (the stories of both test suites make them).
+pub fn referral(agency: &str, purpose: &str, fields: &[&str]) -> crate::NewReferral {
+    crate::NewReferral {
         agency: agency.into(),
         purpose: purpose.into(),
         fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-        consent: true,
+        consent: Some(crate::ConsentInput {
+            given_by: crate::ConsentGiver::Person,
+            given_by_name: String::new(),
+            purpose: crate::ConsentPurpose::IdentityVerification,
+            given_on: chrono::Utc::now().date_naive(),
+            method: crate::ConsentMethod::InPerson,
+        }),
         override_reason: String::new(),
     }
 }
 
-/// A referral without consent, overridden for `reason` (a supervisor must approve it).
+/// A referral without consent, overridden for `reason` (a second person must approve it).
 pub fn override_referral(
     agency: &str,
     purpose: &str,
     fields: &[&str],
     reason: &str,
-) -> crate::ReferralRequest {
-    crate::ReferralRequest {
-        consent: false,
+) -> crate::NewReferral {
+    crate::NewReferral {
+        consent: None,
         override_reason: reason.into(),
         ..referral(agency, purpose, fields)
     }
+}
+
+/// A person-level grant as the old `Persons::refer` wrote it (databases made before ADR 0019
+/// hold them): it must open nothing to the partner.
+pub async fn legacy_person_referral(db: &TestDb, person_id: &str, agency: &str) {
+    use sqlx::Connection;
+    let sql = "INSERT INTO person_referral (person_rid, agency_code) SELECT rid, $2 FROM person WHERE id = $1";
+    let n = match db.url.backend() {
+        crate::Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(db.url.expose())
+                .await
+                .expect("connect to the test database");
+            sqlx::query(sql)
+                .bind(person_id)
+                .bind(agency)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+        }
+        crate::Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(db.url.expose())
+                .await
+                .expect("connect to the test database");
+            sqlx::query(sql)
+                .bind(person_id)
+                .bind(agency)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+        }
+    }
+    .expect("insert the legacy grant");
+    assert_eq!(n, 1, "the person exists");
 }

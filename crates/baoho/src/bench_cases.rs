@@ -473,11 +473,17 @@ async fn refer_some(
         let r = h
             .refer(
                 &case.summary.id,
-                ReferralRequest {
+                baoho_store::NewReferral {
                     agency,
                     purpose: "Verify the citizen's identity and nationality".into(),
                     fields: vec!["identity".into(), "location".into()],
-                    consent,
+                    consent: consent.then(|| baoho_store::ConsentInput {
+                        given_by: baoho_store::ConsentGiver::Person,
+                        given_by_name: String::new(),
+                        purpose: baoho_store::ConsentPurpose::IdentityVerification,
+                        given_on: chrono::Utc::now().date_naive(),
+                        method: baoho_store::ConsentMethod::InPerson,
+                    }),
                     override_reason: if consent {
                         String::new()
                     } else {

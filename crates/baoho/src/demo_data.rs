@@ -284,9 +284,6 @@ pub async fn seed(
             .or_else(|| handles.get(""))
             .context("demo handle")?;
         let rec = handle.create(input).await?;
-        if i % 11 == 3 {
-            handle.refer(&rec.id, "MPS").await?;
-        }
         created.push((rec.id, place.0, place.1, !rec.data.restricted.is_empty()));
     }
     seed_cases(store, keys, objects, &identities, &created, now).await?;
@@ -400,11 +397,14 @@ async fn seed_cases(
             cases
                 .refer(
                     &id,
-                    baoho_store::ReferralRequest {
+                    baoho_store::NewReferral {
                         agency: "MPS".into(),
                         purpose: "Xác minh nhân thân, chuẩn bị tiếp nhận về nước".into(),
                         fields: vec!["identity".into(), "documents".into(), "hometown".into()],
-                        consent: true,
+                        consent: Some(demo_consent(
+                            baoho_store::ConsentPurpose::ReturnReception,
+                            at,
+                        )),
                         override_reason: String::new(),
                     },
                 )
@@ -415,11 +415,14 @@ async fn seed_cases(
             let r = cases
                 .refer(
                     &id,
-                    baoho_store::ReferralRequest {
+                    baoho_store::NewReferral {
                         agency: format!("STATE-{country}"),
                         purpose: "Đề nghị cho thăm lãnh sự và thông báo tội danh".into(),
                         fields: vec!["identity".into(), "documents".into(), "location".into()],
-                        consent: true,
+                        consent: Some(demo_consent(
+                            baoho_store::ConsentPurpose::LegalProceedings,
+                            at,
+                        )),
                         override_reason: String::new(),
                     },
                 )
@@ -462,6 +465,20 @@ async fn seed_cases(
     baoho_store::cases::escalate_overdue(store, keys, now).await?;
     baoho_store::outbox::drain_outbox(store, now, 10_000).await?;
     Ok(())
+}
+
+/// The consent a demo referral records: given by the person, in person, on the referral's day.
+fn demo_consent(
+    purpose: baoho_store::ConsentPurpose,
+    at: chrono::DateTime<chrono::Utc>,
+) -> baoho_store::ConsentInput {
+    baoho_store::ConsentInput {
+        given_by: baoho_store::ConsentGiver::Person,
+        given_by_name: String::new(),
+        purpose,
+        given_on: at.date_naive(),
+        method: baoho_store::ConsentMethod::InPerson,
+    }
 }
 
 #[cfg(test)]

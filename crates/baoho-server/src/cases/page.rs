@@ -37,8 +37,9 @@ pub struct CasePageT {
     pub officers: Vec<Opt>,
     pub lead_name: String,
     pub consular_access: bool,
-    pub referrals: Vec<baoho_store::Referral>,
-    pub can_approve_referrals: bool,
+    pub referrals: Vec<ReferralRow>,
+    /// Today (`YYYY-MM-DD`), the referral form's default day of consent.
+    pub consent_today: String,
     pub partner_agencies: Vec<Opt>,
     /// Foreign states (the case's country first), reached through the diplomatic channel.
     pub partner_states: Vec<Opt>,
@@ -434,6 +435,13 @@ pub(super) async fn case_view(
     };
     let can_approve_referrals =
         matches!(caller.account().role, Role::HeadOfMission | Role::HqOfficer);
+    let referrals = referral_rows(
+        &t,
+        &caller.account().id,
+        can_approve_referrals,
+        referrals,
+        &name_of,
+    );
     let mut partner_agencies = vec![
         Opt {
             value: "MPS".into(),
@@ -495,7 +503,7 @@ pub(super) async fn case_view(
         lead_name,
         consular_access: ty.is_some_and(|t| t.consular_access),
         referrals,
-        can_approve_referrals,
+        consent_today: caller.now().date_naive().to_string(),
         partner_agencies,
         partner_states,
         clock,

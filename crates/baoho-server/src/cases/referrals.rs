@@ -1,5 +1,6 @@
 use super::*;
 use crate::inbox::ResponseForm;
+use baoho_store::{ConsentGiver, ConsentMethod, ConsentPurpose};
 
 #[derive(Debug, Deserialize)]
 pub struct ReferralForm {
@@ -19,14 +20,27 @@ pub struct ReferralForm {
     f_location: Option<String>,
     #[serde(default)]
     f_summary: Option<String>,
+    /// `given` (with the consent record below) or `override`.
     #[serde(default)]
-    consent: Option<String>,
+    basis: String,
+    #[serde(default)]
+    consent_by: String,
+    #[serde(default)]
+    consent_by_name: String,
+    #[serde(default)]
+    consent_purpose: String,
+    /// `YYYY-MM-DD` (the date input's value).
+    #[serde(default)]
+    consent_on: String,
+    #[serde(default)]
+    consent_method: String,
     #[serde(default)]
     override_reason: String,
 }
 
 impl ReferralForm {
-    fn request(self) -> baoho_store::ReferralRequest {
+    /// The request, or the fields that are not one of their lists (nothing is written).
+    fn request(self) -> Result<baoho_store::NewReferral, StoreError> {
         let mut fields = Vec::new();
         for (on, name) in [
             (&self.f_identity, "identity"),
@@ -40,13 +54,61 @@ impl ReferralForm {
                 fields.push(name.to_owned());
             }
         }
-        baoho_store::ReferralRequest {
+        let consent = match self.basis.as_str() {
+            "given" => {
+                let mut errs = Vec::new();
+                let mut bad = |field: &str, code: &'static str| {
+                    errs.push(baoho_domain::person::FieldError {
+                        field: field.into(),
+                        code,
+                    })
+                };
+                let by = ConsentGiver::parse(&self.consent_by);
+                let purpose = ConsentPurpose::parse(&self.consent_purpose);
+                let method = ConsentMethod::parse(&self.consent_method);
+                let on = chrono::NaiveDate::parse_from_str(self.consent_on.trim(), "%Y-%m-%d").ok();
+                if by.is_none() {
+                    bad("consent.given_by", "referral.error.consent_choice");
+                }
+                if purpose.is_none() {
+                    bad("consent.purpose", "referral.error.consent_choice");
+                }
+                if method.is_none() {
+                    bad("consent.method", "referral.error.consent_choice");
+                }
+                if on.is_none() {
+                    bad("consent.given_on", "referral.error.consent_date");
+                }
+                match (by, purpose, method, on) {
+                    (Some(given_by), Some(purpose), Some(method), Some(given_on)) => {
+                        Some(baoho_store::ConsentInput {
+                            given_by,
+                            given_by_name: self.consent_by_name,
+                            purpose,
+                            given_on,
+                            method,
+                        })
+                    }
+                    _ => return Err(StoreError::Validation(errs)),
+                }
+            }
+            "override" => None,
+            _ => {
+                return Err(StoreError::Validation(vec![
+                    baoho_domain::person::FieldError {
+                        field: "basis".into(),
+                        code: "referral.error.consent_basis",
+                    },
+                ]));
+            }
+        };
+        Ok(baoho_store::NewReferral {
             agency: self.agency,
             purpose: self.purpose,
             fields,
-            consent: self.consent.is_some(),
+            consent,
             override_reason: self.override_reason,
-        }
+        })
     }
 }
 
@@ -56,11 +118,11 @@ pub async fn referral_submit(
     Path(id): Path<String>,
     Form(f): Form<ReferralForm>,
 ) -> Result<Response, AppError> {
-    caller.cases("referral").refer(&id, f.request()).await?;
+    caller.cases("referral").refer(&id, f.request()?).await?;
     Ok(back(&id))
 }
 
-/// `POST /cases/{id}/referrals/{ref}/approve`
+/// `POST /cases/{id}/referrals/{ref}/approve`: a second person approves an override.
 pub async fn referral_approve(
     caller: Caller,
     Path((id, referral)): Path<(String, String)>,
@@ -72,16 +134,107 @@ pub async fn referral_approve(
     Ok(back(&id))
 }
 
-/// Refer a case to a partner agency (consent, or an override a supervisor approves).
-#[utoipa::path(post, path = "/api/v1/cases/{id}/referrals", tag = "cases", params(("id" = String, Path)), request_body = baoho_store::ReferralRequest,
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefusalForm {
+    /// Why the referral must not go (at least 15 characters).
+    #[serde(default)]
+    #[schema(min_length = 15, max_length = 2000)]
+    pub reason: String,
+}
+
+/// `POST /cases/{id}/referrals/{ref}/refuse`: a second person refuses an override.
+pub async fn referral_refuse(
+    caller: Caller,
+    Path((id, referral)): Path<(String, String)>,
+    Form(f): Form<RefusalForm>,
+) -> Result<Response, AppError> {
+    caller
+        .cases("referral refusal")
+        .refuse_referral(&id, &referral, &f.reason)
+        .await?;
+    Ok(back(&id))
+}
+
+/// Refer a case to a partner agency: with a consent record it is sent at once; without, it
+/// needs `override_reason` and waits for a second person's approval.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/referrals", tag = "cases", params(("id" = String, Path)), request_body = baoho_store::NewReferral,
     responses((status = 201, body = baoho_store::Referral), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn api_refer(
     caller: Caller,
     Path(id): Path<String>,
-    Json(req): Json<baoho_store::ReferralRequest>,
+    Json(req): Json<baoho_store::NewReferral>,
 ) -> Result<Response, AppError> {
     let r = caller.cases("referral").refer(&id, req).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+/// A referral as the case page lists it, with the names and labels in the reader's language.
+pub struct ReferralRow {
+    pub r: baoho_store::Referral,
+    pub requested_by: String,
+    /// Who consented (with the guardian's or representative's name), to what, how, and who
+    /// recorded it: empty for an override and for referrals made before consent records.
+    pub consent_by: String,
+    pub consent_purpose: String,
+    pub consent_method: String,
+    pub recorded_by: String,
+    /// The second person's decision on an override: who and when (and why, refused).
+    pub decided_by: String,
+    /// The reader may approve or refuse it (an override awaiting approval they did not ask for).
+    pub can_decide: bool,
+    /// An override the reader asked for, awaiting someone else's decision.
+    pub own: bool,
+}
+
+/// The case page's referral rows (`may_approve`: the reader's role approves overrides).
+pub(crate) fn referral_rows(
+    t: &Tr,
+    me: &str,
+    may_approve: bool,
+    referrals: Vec<baoho_store::Referral>,
+    name_of: &dyn Fn(&str) -> String,
+) -> Vec<ReferralRow> {
+    referrals
+        .into_iter()
+        .map(|r| {
+            let rec = r.consent_record.as_ref();
+            let consent_by = rec
+                .map(|k| {
+                    let key = format!("referral.consent_by.{}", k.given_by.as_str());
+                    let who = t.s(&key);
+                    match &k.given_by_name {
+                        Some(n) => format!("{who}: {n}"),
+                        None => who.to_owned(),
+                    }
+                })
+                .unwrap_or_default();
+            ReferralRow {
+                requested_by: name_of(&r.requested_by),
+                consent_purpose: rec
+                    .map(|k| {
+                        t.s(&format!("referral.consent_purpose.{}", k.purpose.as_str()))
+                            .to_owned()
+                    })
+                    .unwrap_or_default(),
+                consent_method: rec
+                    .map(|k| {
+                        t.s(&format!("referral.consent_method.{}", k.method.as_str()))
+                            .to_owned()
+                    })
+                    .unwrap_or_default(),
+                recorded_by: rec.map(|k| name_of(&k.recorded_by)).unwrap_or_default(),
+                decided_by: r
+                    .decision
+                    .as_ref()
+                    .map(|d| name_of(&d.by))
+                    .unwrap_or_default(),
+                can_decide: may_approve && r.status == "awaiting_approval" && r.requested_by != me,
+                own: r.status == "awaiting_approval" && r.requested_by == me,
+                consent_by,
+                r,
+            }
+        })
+        .collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -189,7 +342,8 @@ pub async fn api_referral_answer(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A supervisor approves a referral sent without the person's consent: it goes out.
+/// A second person approves a referral sent without the person's consent: it goes out. The
+/// one who asked for it, and a mission officer, get 403.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/referrals/{referral}/approval", tag = "cases",
     params(("id" = String, Path), ("referral" = String, Path)),
     responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody)))]
@@ -200,6 +354,24 @@ pub async fn api_referral_approve(
     caller
         .cases("referral approval")
         .approve_referral(&id, &referral)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A second person refuses a referral sent without the person's consent, with a reason: it is
+/// never sent, and its sender is told. The one who asked for it, and a mission officer, get
+/// 403.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/referrals/{referral}/refusal", tag = "cases",
+    params(("id" = String, Path), ("referral" = String, Path)), request_body = RefusalForm,
+    responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn api_referral_refuse(
+    caller: Caller,
+    Path((id, referral)): Path<(String, String)>,
+    Json(f): Json<RefusalForm>,
+) -> Result<StatusCode, AppError> {
+    caller
+        .cases("referral refusal")
+        .refuse_referral(&id, &referral, &f.reason)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -225,6 +397,13 @@ pub(super) fn routes() -> Vec<crate::routes::Route> {
         )
         .recent(),
         Route::api(Staff, routes!(api_referral_approve)).recent(),
+        Route::page(
+            Method::POST,
+            "/cases/{id}/referrals/{referral}/refuse",
+            Staff,
+            referral_refuse,
+        ),
+        Route::api(Staff, routes!(api_referral_refuse)),
         Route::page(
             Method::POST,
             "/cases/{id}/referrals/{referral}/answer",

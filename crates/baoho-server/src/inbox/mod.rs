@@ -1,5 +1,7 @@
 //! The partner's inbox: referrals sent to a partner agency, read and answered by its liaisons
-//! (pages and JSON API). Reached only through the inbox handle issued for the caller.
+//! (pages and JSON API). Reached only through the inbox handle issued for the caller: the
+//! snapshot frozen when the referral was made, and of the consent its purpose and day; never
+//! the case or a person's record (ADR 0019).
 
 use crate::caller::Caller;
 use crate::cases::type_name;
@@ -23,7 +25,7 @@ fn inbox(caller: &Caller) -> baoho_store::Inbox {
 #[template(path = "inbox/inbox.html")]
 pub struct InboxPage {
     pub c: Chrome,
-    pub items: Vec<baoho_store::Referral>,
+    pub items: Vec<baoho_store::InboxReferral>,
 }
 
 /// `GET /inbox`: referrals to my agency.
@@ -36,7 +38,7 @@ pub async fn inbox_page(caller: Caller, c: Chrome) -> Result<InboxPage, AppError
 #[template(path = "inbox/referral.html")]
 pub struct ReferralPage {
     pub c: Chrome,
-    pub r: baoho_store::Referral,
+    pub r: baoho_store::InboxReferral,
     pub type_name: String,
 }
 
@@ -73,10 +75,11 @@ pub async fn referral_respond(
     Ok(Redirect::to(&format!("/inbox/{id}")).into_response())
 }
 
-/// Referrals sent to your agency (partner liaisons).
+/// Referrals sent to your agency (partner liaisons): each with only the fields chosen for you,
+/// as they were when it was made, and the consent's purpose and day.
 #[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox",
-    responses((status = 200, body = Vec<baoho_store::Referral>), (status = 403, body = ProblemBody)))]
-pub async fn api_inbox(caller: Caller) -> Result<Json<Vec<baoho_store::Referral>>, AppError> {
+    responses((status = 200, body = Vec<baoho_store::InboxReferral>), (status = 403, body = ProblemBody)))]
+pub async fn api_inbox(caller: Caller) -> Result<Json<Vec<baoho_store::InboxReferral>>, AppError> {
     Ok(Json(inbox(&caller).list().await?))
 }
 

@@ -80,7 +80,8 @@ async fn every_route_is_guarded_as_declared() {
     app.stop().await;
 }
 
-/// One person per mission, created by HQ; the Seoul person is referred to the police.
+/// One person per mission, created by HQ; the Seoul person carries an old person-level grant
+/// to the police.
 async fn three_missions(app: &TestApp) -> Vec<(String, &'static str, &'static str)> {
     app.account("hq.maker", Role::HqOfficer, "CD", true).await;
     let hq = app.login("hq.maker").await;
@@ -97,32 +98,21 @@ async fn three_missions(app: &TestApp) -> Vec<(String, &'static str, &'static st
         let v: Value = r.json().await.unwrap();
         out.push((v["id"].as_str().unwrap().to_owned(), name, mission));
     }
-    // A referral to the police (through the store's handle, as a case would do it).
-    let who = baoho_store::Accounts::new(app.db.store.as_ref());
-    let acc = who.by_username("hq.maker").await.unwrap().unwrap();
-    let ident = who.identity(&acc).await.unwrap();
-    baoho_store::Persons::new(
-        app.db.store.as_ref(),
-        app.keys.clone(),
-        baoho_store::AccessCtx {
-            who: ident,
-            request_id: "test".into(),
-            purpose: String::new(),
-            at: chrono::Utc::now(),
-        },
-    )
-    .refer(&out[1].0, "MPS")
-    .await
-    .unwrap();
+    // A person-level grant to the police as the old `Persons::refer` wrote it: it opens
+    // nothing (a partner reads only referral snapshots, ADR 0019).
+    baoho_store::testing::legacy_person_referral(&app.db, &out[1].0, "MPS").await;
     out
 }
 
 /// What the policy should allow, written out independently of the code under test.
-fn expected(role: Role, agency: &str, mission: &str, verb: &str) -> bool {
+/// (No role is limited by the verb any more: partners, who were read-only, now reach no
+/// person at all.)
+fn expected(role: Role, agency: &str, mission: &str, _verb: &str) -> bool {
     match role {
         Role::HqOfficer => true,
         Role::MissionOfficer | Role::HeadOfMission => agency == mission,
-        Role::PartnerLiaison => mission == "EMB-KR-SEOUL" && (verb == "read" || verb == "search"),
+        // Partners read referral snapshots in their inbox, never a person (ADR 0019).
+        Role::PartnerLiaison => false,
         Role::Analyst | Role::Administrator | Role::Auditor => false,
     }
 }

@@ -12,6 +12,7 @@ mod audit;
 mod bad_input;
 mod browser;
 mod cases;
+mod consent;
 mod inbox;
 mod login;
 mod pages;

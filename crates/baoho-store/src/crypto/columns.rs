@@ -161,6 +161,16 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "response",
     },
     EncryptedColumn {
+        table: "case_referral",
+        id_column: "id",
+        column: "consent_by_name",
+    },
+    EncryptedColumn {
+        table: "case_referral",
+        id_column: "id",
+        column: "refusal_reason",
+    },
+    EncryptedColumn {
         table: "case_transfer",
         id_column: "id",
         column: "reason",

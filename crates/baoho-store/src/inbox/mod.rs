@@ -1,12 +1,16 @@
 //! The partner agencies' side of referrals: their inbox and their answers.
 //!
 //! Partners reach referrals only through [`Inbox`], issued for their identity: a referral to
-//! another agency does not exist for them (404 and a denied audit row). They never see the
-//! case itself.
+//! another agency, or one not sent (an override awaiting approval, or refused), does not exist
+//! for them (404 and a denied audit row). They see the snapshot frozen when it was made and of
+//! the consent only its purpose and day ([`InboxReferral`]); never the case, never a person's
+//! record (ADR 0019).
 
 use crate::accounts::uuid_v7;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome};
-use crate::cases::referrals::{REFERRAL_COLUMNS, RESPONSES, Referral, invalid, referral_from_row};
+use crate::cases::referrals::{
+    InboxReferral, PARTNER_VISIBLE_SQL, REFERRAL_COLUMNS, RESPONSES, invalid, referral_from_row,
+};
 use crate::crypto::{Aad, Keyring};
 use crate::db::{AuditTx, Commit, Db, Dialect, on_db};
 use crate::persons::AccessCtx;
@@ -14,6 +18,9 @@ use crate::{Result, Store, StoreError};
 use baoho_domain::access::Role;
 use sqlx::Row;
 use std::sync::Arc;
+
+/// The statuses of [`PARTNER_VISIBLE_SQL`].
+const PARTNER_VISIBLE: &[&str] = &["sent", "acknowledged", "accepted", "declined", "done"];
 
 /// A partner agency's inbox, issued for one identity.
 pub struct Inbox {
@@ -45,12 +52,12 @@ impl Inbox {
     }
 
     /// Referrals sent to my agency, newest first.
-    pub async fn list(&self) -> Result<Vec<Referral>> {
+    pub async fn list(&self) -> Result<Vec<InboxReferral>> {
         if !self.is_partner() {
             return Err(StoreError::Forbidden);
         }
         let sql = format!(
-            "SELECT {REFERRAL_COLUMNS} FROM case_referral r WHERE r.agency_code = $1 AND r.status <> 'awaiting_approval' ORDER BY r.created_at DESC LIMIT 500"
+            "SELECT {REFERRAL_COLUMNS} FROM case_referral r WHERE r.agency_code = $1 AND r.status IN {PARTNER_VISIBLE_SQL} ORDER BY r.created_at DESC LIMIT 500"
         );
         let entry = self.entry(AuditAction::Search, AuditOutcome::Allowed, "");
         on_db!(self.db, |pool| {
@@ -58,9 +65,9 @@ impl Inbox {
                 .bind(&self.ctx.who.agency.code)
                 .fetch_all(pool)
                 .await?;
-            let out: Result<Vec<Referral>> = rows
+            let out: Result<Vec<InboxReferral>> = rows
                 .iter()
-                .map(|r| referral_from_row(&self.keys, r))
+                .map(|r| referral_from_row(&self.keys, r).map(InboxReferral::from))
                 .collect();
             let mut tx = pool.begin_write(&self.db).await?;
             tx.audit(&entry).await?;
@@ -70,7 +77,7 @@ impl Inbox {
     }
 
     /// One referral; another agency's, or a missing one, is NotFound with a denied row.
-    pub async fn get(&self, id: &str) -> Result<Referral> {
+    pub async fn get(&self, id: &str) -> Result<InboxReferral> {
         let sql = format!(
             "SELECT {REFERRAL_COLUMNS}, r.agency_code AS owner FROM case_referral r WHERE r.id = $1"
         );
@@ -86,13 +93,13 @@ impl Inbox {
                     let status: String = r.try_get("status")?;
                     self.is_partner()
                         && owner == self.ctx.who.agency.code
-                        && status != "awaiting_approval"
+                        && PARTNER_VISIBLE.contains(&status.as_str())
                 }
                 None => false,
             };
             match row {
                 Some(r) if mine => {
-                    let out = referral_from_row(&self.keys, &r)?;
+                    let out = InboxReferral::from(referral_from_row(&self.keys, &r)?);
                     tx.audit(&self.entry(AuditAction::Read, AuditOutcome::Allowed, id))
                         .await?;
                     tx.commit_in(&self.db).await?;

@@ -46,17 +46,9 @@ impl Persons {
                     )
                 }
             }
-            Role::PartnerLiaison => {
-                let a = p(&who.agency.code, &mut params);
-                format!(
-                    "EXISTS (SELECT 1 FROM person_referral r WHERE r.person_rid = p.rid AND r.agency_code = {a})"
-                )
-            }
+            // Partners read referral snapshots in their inbox, never the registry (ADR 0019).
             _ => "1 = 0".to_owned(),
         };
-        if who.role == Role::PartnerLiaison {
-            return (place, params);
-        }
         let me = p(&who.account_id, &mut params);
         (
             format!(

@@ -1,5 +1,6 @@
-//! Who else may see a person: assignment to an officer, referral to an agency, and
-//! break-glass access (time-limited, with a reason, audited).
+//! Who else may see a person: assignment to an officer, and break-glass access
+//! (time-limited, with a reason, audited). A partner agency never reads a person's record: it
+//! receives a case referral's snapshot (`cases::referrals`, ADR 0019).
 
 use super::*;
 
@@ -18,26 +19,6 @@ impl Persons {
             let entry = self
                 .entry(AuditAction::Update, AuditOutcome::Allowed, &s.id)
                 .purpose(format!("assign {}", safe_object_id(account_id)));
-            tx.audit(&entry).await?;
-            tx.commit_in(&self.db).await?;
-        });
-        Ok(())
-    }
-
-    /// Refer a person to a partner agency (its liaison may then read them). Audited `disclose`.
-    pub async fn refer(&self, id: &str, agency_code: &str) -> Result<()> {
-        on_db!(self.db, |pool| {
-            let (mut tx, (s, _)) = self
-                .begin_gated(pool, id, Verb::Edit, AuditAction::Disclose)
-                .await?;
-            sqlx::query("INSERT INTO person_referral (person_rid, agency_code) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(s.rid)
-                .bind(agency_code)
-                .execute(&mut *tx)
-                .await?;
-            let entry = self
-                .entry(AuditAction::Disclose, AuditOutcome::Allowed, &s.id)
-                .purpose(format!("referral to {}", safe_object_id(agency_code)));
             tx.audit(&entry).await?;
             tx.commit_in(&self.db).await?;
         });

@@ -110,13 +110,22 @@ contract!(persons_outside_scope_do_not_exist, async |s: &dyn Store| {
                 || matches!(found, Err(StoreError::Forbidden))
         );
     }
-    // HQ sees it; a referral opens it to the police, read-only.
+    // HQ sees it; the police never read a person (only referral snapshots, ADR 0019).
     let h_hq = hq.persons();
     assert!(h_hq.get(&p.id).await.is_ok());
-    h_tokyo.refer(&p.id, "MPS").await.unwrap();
     let h_police = police.persons();
-    assert!(h_police.get(&p.id).await.is_ok());
-    assert_eq!(h_police.search(&search("hoa")).await.unwrap().hits.len(), 1);
+    assert!(matches!(
+        h_police.get(&p.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        h_police
+            .search(&search("hoa"))
+            .await
+            .unwrap()
+            .hits
+            .is_empty()
+    );
     assert!(matches!(
         h_police.update(&p.id, 1, p.data.clone()).await,
         Err(StoreError::NotFound)

@@ -65,9 +65,14 @@ async fn hotline_intake_to_approved_closure() {
     page.type_into("#purpose", "Xác minh nhân thân trước khi về nước")
         .await;
     page.click("input[name='f_documents']").await;
-    page.click("#consent").await;
+    // Consent given by the person, for verification, on the phone (today by default).
+    page.click("#basis-given").await;
+    page.choose("#consent_purpose", "identity_verification")
+        .await;
+    page.choose("#consent_method", "phone").await;
     page.click("#referral-submit").await;
     page.sees("#referrals", "đã gửi").await;
+    page.sees("#referrals", "qua điện thoại").await;
     // Each status is waited for on the page the change brings (the one before says another).
     for (to, shown) in [("in_progress", "Đang xử lý"), ("resolved", "Đã giải quyết")] {
         page.choose("#status", to).await;

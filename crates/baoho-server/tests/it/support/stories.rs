@@ -17,7 +17,7 @@ pub use baoho_domain::case::Status;
 pub use baoho_domain::person::PersonInput;
 pub use baoho_store::cases::transfers::Transfer;
 pub use baoho_store::testing::{override_referral, referral};
-pub use baoho_store::{CaseIntake, NewEvent, ReferralRequest};
+pub use baoho_store::{CaseIntake, NewEvent, NewReferral as ReferralRequest};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};

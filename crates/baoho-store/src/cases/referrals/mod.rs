@@ -1,10 +1,13 @@
 //! Referrals of a case to a partner agency, and the partner's inbox.
 //!
-//! A referral carries a snapshot of only the fields the officer chose for the receiver,
-//! encrypted at rest; it needs the person's consent, or an override with a written reason that
-//! a supervisor approves before anything is sent. Partners reach referrals only through
-//! [`Inbox`](crate::inbox::Inbox), issued for their identity: a referral to another agency does not exist for them
-//! (404 and a denied audit row). They never see the case itself.
+//! A referral carries a snapshot of only the fields the officer chose for the receiver, frozen
+//! when it is made and encrypted at rest; the partner never reaches the live case or person
+//! (ADR 0019). It needs the person's consent, kept as a record (who consented — the person, a
+//! guardian or a representative — to which purpose, on which day, how, and who recorded it), or
+//! an override with a written reason that a second person approves or refuses before anything
+//! is sent: never the one who asked. Partners reach referrals only through
+//! [`Inbox`](crate::inbox::Inbox), issued for their identity: a referral to another agency, or
+//! one not sent yet, does not exist for them (404 and a denied audit row).
 //!
 //! A foreign state (`STATE-<ISO alpha-2>`) has no inbox in Baoho: its referral goes out through
 //! the diplomatic channel as a printed letter carrying the same snapshot, and the case's own
@@ -19,7 +22,7 @@ use crate::db::{AuditTx, Commit, Dialect, on_db};
 use crate::{Result, StoreError};
 use baoho_domain::access::{AgencyKind, Role, Verb};
 use baoho_domain::person::{Document, FieldError, NextOfKin, Sex};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -33,22 +36,157 @@ pub const FIELDS: &[&str] = &[
     "summary",
 ];
 
+/// A code list (an enum whose JSON and SQL form is its snake_case code).
+macro_rules! code_list {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $code:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$v),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $code),+ }
+            }
+
+            /// The value for a code, if it is one of the list.
+            pub fn parse(code: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == code)
+            }
+        }
+    };
+}
+
+code_list! {
+    /// Who gave consent.
+    ConsentGiver {
+        /// The person themself.
+        Person = "person",
+        /// A parent or legal guardian (a minor, a person who cannot decide).
+        Guardian = "guardian",
+        /// A representative the person chose (a lawyer, a relative with authority).
+        Representative = "representative",
+    }
+}
+
+code_list! {
+    /// What the person agreed their information is shared for (a fixed list: the page shows
+    /// each in Vietnamese and English).
+    ConsentPurpose {
+        IdentityVerification = "identity_verification",
+        ReturnReception = "return_reception",
+        ProtectionSupport = "protection_support",
+        FamilyContact = "family_contact",
+        LegalProceedings = "legal_proceedings",
+        Reintegration = "reintegration",
+    }
+}
+
+code_list! {
+    /// How consent was given.
+    ConsentMethod {
+        InPerson = "in_person",
+        Phone = "phone",
+        Written = "written",
+    }
+}
+
+/// The consent an officer records with a referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConsentInput {
+    pub given_by: ConsentGiver,
+    /// The guardian's or representative's name (required for them; left empty for the person).
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub given_by_name: String,
+    pub purpose: ConsentPurpose,
+    /// The day consent was given (not in the future).
+    pub given_on: NaiveDate,
+    pub method: ConsentMethod,
+}
+
 /// What the officer asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ReferralRequest {
+pub struct NewReferral {
     /// `MPS` (police), `MND` (defence), `P-<province code>` or `STATE-<ISO alpha-2>` (a partner
     /// state, through the diplomatic channel).
+    #[schema(min_length = 1)]
     pub agency: String,
     /// What the partner is asked to do (verify identity, receive at the border…).
+    #[schema(min_length = 1, max_length = 500)]
     pub purpose: String,
     /// Which of `identity`, `hometown`, `documents`, `family`, `location`, `summary` to send.
+    #[schema(min_items = 1)]
     pub fields: Vec<String>,
-    /// The person agreed to the referral.
+    /// The consent record; absent or `null`: sent without consent, which needs
+    /// `override_reason` and a second person's approval.
     #[serde(default)]
-    pub consent: bool,
-    /// Without consent: why the referral must go anyway (a supervisor approves it).
+    pub consent: Option<ConsentInput>,
+    /// Without consent: why the referral must go anyway (at least 15 characters; another
+    /// supervisor approves it).
     #[serde(default)]
     pub override_reason: String,
+}
+
+/// The first referral request, with consent as a bare yes/no. Kept so that older Rust callers
+/// build: without consent it is an override as before; with `consent: true` it is refused
+/// (`referral.error.consent_record`), since consent is now a record — use [`NewReferral`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralRequest {
+    pub agency: String,
+    pub purpose: String,
+    pub fields: Vec<String>,
+    #[serde(default)]
+    pub consent: bool,
+    #[serde(default)]
+    pub override_reason: String,
+}
+
+/// Either request shape, for [`Cases::refer`].
+#[derive(Debug, Clone)]
+pub enum ReferralInput {
+    New(NewReferral),
+    /// A bare consent flag (`consent: true` is refused).
+    Bare(ReferralRequest),
+}
+
+impl From<NewReferral> for ReferralInput {
+    fn from(r: NewReferral) -> Self {
+        ReferralInput::New(r)
+    }
+}
+
+impl From<ReferralRequest> for ReferralInput {
+    fn from(r: ReferralRequest) -> Self {
+        ReferralInput::Bare(r)
+    }
+}
+
+/// The consent as recorded with a referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConsentRecord {
+    pub given_by: ConsentGiver,
+    /// The guardian's or representative's name (encrypted at rest).
+    pub given_by_name: Option<String>,
+    pub purpose: ConsentPurpose,
+    pub given_on: NaiveDate,
+    pub method: ConsentMethod,
+    /// The account that recorded it (the referral's sender).
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A second person's decision on a referral without consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OverrideDecision {
+    pub approved: bool,
+    /// The account that decided (never the sender).
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// Why it was refused (empty when approved).
+    pub reason: String,
 }
 
 /// One person as a partner receives them.
@@ -73,7 +211,7 @@ pub struct Snapshot {
     pub persons: Vec<PersonSnapshot>,
 }
 
-/// A referral as either side sees it.
+/// A referral as the case's side sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Referral {
     pub id: String,
@@ -84,7 +222,16 @@ pub struct Referral {
     pub purpose: String,
     /// `given` or `override`.
     pub consent: String,
-    /// `awaiting_approval`, `sent`, `acknowledged`, `accepted`, `declined`, `done`.
+    /// Who consented, to what, when and how (`null` for an override, and for referrals made
+    /// before consent records).
+    pub consent_record: Option<ConsentRecord>,
+    /// Why it went without consent (`null` with consent).
+    pub override_reason: Option<String>,
+    /// The second person's decision on an override (`null` until decided, and with consent).
+    pub decision: Option<OverrideDecision>,
+    /// The account that made the referral.
+    pub requested_by: String,
+    /// `awaiting_approval`, `refused`, `sent`, `acknowledged`, `accepted`, `declined`, `done`.
     pub status: String,
     pub snapshot: Snapshot,
     pub response: String,
@@ -92,14 +239,61 @@ pub struct Referral {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A referral as the partner sees it: the snapshot, and of the consent only its basis, its
+/// purpose and its day (not who gave it, how, or who recorded it; not an override's reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InboxReferral {
+    pub id: String,
+    pub agency: String,
+    pub purpose: String,
+    /// `given`, or `override` (sent without the person's consent, approved by a second person).
+    pub consent: String,
+    pub consent_purpose: Option<ConsentPurpose>,
+    pub consent_given_on: Option<NaiveDate>,
+    /// `sent`, `acknowledged`, `accepted`, `declined` or `done`.
+    pub status: String,
+    pub snapshot: Snapshot,
+    pub response: String,
+    /// When it was sent to the partner (an override: when it was approved).
+    pub received_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Referral> for InboxReferral {
+    fn from(r: Referral) -> Self {
+        let received_at = match &r.decision {
+            Some(d) if d.approved => d.at,
+            _ => r.created_at,
+        };
+        InboxReferral {
+            consent_purpose: r.consent_record.as_ref().map(|c| c.purpose),
+            consent_given_on: r.consent_record.as_ref().map(|c| c.given_on),
+            id: r.id,
+            agency: r.agency,
+            purpose: r.purpose,
+            consent: r.consent,
+            status: r.status,
+            snapshot: r.snapshot,
+            response: r.response,
+            received_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
 pub const STATUSES: &[&str] = &[
     "awaiting_approval",
+    "refused",
     "sent",
     "acknowledged",
     "accepted",
     "declined",
     "done",
 ];
+/// The statuses in which a partner sees a referral (as SQL): sent, and answered.
+pub(crate) const PARTNER_VISIBLE_SQL: &str =
+    "('sent', 'acknowledged', 'accepted', 'declined', 'done')";
+
 /// What a partner may answer.
 pub const RESPONSES: &[&str] = &["acknowledged", "accepted", "declined", "done"];
 
@@ -136,40 +330,109 @@ pub(crate) fn invalid(field: &str, code: &'static str) -> StoreError {
     }])
 }
 
+/// Decrypt an optional envelope of `case_referral.<column>` for row `id`.
+fn open_opt(keys: &Keyring, column: &str, id: &str, env: Option<String>) -> Result<Option<String>> {
+    match env {
+        Some(env) => Ok(Some(
+            keys.decrypt_string(&Aad::new("case_referral", column, id), &env)?
+                .to_string(),
+        )),
+        None => Ok(None),
+    }
+}
+
+fn code<T>(parse: fn(&str) -> Option<T>, raw: &str) -> Result<T> {
+    parse(raw).ok_or_else(|| StoreError::Invalid(format!("unknown code {raw:?} in a referral")))
+}
+
 pub(crate) fn referral_from_row<R: Row>(keys: &Keyring, r: &R) -> Result<Referral>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     Option<String>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     DateTime<Utc>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<DateTime<Utc>>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<NaiveDate>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let id: String = r.try_get("id")?;
     let snap: String = r.try_get("snapshot")?;
     let snap = keys.decrypt_string(&Aad::new("case_referral", "snapshot", &id), &snap)?;
-    let response: Option<String> = r.try_get("response")?;
-    let response = match response {
-        Some(env) => keys
-            .decrypt_string(&Aad::new("case_referral", "response", &id), &env)?
-            .to_string(),
-        None => String::new(),
-    };
+    let response = open_opt(keys, "response", &id, r.try_get("response")?)?.unwrap_or_default();
     let agency: String = r.try_get("agency_code")?;
+    let created_at: DateTime<Utc> = r.try_get("created_at")?;
+    let requested_by: String = r.try_get("created_by")?;
+    let by: Option<String> = r.try_get("consent_by")?;
+    let purpose: Option<String> = r.try_get("consent_purpose")?;
+    let on: Option<NaiveDate> = r.try_get("consent_on")?;
+    let method: Option<String> = r.try_get("consent_method")?;
+    let consent_record = match (by, purpose, on, method) {
+        (Some(by), Some(purpose), Some(on), Some(method)) => Some(ConsentRecord {
+            given_by: code(ConsentGiver::parse, &by)?,
+            given_by_name: open_opt(keys, "consent_by_name", &id, r.try_get("consent_by_name")?)?,
+            purpose: code(ConsentPurpose::parse, &purpose)?,
+            given_on: on,
+            method: code(ConsentMethod::parse, &method)?,
+            recorded_by: r
+                .try_get::<Option<String>, _>("consent_recorded_by")?
+                .unwrap_or_else(|| requested_by.clone()),
+            recorded_at: created_at,
+        }),
+        _ => None,
+    };
+    let decided_at: Option<DateTime<Utc>> = r.try_get("decided_at")?;
+    let approved_by: Option<String> = r.try_get("approved_by")?;
+    let refused_by: Option<String> = r.try_get("refused_by")?;
+    let decision = match (decided_at, approved_by, refused_by) {
+        (Some(at), Some(by), None) => Some(OverrideDecision {
+            approved: true,
+            by,
+            at,
+            reason: String::new(),
+        }),
+        (Some(at), None, Some(by)) => Some(OverrideDecision {
+            approved: false,
+            by,
+            at,
+            reason: open_opt(keys, "refusal_reason", &id, r.try_get("refusal_reason")?)?
+                .unwrap_or_default(),
+        }),
+        _ => None,
+    };
     Ok(Referral {
         snapshot: serde_json::from_str(&snap).map_err(|e| StoreError::Invalid(e.to_string()))?,
-        id,
+        override_reason: open_opt(keys, "override_reason", &id, r.try_get("override_reason")?)?,
         channel: channel_of(&agency).into(),
         agency,
         purpose: r.try_get("purpose")?,
         consent: r.try_get("consent")?,
+        consent_record,
+        decision,
+        requested_by,
         status: r.try_get("status")?,
         response,
-        created_at: r.try_get("created_at")?,
+        created_at,
         updated_at: r.try_get("updated_at")?,
+        id,
     })
 }
 
-pub(crate) const REFERRAL_COLUMNS: &str = "r.id, r.agency_code, r.purpose, r.consent, r.status, r.snapshot, r.response, r.created_at, r.updated_at";
+pub(crate) const REFERRAL_COLUMNS: &str = "r.id, r.agency_code, r.purpose, r.consent, r.override_reason, r.status, r.snapshot, r.response, r.created_at, r.created_by, r.updated_at, \
+     r.consent_by, r.consent_by_name, r.consent_purpose, r.consent_on, r.consent_method, r.consent_recorded_by, \
+     r.approved_by, r.refused_by, r.refusal_reason, r.decided_at";
 
+/// At least 15 characters of words (an override's or a refusal's reason).
+fn says_enough(reason: &str) -> bool {
+    reason
+        .split_whitespace()
+        .collect::<String>()
+        .chars()
+        .count()
+        >= 15
+}
+
+/// Who may approve or refuse an override of the case of `mission` (never the one who asked
+/// for it: the decision checks that): a head of that mission, a head at
+/// headquarters, or a headquarters officer (ADR 0019). A mission officer never does.
 fn may_approve(who: &crate::Identity, mission: &str) -> bool {
     match who.role {
         Role::HeadOfMission => {
@@ -181,43 +444,63 @@ fn may_approve(who: &crate::Identity, mission: &str) -> bool {
 }
 
 impl Cases {
-    /// Refer a case to a partner agency with a snapshot of the chosen fields. With consent it
-    /// is sent at once; an override waits for a supervisor (unless the requester is one).
-    pub async fn refer(&self, case_id: &str, req: ReferralRequest) -> Result<Referral> {
+    /// Refer a case to a partner agency with a snapshot of the chosen fields, frozen now. With
+    /// a consent record it is sent at once; without, it waits for a second person's approval
+    /// ([`Cases::approve_referral`]), whoever asks.
+    pub async fn refer(&self, case_id: &str, req: impl Into<ReferralInput>) -> Result<Referral> {
+        let req = match req.into() {
+            ReferralInput::New(r) => r,
+            ReferralInput::Bare(r) if r.consent => {
+                return Err(invalid("consent", "referral.error.consent_record"));
+            }
+            ReferralInput::Bare(r) => NewReferral {
+                agency: r.agency,
+                purpose: r.purpose,
+                fields: r.fields,
+                consent: None,
+                override_reason: r.override_reason,
+            },
+        };
         let agency = req.agency.trim().to_ascii_uppercase();
         let mut errs = Vec::new();
-        if !valid_agency(&agency) {
+        let mut err = |field: &str, code: &'static str| {
             errs.push(FieldError {
-                field: "agency".into(),
-                code: "referral.error.agency",
-            });
+                field: field.into(),
+                code,
+            })
+        };
+        if !valid_agency(&agency) {
+            err("agency", "referral.error.agency");
         }
         let purpose = baoho_domain::text::nfc(req.purpose.trim());
         if purpose.is_empty() || purpose.chars().count() > 500 {
-            errs.push(FieldError {
-                field: "purpose".into(),
-                code: "referral.error.purpose",
-            });
+            err("purpose", "referral.error.purpose");
         }
         if req.fields.is_empty() || req.fields.iter().any(|f| !FIELDS.contains(&f.as_str())) {
-            errs.push(FieldError {
-                field: "fields".into(),
-                code: "referral.error.fields",
-            });
+            err("fields", "referral.error.fields");
         }
+        let at = self.ctx().at;
         let reason = baoho_domain::text::nfc(req.override_reason.trim());
-        if !req.consent
-            && reason
-                .split_whitespace()
-                .collect::<String>()
-                .chars()
-                .count()
-                < 15
-        {
-            errs.push(FieldError {
-                field: "override_reason".into(),
-                code: "referral.error.consent",
-            });
+        let mut consent_name = String::new();
+        match &req.consent {
+            None if !says_enough(&reason) => err("override_reason", "referral.error.consent"),
+            None => {}
+            Some(c) => {
+                consent_name = baoho_domain::text::nfc(c.given_by_name.trim());
+                let named = !consent_name.is_empty()
+                    && consent_name.chars().count() <= 200
+                    && !consent_name.chars().any(char::is_control);
+                if c.given_by != ConsentGiver::Person && !named {
+                    err("consent.given_by_name", "referral.error.consent_name");
+                }
+                if c.given_by == ConsentGiver::Person {
+                    consent_name.clear();
+                }
+                // A day ahead of UTC at most: Viet Nam and the missions east of it are ahead.
+                if c.given_on > (at + chrono::Duration::days(1)).date_naive() {
+                    err("consent.given_on", "referral.error.consent_date");
+                }
+            }
         }
         if !errs.is_empty() {
             return Err(StoreError::Validation(errs));
@@ -262,25 +545,31 @@ impl Cases {
             persons,
         };
         let who = self.ctx().who.clone();
-        let supervisor = may_approve(&who, &case.summary.mission);
-        let (consent, status, approved_by) = if req.consent {
-            ("given", "sent", None)
-        } else if supervisor {
-            ("override", "sent", Some(who.account_id.clone()))
-        } else {
-            ("override", "awaiting_approval", None)
+        let (consent, status) = match req.consent {
+            Some(_) => ("given", "sent"),
+            // Never approved by the one who asks, whatever their role (ADR 0019).
+            None => ("override", "awaiting_approval"),
         };
         let id = uuid_v7();
         let keys = self.keys_ref();
         let snap_json =
             serde_json::to_string(&snapshot).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let snap_env = keys.encrypt_str(&Aad::new("case_referral", "snapshot", &id), &snap_json)?;
-        let reason_env = if req.consent {
+        let reason_env = match req.consent {
+            Some(_) => None,
+            None => {
+                Some(keys.encrypt_str(&Aad::new("case_referral", "override_reason", &id), &reason)?)
+            }
+        };
+        let name_env = if consent_name.is_empty() {
             None
         } else {
-            Some(keys.encrypt_str(&Aad::new("case_referral", "override_reason", &id), &reason)?)
+            Some(keys.encrypt_str(
+                &Aad::new("case_referral", "consent_by_name", &id),
+                &consent_name,
+            )?)
         };
-        let at = self.ctx().at;
+        let c = req.consent.as_ref();
         let entry = AuditEntry::new(
             at,
             &who.account_id,
@@ -290,7 +579,16 @@ impl Cases {
         .role(who.role.as_str())
         .agency(&who.agency.code)
         .object("case", &case.summary.id)
-        .purpose(format!("referral {id} to {agency}: {status}"))
+        .purpose(match c {
+            Some(c) => format!(
+                "referral {id} to {agency}: {status}; consent of the {} for {}, {} on {}",
+                c.given_by.as_str(),
+                c.purpose.as_str(),
+                c.method.as_str(),
+                c.given_on
+            ),
+            None => format!("referral {id} to {agency}: {status} (no consent)"),
+        })
         .request(&self.ctx().request_id);
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
@@ -299,9 +597,14 @@ impl Cases {
                 .bind(&case.summary.id)
                 .fetch_one(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO case_referral (id, case_rid, agency_code, purpose, consent, override_reason, status, snapshot, created_at, created_by, approved_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9)")
+            sqlx::query("INSERT INTO case_referral (id, case_rid, agency_code, purpose, consent, override_reason, status, snapshot, created_at, created_by, updated_at, \
+                 consent_by, consent_by_name, consent_purpose, consent_on, consent_method, consent_recorded_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $11, $12, $13, $14, $15, $16)")
                 .bind(&id).bind(case_rid).bind(&agency).bind(&purpose).bind(consent).bind(&reason_env).bind(status)
-                .bind(&snap_env).bind(at).bind(&who.account_id).bind(&approved_by)
+                .bind(&snap_env).bind(at).bind(&who.account_id)
+                .bind(c.map(|c| c.given_by.as_str())).bind(&name_env).bind(c.map(|c| c.purpose.as_str()))
+                .bind(c.map(|c| c.given_on)).bind(c.map(|c| c.method.as_str()))
+                .bind(c.map(|_| who.account_id.as_str()))
                 .execute(&mut *tx).await?;
             // A partner state has no inbox here: nobody to notify once it is sent (the
             // officer prints the letter for the diplomatic channel).
@@ -318,12 +621,25 @@ impl Cases {
             tx.audit(&entry).await?;
             tx.commit_in(&self.db).await?;
         });
+        let consent_record = req.consent.map(|c| ConsentRecord {
+            given_by: c.given_by,
+            given_by_name: (!consent_name.is_empty()).then(|| consent_name.clone()),
+            purpose: c.purpose,
+            given_on: c.given_on,
+            method: c.method,
+            recorded_by: who.account_id.clone(),
+            recorded_at: at,
+        });
         Ok(Referral {
             id,
             channel: channel_of(&agency).into(),
             agency,
             purpose,
             consent: consent.into(),
+            override_reason: reason_env.is_some().then_some(reason),
+            consent_record,
+            decision: None,
+            requested_by: who.account_id.clone(),
             status: status.into(),
             snapshot,
             response: String::new(),
@@ -349,25 +665,72 @@ impl Cases {
         })
     }
 
-    /// A supervisor approves an override referral: it is sent.
+    /// A second person approves a referral sent without consent: it goes to the partner.
+    /// Refused (403 and a denied audit row) to the one who asked for it and to whoever may not
+    /// approve ([`may_approve`]).
     pub async fn approve_referral(&self, case_id: &str, referral_id: &str) -> Result<()> {
+        self.decide_override(case_id, referral_id, None).await
+    }
+
+    /// A second person refuses a referral sent without consent, with a reason (at least 15
+    /// characters): it is never sent, and its sender is told. The same people as
+    /// [`Cases::approve_referral`].
+    pub async fn refuse_referral(
+        &self,
+        case_id: &str,
+        referral_id: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let reason = baoho_domain::text::nfc(reason.trim());
+        if !says_enough(&reason) || reason.chars().count() > 2000 {
+            return Err(invalid("reason", "referral.error.refusal_reason"));
+        }
+        self.decide_override(case_id, referral_id, Some(&reason))
+            .await
+    }
+
+    /// Approve (`refusal` None) or refuse an override awaiting approval.
+    async fn decide_override(
+        &self,
+        case_id: &str,
+        referral_id: &str,
+        refusal: Option<&str>,
+    ) -> Result<()> {
         let case = self.get(case_id).await?;
         let who = self.ctx().who.clone();
-        if !may_approve(&who, &case.summary.mission) {
-            return Err(StoreError::Forbidden);
-        }
         let at = self.ctx().at;
-        let entry = AuditEntry::new(
-            at,
-            &who.account_id,
-            AuditAction::Disclose,
-            AuditOutcome::Allowed,
-        )
-        .role(who.role.as_str())
-        .agency(&who.agency.code)
-        .object("case", &case.summary.id)
-        .purpose(format!("referral {referral_id} approved"))
-        .request(&self.ctx().request_id);
+        let verb = if refusal.is_some() {
+            "refused"
+        } else {
+            "approved"
+        };
+        let entry = |outcome: AuditOutcome, what: String| {
+            AuditEntry::new(
+                at,
+                &who.account_id,
+                if refusal.is_none() && outcome == AuditOutcome::Allowed {
+                    AuditAction::Disclose
+                } else {
+                    AuditAction::Update
+                },
+                outcome,
+            )
+            .role(who.role.as_str())
+            .agency(&who.agency.code)
+            .object("case", &case.summary.id)
+            .purpose(what)
+            .request(&self.ctx().request_id)
+        };
+        let safe_id = if referral_id.len() <= 64
+            && referral_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            referral_id
+        } else {
+            "?"
+        };
+        let keys = self.keys_ref().clone();
         let db = self.db_ref().clone();
         on_db!(db, |pool| {
             let mut tx = pool.begin_write(&self.db).await?;
@@ -378,17 +741,50 @@ impl Cases {
             };
             let agency: String = row.try_get("agency_code")?;
             let by: String = row.try_get("created_by")?;
-            if by == who.account_id {
+            let why_not = if by == who.account_id {
+                Some("their own")
+            } else if !may_approve(&who, &case.summary.mission) {
+                Some("not an approver")
+            } else {
+                None
+            };
+            if let Some(why_not) = why_not {
+                let e = entry(
+                    AuditOutcome::Denied,
+                    format!("referral {safe_id} override not {verb}: {why_not}"),
+                );
+                tx.audit(&e).await?;
+                tx.commit_in(&self.db).await?;
                 return Err(StoreError::Forbidden);
             }
-            sqlx::query("UPDATE case_referral SET status = 'sent', approved_by = $2, updated_at = $3 WHERE id = $1")
-                .bind(referral_id).bind(&who.account_id).bind(at).execute(&mut *tx).await?;
-            if partner_state(&agency).is_none() {
-                let payload = serde_json::json!({"agency": agency, "kind": "referral_received", "object_kind": "referral", "object_id": referral_id, "actor": who.account_id});
-                sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_agency', $2, $3, $3)")
-                    .bind(uuid_v7()).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
+            match refusal {
+                None => {
+                    sqlx::query("UPDATE case_referral SET status = 'sent', approved_by = $2, decided_at = $3, updated_at = $3 WHERE id = $1 AND status = 'awaiting_approval'")
+                        .bind(referral_id).bind(&who.account_id).bind(at).execute(&mut *tx).await?;
+                    if partner_state(&agency).is_none() {
+                        let payload = serde_json::json!({"agency": agency, "kind": "referral_received", "object_kind": "referral", "object_id": referral_id, "actor": who.account_id});
+                        sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify_agency', $2, $3, $3)")
+                            .bind(uuid_v7()).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
+                    }
+                }
+                Some(reason) => {
+                    let env = keys.encrypt_str(
+                        &Aad::new("case_referral", "refusal_reason", referral_id),
+                        reason,
+                    )?;
+                    sqlx::query("UPDATE case_referral SET status = 'refused', refused_by = $2, refusal_reason = $3, decided_at = $4, updated_at = $4 WHERE id = $1 AND status = 'awaiting_approval'")
+                        .bind(referral_id).bind(&who.account_id).bind(&env).bind(at).execute(&mut *tx).await?;
+                }
             }
-            tx.audit(&entry).await?;
+            // The sender learns the decision.
+            let payload = serde_json::json!({"recipient": by, "kind": format!("referral_{verb}"), "object_kind": "case", "object_id": case.summary.id, "actor": who.account_id});
+            sqlx::query("INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'notify', $2, $3, $3)")
+                .bind(uuid_v7()).bind(payload.to_string()).bind(at).execute(&mut *tx).await?;
+            tx.audit(&entry(
+                AuditOutcome::Allowed,
+                format!("referral {safe_id} to {agency}: override {verb}"),
+            ))
+            .await?;
             tx.commit_in(&self.db).await?;
         });
         Ok(())
@@ -458,7 +854,7 @@ impl Cases {
             if partner_state(&agency).is_none() {
                 return Err(invalid("status", "referral.error.inbox_answers"));
             }
-            if current == "awaiting_approval" {
+            if current == "awaiting_approval" || current == "refused" {
                 return Err(invalid("status", "referral.error.not_sent"));
             }
             let env =
