@@ -56,12 +56,15 @@ impl UserChip {
                 | baoho_domain::access::Role::HeadOfMission
         )
     }
+    /// Whether the role reads person records (the registry link): a partner liaison reads only
+    /// the snapshots referred to its agency, in its inbox (ADR 0019).
     pub fn reads_files(&self) -> bool {
         !matches!(
             self.role,
             baoho_domain::access::Role::Auditor
                 | baoho_domain::access::Role::Administrator
                 | baoho_domain::access::Role::Analyst
+                | baoho_domain::access::Role::PartnerLiaison
         )
     }
 }

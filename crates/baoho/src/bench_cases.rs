@@ -17,8 +17,7 @@ use baoho_domain::access::{AgencyKind, Role};
 use baoho_domain::case::case_types;
 use baoho_store::Identity;
 use baoho_store::{
-    Backend, CaseFilter, CaseIntake, Cases, DatabaseUrl, Keyring, OpenMode, RefData,
-    ReferralRequest, Store,
+    Backend, CaseFilter, CaseIntake, Cases, DatabaseUrl, Keyring, OpenMode, RefData, Store,
 };
 use std::io::Write;
 use std::path::PathBuf;
