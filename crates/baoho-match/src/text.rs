@@ -88,6 +88,7 @@ fn push_lower(c: char, out: &mut String, pending_space: &mut bool) {
         *pending_space = false;
         out.push(c);
     } else if c == '\'' || c == '’' {
+        // Apostrophes inside names ("K'Nơ") are dropped, not split on.
     } else {
         *pending_space = true;
     }
