@@ -6,6 +6,8 @@
 pub mod access;
 pub mod case;
 pub mod date;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod person;
 pub mod refdata;
 pub mod text;

@@ -9,6 +9,8 @@ mod blocking;
 mod compare;
 mod engine;
 pub mod eval;
+#[doc(hidden)]
+pub mod fuzz;
 mod index;
 mod intern;
 pub mod io;

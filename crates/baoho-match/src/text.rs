@@ -58,10 +58,26 @@ fn latin_table() -> &'static [u8] {
 }
 
 fn push_folded(c: char, out: &mut String, pending_space: &mut bool) {
+    if c.is_ascii() {
+        push_lower(c.to_ascii_lowercase(), out, pending_space);
+        return;
+    }
+    // Lower-case first, as the domain's fold does: some capitals lower-case into letters that
+    // fold further (`ẞ` → `ß` → `s`) or into a letter plus a combining mark.
+    for l in c.to_lowercase() {
+        if !is_combining_mark(l) {
+            push_lower(l, out, pending_space);
+        }
+    }
+}
+
+/// Push one lower-case character: `đ`→`d` (and the other Latin letters that do not
+/// decompose), a run of anything else but apostrophes as one space.
+fn push_lower(c: char, out: &mut String, pending_space: &mut bool) {
     let c = match c {
-        'đ' | 'Đ' => 'd',
-        'ø' | 'Ø' => 'o',
-        'ł' | 'Ł' => 'l',
+        'đ' => 'd',
+        'ø' => 'o',
+        'ł' => 'l',
         'ß' => 's',
         _ => c,
     };
@@ -70,14 +86,9 @@ fn push_folded(c: char, out: &mut String, pending_space: &mut bool) {
             out.push(' ');
         }
         *pending_space = false;
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            for l in c.to_lowercase() {
-                out.push(l);
-            }
-        }
+        out.push(c);
     } else if c == '\'' || c == '’' {
+        // Apostrophes inside names ("K'Nơ") are dropped, not split on.
     } else {
         *pending_space = true;
     }
@@ -187,6 +198,15 @@ mod tests {
     fn folds_like_the_domain() {
         assert_eq!(fold("  Nguyễn   Thị ĐÀO "), "nguyen thi dao");
         assert_eq!(fold("K'Nơ"), "kno");
+    }
+
+    #[test]
+    fn capitals_that_lower_case_into_foldable_letters() {
+        // Found by the `names` fuzz target (on its seed corpus): the capital sharp s was lower-cased after the
+        // mapping of `ß`, so it stayed `ß` here while the domain's fold gave `s`.
+        assert_eq!(fold("İstanbul ẞ"), "istanbul s");
+        assert_eq!(fold("İstanbul ẞ"), baoho_domain::text::fold("İstanbul ẞ"));
+        assert_eq!(fold("ĐØŁ"), "dol");
     }
 
     proptest! {

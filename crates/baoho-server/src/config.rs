@@ -30,6 +30,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Seconds before a request is abandoned with 503.
     pub request_timeout_secs: u64,
+    /// Seconds a request waits for a database connection (a free pool slot and its liveness
+    /// check) before it is answered 503: a stopped or unreachable database is reported this
+    /// quickly instead of after `request_timeout_secs`.
+    pub database_acquire_timeout_secs: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// The field-encryption key file (`baoho keys generate`). Never inside the database.
@@ -70,6 +74,7 @@ impl Default for Config {
             log_level: "info".into(),
             public_url: None,
             request_timeout_secs: 30,
+            database_acquire_timeout_secs: 3,
             max_body_bytes: 10 * 1024 * 1024,
             key_file: None,
             attachments_dir: None,

@@ -37,7 +37,7 @@ fn deser_error(e: impl std::fmt::Display, field: Option<String>) -> AppError {
 }
 
 /// Decode `application/x-www-form-urlencoded` or a query string into NFC pairs and then `T`.
-fn from_urlencoded<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
+pub(crate) fn from_urlencoded<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     let pairs: Vec<(String, String)> = form_urlencoded_pairs(raw)?;
     let normalised: Vec<(String, String)> =
         pairs.into_iter().map(|(k, v)| (nfc(&k), nfc(&v))).collect();

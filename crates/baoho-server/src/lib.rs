@@ -12,6 +12,8 @@ pub mod config;
 pub mod dupes;
 pub mod error;
 pub mod extract;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod i18n;
 pub mod inbox;
 mod layers;

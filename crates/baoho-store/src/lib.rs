@@ -168,23 +168,59 @@ pub trait Store: Send + Sync + 'static {
     fn db(&self) -> Db;
 }
 
+/// How the store waits for the database. `acquire_timeout` bounds the wait for a connection
+/// (a pool slot, the connection's liveness check, or a new connection): past it the operation
+/// fails with [`StoreError::Unavailable`], which the server answers 503. A stopped or
+/// unreachable database is thus answered within that time instead of holding requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            acquire_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// Open the database named by `url` without migrating it, and check that its schema is
 /// current (a server connected as an application role that may not change the schema).
 pub async fn open_existing(url: &DatabaseUrl) -> Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> = match url.backend() {
-        Backend::Sqlite => Arc::new(db::sqlite::SqliteStore::open(url, OpenMode::MustExist).await?),
-        Backend::Postgres => Arc::new(db::postgres::PgStore::open(url).await?),
-    };
+    open_existing_with(url, PoolSettings::default()).await
+}
+
+/// [`open_existing`] with the given pool settings.
+pub async fn open_existing_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Arc<dyn Store>> {
+    let store = open_backend(url, OpenMode::MustExist, pool).await?;
     store.check_schema().await?;
     Ok(store)
 }
 
 /// Open (and migrate) the database named by `url`.
 pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> = match url.backend() {
-        Backend::Sqlite => Arc::new(db::sqlite::SqliteStore::open(url, mode).await?),
-        Backend::Postgres => Arc::new(db::postgres::PgStore::open(url).await?),
-    };
+    open_with(url, mode, PoolSettings::default()).await
+}
+
+/// [`open`] with the given pool settings.
+pub async fn open_with(
+    url: &DatabaseUrl,
+    mode: OpenMode,
+    pool: PoolSettings,
+) -> Result<Arc<dyn Store>> {
+    let store = open_backend(url, mode, pool).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+async fn open_backend(
+    url: &DatabaseUrl,
+    mode: OpenMode,
+    pool: PoolSettings,
+) -> Result<Arc<dyn Store>> {
+    Ok(match url.backend() {
+        Backend::Sqlite => Arc::new(db::sqlite::SqliteStore::open(url, mode, pool).await?),
+        Backend::Postgres => Arc::new(db::postgres::PgStore::open(url, pool).await?),
+    })
 }

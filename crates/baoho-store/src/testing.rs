@@ -194,11 +194,17 @@ pub const INVARIANTS: &[(&str, &str)] = &[
 /// The [`INVARIANTS`] that do not hold in `db`, each with the number of rows that break it
 /// (read past the Store, on one connection of its own).
 pub async fn broken_invariants(db: &TestDb) -> Vec<String> {
+    broken_invariants_at(&db.url).await
+}
+
+/// [`broken_invariants`] of the database at `url` (one a test did not open itself, such as a
+/// served database after a crash).
+pub async fn broken_invariants_at(url: &DatabaseUrl) -> Vec<String> {
     use sqlx::Connection;
     // One connection of the test database's own kind, every count on it.
     macro_rules! counts_on {
         ($conn:ty) => {{
-            let mut c = <$conn>::connect(db.url.expose())
+            let mut c = <$conn>::connect(url.expose())
                 .await
                 .expect("connect to the test database");
             let mut counts = Vec::with_capacity(INVARIANTS.len());
@@ -213,7 +219,7 @@ pub async fn broken_invariants(db: &TestDb) -> Vec<String> {
             counts
         }};
     }
-    let counts = match db.url.backend() {
+    let counts = match url.backend() {
         crate::Backend::Sqlite => counts_on!(sqlx::SqliteConnection),
         crate::Backend::Postgres => counts_on!(sqlx::PgConnection),
     };

@@ -177,10 +177,15 @@ async fn run_server(
     // Before anything else: no plain-HTTP listener reachable from other machines.
     config.check_listen()?;
     let url = DatabaseUrl::parse(&config.database)?;
+    let pool = baoho_store::PoolSettings {
+        acquire_timeout: std::time::Duration::from_secs(
+            config.database_acquire_timeout_secs.max(1),
+        ),
+    };
     let store = if migrate {
-        baoho_store::open(&url, mode).await
+        baoho_store::open_with(&url, mode, pool).await
     } else {
-        baoho_store::open_existing(&url).await
+        baoho_store::open_existing_with(&url, pool).await
     }
     .with_context(|| format!("opening {url}"))?;
     let loaded = store.load_reference_data(&RefData::embedded()).await?;

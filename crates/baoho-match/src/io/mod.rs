@@ -32,7 +32,7 @@ pub use self::columns::{ColumnMap, ColumnRef, Field, MapSide, field_for_header};
 pub use self::csv::read_csv_bytes;
 pub use self::decode::decode;
 pub use self::febrl::read_febrl;
-pub use self::spreadsheet::read_spreadsheet;
+pub use self::spreadsheet::{read_spreadsheet, read_spreadsheet_bytes};
 pub use self::truth::{TruthRow, read_clusters, read_truth};
 
 use self::csv::read_csv_inner;

@@ -15,19 +15,46 @@ pub(super) fn read_spreadsheet_skipping(
     map: Option<&ColumnMap>,
     skip: &[Field],
 ) -> Result<ReadResult, IoError> {
-    use calamine::Reader;
-    let mut wb = calamine::open_workbook_auto(path)
+    let wb = calamine::open_workbook_auto(path)
         .map_err(|e| IoError::Spreadsheet(format!("{}: {e}", path.display())))?;
     let format = path
         .extension()
         .and_then(|e| e.to_str())
         .map_or_else(|| "spreadsheet".to_owned(), str::to_ascii_lowercase);
+    read_workbook(wb, &path.display().to_string(), format, map, skip)
+}
+
+/// Read the first non-empty sheet of a spreadsheet held in memory (an upload); its format
+/// (xls, xlsx, xlsb, ods) is detected from the bytes.
+pub fn read_spreadsheet_bytes(
+    bytes: &[u8],
+    map: Option<&ColumnMap>,
+) -> Result<ReadResult, IoError> {
+    let wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| IoError::Spreadsheet(e.to_string()))?;
+    let format = match &wb {
+        calamine::Sheets::Xls(_) => "xls",
+        calamine::Sheets::Xlsx(_) => "xlsx",
+        calamine::Sheets::Xlsb(_) => "xlsb",
+        calamine::Sheets::Ods(_) => "ods",
+    };
+    read_workbook(wb, "spreadsheet", format.to_owned(), map, &[])
+}
+
+fn read_workbook<RS: std::io::Read + std::io::Seek>(
+    mut wb: calamine::Sheets<RS>,
+    what: &str,
+    format: String,
+    map: Option<&ColumnMap>,
+    skip: &[Field],
+) -> Result<ReadResult, IoError> {
+    use calamine::Reader;
     let names = wb.sheet_names();
     let mut last_err = IoError::NoHeader;
     for name in names {
         let range = wb
             .worksheet_range(&name)
-            .map_err(|e| IoError::Spreadsheet(format!("{}: sheet {name}: {e}", path.display())))?;
+            .map_err(|e| IoError::Spreadsheet(format!("{what}: sheet {name}: {e}")))?;
         if range.is_empty() {
             continue;
         }

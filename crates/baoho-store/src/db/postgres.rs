@@ -1,10 +1,9 @@
 //! PostgreSQL backend: production.
 
-use crate::{Backend, DatabaseUrl, Durability, Result, Store};
+use crate::{Backend, DatabaseUrl, Durability, PoolSettings, Result, Store};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;
-use std::time::Duration;
 
 pub struct PgStore {
     pool: PgPool,
@@ -13,11 +12,13 @@ pub struct PgStore {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl PgStore {
-    pub async fn open(url: &DatabaseUrl) -> Result<Self> {
+    pub async fn open(url: &DatabaseUrl, settings: PoolSettings) -> Result<Self> {
         let opts = PgConnectOptions::from_str(url.expose())?.application_name("baoho");
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            // Also bounds the liveness check of an idle connection: a stopped server (SIGSTOP,
+            // a hung host) is answered 503 after this time, not when TCP gives up.
+            .acquire_timeout(settings.acquire_timeout)
             .connect_with(opts)
             .await?;
         Ok(Self { pool })

@@ -2,7 +2,7 @@
 //! synchronous=NORMAL and every commit waits for a shared fsync of the WAL (group commit, see
 //! [`crate::db::WalSync`]), which is as durable as FULL for anything acknowledged.
 
-use crate::{Backend, DatabaseUrl, Durability, OpenMode, Result, Store, StoreError};
+use crate::{Backend, DatabaseUrl, Durability, OpenMode, PoolSettings, Result, Store, StoreError};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
@@ -16,7 +16,7 @@ pub struct SqliteStore {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 impl SqliteStore {
-    pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Self> {
+    pub async fn open(url: &DatabaseUrl, mode: OpenMode, settings: PoolSettings) -> Result<Self> {
         let path = url.sqlite_path().unwrap_or_default().to_owned();
         if url.is_memory() {
             // Readers and the writer are separate connections, and every commit is synced to
@@ -45,7 +45,7 @@ impl SqliteStore {
         // against 38 ms.)
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(settings.acquire_timeout)
             .connect_with(opts.clone())
             .await?;
         // Every write transaction runs on the batcher's one connection (opened on first use,

@@ -194,3 +194,154 @@ pub fn tamper(db: &str, sql: &str) {
         c.close().await.unwrap();
     });
 }
+
+pub fn cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (k, val) = v.split(';').next()?.split_once('=')?;
+            (k == name && !val.is_empty()).then(|| val.to_owned())
+        })
+}
+
+pub fn hidden(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle).unwrap() + needle.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Sign in once (first login enrols TOTP); the session lives in the database, so it survives
+/// every crash and restart.
+pub async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> (String, String) {
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    let lc = cookie(&page, "baoho_login").unwrap();
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    let res = client
+        .post(format!("{base}/login"))
+        .header("cookie", format!("baoho_login={lc}"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let pre = format!("baoho_session={}", cookie(&res, "baoho_session").unwrap());
+    let html = client
+        .get(format!("{base}/mfa/enrol"))
+        .header("cookie", &pre)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let b32 = html
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let secret = totp_rs::Secret::try_from_base32(&b32).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = baoho_server::auth::totp(secret.as_bytes(), "x")
+        .unwrap()
+        .generate(now)
+        .to_string();
+    let form = [
+        ("csrf", hidden(&html, "csrf")),
+        ("pending", hidden(&html, "pending")),
+        ("code", code),
+    ];
+    let done = client
+        .post(format!("{base}/mfa/enrol"))
+        .header("cookie", &pre)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let session = format!("baoho_session={}", cookie(&done, "baoho_session").unwrap());
+    let info: serde_json::Value = client
+        .get(format!("{base}/api/v1/session"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (session, info["csrf_token"].as_str().unwrap().to_owned())
+}
+
+/// What must hold of a database after a crash or a fault: the engine's own structural check
+/// (SQLite `PRAGMA integrity_check`; on PostgreSQL `amcheck`: `bt_index_check` with
+/// `heapallindexed` on every B-tree index and `verify_heapam` on every table), the store's
+/// invariants (`baoho_store::testing::INVARIANTS`), and `baoho audit verify` on the chain.
+pub async fn assert_sound(url: &str, when: &str) {
+    use sqlx::Connection;
+    let parsed = baoho_store::DatabaseUrl::parse(url).unwrap();
+    match parsed.backend() {
+        baoho_store::Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+            assert_eq!(rows, ["ok"], "{when}: SQLite integrity_check");
+            c.close().await.ok();
+        }
+        baoho_store::Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query("CREATE EXTENSION IF NOT EXISTS amcheck")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let indexes: Vec<String> = sqlx::query_scalar(
+                "SELECT c.oid::regclass::text FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid \
+                 JOIN pg_am a ON a.oid = c.relam \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE a.amname = 'btree' AND n.nspname = 'public' \
+                 AND i.indisvalid AND i.indisready",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+            assert!(!indexes.is_empty(), "{when}: no index to check");
+            for ix in &indexes {
+                sqlx::query("SELECT bt_index_check($1::regclass, true)")
+                    .bind(ix)
+                    .execute(&mut c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{when}: amcheck on index {ix}: {e}"));
+            }
+            let corrupt: Vec<String> = sqlx::query_scalar(
+                "SELECT c.relname || ': ' || v.msg FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 CROSS JOIN LATERAL verify_heapam(c.oid) v \
+                 WHERE c.relkind = 'r' AND n.nspname = 'public'",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+            assert!(corrupt.is_empty(), "{when}: verify_heapam: {corrupt:?}");
+            c.close().await.ok();
+        }
+    }
+    let broken = baoho_store::testing::broken_invariants_at(&parsed).await;
+    assert!(broken.is_empty(), "{when}: inconsistent store: {broken:#?}");
+    run_ok(&["audit", "verify", "--database", url]);
+}

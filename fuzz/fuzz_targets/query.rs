@@ -1,0 +1,3 @@
+#![no_main]
+// The body is `baoho_server::fuzz::query`, which the stable suite also runs over the kept corpus.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| baoho_server::fuzz::query(data));
