@@ -64,6 +64,18 @@ async fn the_application_role_cannot_rewrite_the_audit_trail() {
         ),
         ("TRUNCATE audit", "TRUNCATE"),
         (
+            "UPDATE audit_subject SET person_id = 'someone-else'",
+            "UPDATE the index of who saw whom",
+        ),
+        (
+            "DELETE FROM audit_subject",
+            "DELETE the index of who saw whom",
+        ),
+        (
+            "TRUNCATE audit_subject",
+            "TRUNCATE the index of who saw whom",
+        ),
+        (
             "ALTER TABLE audit DISABLE TRIGGER audit_append_only",
             "DISABLE TRIGGER",
         ),
