@@ -53,37 +53,40 @@ pub fn text(data: &[u8]) {
     assert_eq!(tokens.join(" "), f, "{s:?}");
 }
 
+/// Feed every kept corpus input and crash artifact of the fuzz target `target` (the
+/// repository's `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/`) to `body`, as the
+/// stable test suite does for every target; panics naming the input that fails, or when there
+/// is no input at all. The crates with fuzz targets (domain, matcher, server) share it.
+pub fn replay(target: &str, body: fn(&[u8])) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let mut n = 0;
+    for dir in [
+        root.join("corpus").join(target),
+        root.join("regressions").join(target),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for p in paths.iter().filter(|p| p.is_file()) {
+            let data = std::fs::read(p)
+                .unwrap_or_else(|e| panic!("reading fuzz input {}: {e}", p.display()));
+            let r = std::panic::catch_unwind(|| body(&data));
+            assert!(r.is_ok(), "fuzz input {} fails", p.display());
+            n += 1;
+        }
+    }
+    assert!(
+        n > 0,
+        "no corpus for fuzz target {target} under {}",
+        root.display()
+    );
+}
+
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    /// Feed every kept corpus input and crash artifact of `target` to `body`; there must be
-    /// some (the corpus lives in the repository's `fuzz/` folder).
-    pub(crate) fn replay(target: &str, body: fn(&[u8])) {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-        let mut n = 0;
-        for dir in [
-            root.join("corpus").join(target),
-            root.join("regressions").join(target),
-        ] {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
-            paths.sort();
-            for p in paths.iter().filter(|p| p.is_file()) {
-                let data = std::fs::read(p).unwrap();
-                let r = std::panic::catch_unwind(|| body(&data));
-                assert!(r.is_ok(), "fuzz input {} fails", p.display());
-                n += 1;
-            }
-        }
-        assert!(
-            n > 0,
-            "no corpus for fuzz target {target} under {}",
-            root.display()
-        );
-    }
+    use super::replay;
 
     #[test]
     fn the_date_corpus_replays() {

@@ -128,33 +128,7 @@ pub fn names(data: &[u8]) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    /// Feed every kept corpus input and crash artifact of `target` to `body`; there must be
-    /// some (the corpus lives in the repository's `fuzz/` folder).
-    fn replay(target: &str, body: fn(&[u8])) {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-        let mut n = 0;
-        for dir in [
-            root.join("corpus").join(target),
-            root.join("regressions").join(target),
-        ] {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
-            paths.sort();
-            for p in paths.iter().filter(|p| p.is_file()) {
-                let data = std::fs::read(p).unwrap();
-                let r = std::panic::catch_unwind(|| body(&data));
-                assert!(r.is_ok(), "fuzz input {} fails", p.display());
-                n += 1;
-            }
-        }
-        assert!(
-            n > 0,
-            "no corpus for fuzz target {target} under {}",
-            root.display()
-        );
-    }
+    use baoho_domain::fuzz::replay;
 
     #[test]
     fn the_csv_corpus_replays() {

@@ -57,31 +57,8 @@ pub fn query(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    /// Feed every kept corpus input and crash artifact of the target to the body; there must
-    /// be some (the corpus lives in the repository's `fuzz/` folder).
     #[test]
     fn the_query_corpus_replays() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-        let mut n = 0;
-        for dir in [root.join("corpus/query"), root.join("regressions/query")] {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
-            paths.sort();
-            for p in paths.iter().filter(|p| p.is_file()) {
-                let data = std::fs::read(p).unwrap();
-                let r = std::panic::catch_unwind(|| super::query(&data));
-                assert!(r.is_ok(), "fuzz input {} fails", p.display());
-                n += 1;
-            }
-        }
-        assert!(
-            n > 0,
-            "no corpus for fuzz target query under {}",
-            root.display()
-        );
+        baoho_domain::fuzz::replay("query", super::query);
     }
 }
