@@ -254,9 +254,7 @@ pub(crate) async fn insert_sqlite(
 
 /// The statement that inserts `records` (not empty), for callers that send more after it.
 pub(crate) fn insert_query(records: &[AuditRecord]) -> sqlx::QueryBuilder<sqlx::Sqlite> {
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash, subjects) ",
-    );
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(INSERT_AUDIT);
     q.push_values(records, |mut b, r| {
         b.push_bind(r.seq)
             .push_bind(format_at(&r.entry.at))
@@ -285,36 +283,53 @@ pub async fn append_pg(
     e: &AuditEntry,
 ) -> Result<AuditRecord> {
     e.validate()?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK_KEY)
+    let tail = lock_tail_pg(tx).await?;
+    let r = next_record(e, tail);
+    insert_query_pg(std::slice::from_ref(&r))
+        .build()
         .execute(&mut **tx)
         .await?;
-    let tail: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?;
-    let r = next_record(e, tail);
-    sqlx::query(
-        "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash, subjects) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(r.seq)
-    .bind(r.entry.at)
-    .bind(&r.entry.actor)
-    .bind(&r.entry.role)
-    .bind(&r.entry.agency)
-    .bind(&r.entry.object_kind)
-    .bind(&r.entry.object_id)
-    .bind(r.entry.action.as_str())
-    .bind(&r.entry.purpose)
-    .bind(r.entry.outcome.as_str())
-    .bind(&r.entry.request_id)
-    .bind(&r.prev_hash)
-    .bind(&r.hash)
-    .bind(r.entry.subjects.join(","))
-    .execute(&mut **tx)
-    .await?;
     Ok(r)
+}
+
+/// The head of the insert of audit rows (both backends bind the same columns in this order).
+const INSERT_AUDIT: &str = "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash, subjects) ";
+
+/// Take the chain's transaction-scoped advisory lock [`AUDIT_LOCK_KEY`] on PostgreSQL, then read
+/// the tail the next rows link to: concurrent appenders queue at the lock until this
+/// transaction ends.
+pub(crate) async fn lock_tail_pg(tx: &mut sqlx::PgConnection) -> Result<Option<(i64, String)>> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    Ok(
+        sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?,
+    )
+}
+
+/// The statement that inserts `records` (not empty) on PostgreSQL.
+pub(crate) fn insert_query_pg(records: &[AuditRecord]) -> sqlx::QueryBuilder<sqlx::Postgres> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(INSERT_AUDIT);
+    q.push_values(records, |mut b, r| {
+        b.push_bind(r.seq)
+            .push_bind(r.entry.at)
+            .push_bind(&r.entry.actor)
+            .push_bind(&r.entry.role)
+            .push_bind(&r.entry.agency)
+            .push_bind(&r.entry.object_kind)
+            .push_bind(&r.entry.object_id)
+            .push_bind(r.entry.action.as_str())
+            .push_bind(&r.entry.purpose)
+            .push_bind(r.entry.outcome.as_str())
+            .push_bind(&r.entry.request_id)
+            .push_bind(&r.prev_hash)
+            .push_bind(&r.hash)
+            .push_bind(r.entry.subjects.join(","));
+    });
+    q
 }
 
 /// Column list for reading records (both backends).

@@ -301,40 +301,17 @@ pub(crate) async fn append_many(db: &Db, entries: &[AuditEntry]) -> Result<u64> 
             // three statements per row.
             crate::db::Pools::Pg(pool) => {
                 let mut tx = pool.begin_write(db).await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(super::AUDIT_LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
-                let mut tail: Option<(i64, String)> =
-                    sqlx::query_as("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let mut tail = super::chain::lock_tail_pg(&mut tx).await?;
                 let mut records = Vec::with_capacity(chunk.len());
                 for e in chunk {
                     let r = super::next_record(e, tail.take());
                     tail = Some((r.seq, r.hash.clone()));
                     records.push(r);
                 }
-                let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                    "INSERT INTO audit (seq, at, actor, role, agency, object_kind, object_id, action, purpose, outcome, request_id, prev_hash, hash, subjects) ",
-                );
-                q.push_values(&records, |mut b, r| {
-                    b.push_bind(r.seq)
-                        .push_bind(r.entry.at)
-                        .push_bind(&r.entry.actor)
-                        .push_bind(&r.entry.role)
-                        .push_bind(&r.entry.agency)
-                        .push_bind(&r.entry.object_kind)
-                        .push_bind(&r.entry.object_id)
-                        .push_bind(r.entry.action.as_str())
-                        .push_bind(&r.entry.purpose)
-                        .push_bind(r.entry.outcome.as_str())
-                        .push_bind(&r.entry.request_id)
-                        .push_bind(&r.prev_hash)
-                        .push_bind(&r.hash)
-                        .push_bind(r.entry.subjects.join(","));
-                });
-                q.build().execute(&mut *tx).await?;
+                super::chain::insert_query_pg(&records)
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit_in(db).await?;
             }
         }
